@@ -1,0 +1,63 @@
+# clustermix: the two commands of the README.
+#   make paper  - set up (.venv from the lock, TeX Live if missing) and run the whole workflow
+#   make test   - the same set-up, then the test suite
+# Anything after CORES=/SNAKEMAKE_ARGS= is passed through, e.g. make paper SNAKEMAKE_ARGS="-n".
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CORES ?= all
+SNAKEMAKE_ARGS ?=
+PYTEST_ARGS ?=
+# Debian packages that provide pdflatex, latexmk and AASTeX (aastex631.cls is in texlive-publishers).
+TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended texlive-publishers texlive-bibtex-extra latexmk poppler-utils
+
+.PHONY: paper test setup tex lint format clean-venv
+
+paper: setup
+	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+test: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed tex
+
+# The virtual environment is (re)built whenever the lock or the package metadata change.
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; clustermix needs Python 3.11 (set PYTHON=...)" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# TeX Live from Debian packages, only when no LaTeX is found; as root we install it,
+# otherwise we say what to install and stop.
+tex:
+	@if command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1 \
+	    && kpsewhich aastex631.cls >/dev/null 2>&1; then \
+	  : ; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing TeX Live from Debian packages: $(TEX_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	else \
+	  echo "error: LaTeX (pdflatex, latexmk, aastex631.cls) not found." >&2; \
+	  echo "Install it, e.g. on Debian/Ubuntu: sudo apt-get install $(TEX_PACKAGES)" >&2; \
+	  exit 1; \
+	fi
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src scripts tests bench
+	$(BIN)/ruff format --check src scripts tests bench
+	$(BIN)/snakefmt --check workflow
+	$(BIN)/snakemake --lint
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix src scripts tests bench
+	$(BIN)/ruff format src scripts tests bench
+	$(BIN)/snakefmt workflow
+
+clean-venv:
+	rm -rf $(VENV)

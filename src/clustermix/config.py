@@ -1,0 +1,56 @@
+"""Checks on the configuration that a JSON schema cannot express.
+
+The schema (workflow/schemas/config.schema.yaml) checks types, ranges and names; this
+module checks relations between keys and that referenced files exist. Every message
+names the offending config key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from clustermix.errors import ConfigError
+
+
+def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
+    """Raise :class:`ConfigError` for the first inconsistency found in ``config``."""
+    names = [cluster["name"] for cluster in config["clusters"]]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"clusters: duplicate cluster name(s) {duplicates}")
+
+    masks = config["masks"]
+    inner, outer = masks["cluster_radius_arcmin"], masks["control_min_arcmin"]
+    if outer <= inner:
+        raise ConfigError(
+            f"masks.control_min_arcmin ({outer}) must be larger than "
+            f"masks.cluster_radius_arcmin ({inner})"
+        )
+    for index, cluster in enumerate(config["clusters"]):
+        radius = cluster["radius_arcmin"]
+        if outer >= radius:
+            raise ConfigError(
+                f"masks.control_min_arcmin ({outer}) must be smaller than "
+                f"clusters[{index}].radius_arcmin ({radius}) of '{cluster['name']}', "
+                "or the control field is empty"
+            )
+
+    if config["data"]["source"] == "file":
+        for index, cluster in enumerate(config["clusters"]):
+            path = cluster.get("path") or config["data"].get("path")
+            key = f"clusters[{index}].path" if cluster.get("path") else "data.path"
+            if not path:
+                raise ConfigError(
+                    "data.path (or clusters[i].path) is required when data.source is 'file'"
+                )
+            if not (Path(workdir) / path).is_file():
+                raise ConfigError(f"{key}: catalogue file '{path}' not found")
+
+
+def cluster_by_name(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """The ``clusters`` entry called ``name``."""
+    for cluster in config["clusters"]:
+        if cluster["name"] == name:
+            return cluster
+    raise ConfigError(f"clusters: no cluster named '{name}'")

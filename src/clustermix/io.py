@@ -1,0 +1,90 @@
+"""Atomic writes and checksums.
+
+Every workflow output is written to a temporary file in the destination directory and
+moved into place with :func:`os.replace`, so a killed job never leaves a half-written
+file under the final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from astropy.table import Table
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it onto ``path``.
+
+    On any exception the temporary file is removed and ``path`` is left as it was.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def write_table_atomic(table: Table, path: str | os.PathLike[str], **kwargs: Any) -> None:
+    """Write an astropy table atomically; the format follows the suffix of ``path``."""
+    fmt = kwargs.pop("format", None) or _format_for(Path(path))
+    with atomic_path(path) as tmp:
+        table.write(tmp, format=fmt, overwrite=True, **kwargs)
+
+
+def sha256_file(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_bytes):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _format_for(path: Path) -> str:
+    suffixes = "".join(path.suffixes).lower()
+    for ending, fmt in (
+        (".fits.gz", "fits"),
+        (".fits", "fits"),
+        (".fit", "fits"),
+        (".ecsv", "ascii.ecsv"),
+        (".csv", "ascii.csv"),
+        (".vot", "votable"),
+        (".xml", "votable"),
+    ):
+        if suffixes.endswith(ending):
+            return fmt
+    raise ValueError(f"{path}: cannot tell the table format from the file name")
+
+
+def _json_default(obj: Any) -> Any:
+    """Turn NumPy scalars and arrays into plain JSON values."""
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__} to JSON")

@@ -1,0 +1,80 @@
+# Data stage: a Gaia DR3 field (simulated, archive query or the user's file)
+# -> validated, cleaned catalogue with the parallax zero point -> sky masks.
+
+
+rule simulate_field:
+    output:
+        catalog="resources/{cluster}/gaia_dr3_simulated.fits",
+        truth="resources/{cluster}/truth.json",
+    log:
+        "logs/{cluster}/simulate_field.log",
+    params:
+        ra_deg=lambda w: cluster_config(w)["ra_deg"],
+        dec_deg=lambda w: cluster_config(w)["dec_deg"],
+        radius_arcmin=lambda w: cluster_config(w)["radius_arcmin"],
+        simulation=lambda w: cluster_config(w)["simulation"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../../scripts/simulate_field.py"
+
+
+rule query_gaia:
+    output:
+        catalog="resources/{cluster}/gaia_dr3.fits",
+        provenance="resources/{cluster}/gaia_dr3.provenance.json",
+    log:
+        "logs/{cluster}/query_gaia.log",
+    params:
+        ra_deg=lambda w: cluster_config(w)["ra_deg"],
+        dec_deg=lambda w: cluster_config(w)["dec_deg"],
+        radius_arcmin=lambda w: cluster_config(w)["radius_arcmin"],
+        archive=config["data"]["archive"],
+        download_dir=lambda w: f"resources/{w.cluster}/downloads",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    script:
+        "../../scripts/query_gaia.py"
+
+
+rule clean_catalog:
+    input:
+        raw=raw_catalog,
+    output:
+        catalog="results/{cluster}/catalog.fits",
+        summary="results/{cluster}/catalog_summary.json",
+    log:
+        "logs/{cluster}/clean_catalog.log",
+    params:
+        cuts=config["cuts"],
+        source=config["data"]["source"],
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../../scripts/clean_catalog.py"
+
+
+rule sky_masks:
+    input:
+        catalog="results/{cluster}/catalog.fits",
+    output:
+        masks="results/{cluster}/masks.fits",
+    log:
+        "logs/{cluster}/sky_masks.log",
+    params:
+        ra_deg=lambda w: cluster_config(w)["ra_deg"],
+        dec_deg=lambda w: cluster_config(w)["dec_deg"],
+        cluster_radius_arcmin=config["masks"]["cluster_radius_arcmin"],
+        control_min_arcmin=config["masks"]["control_min_arcmin"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    script:
+        "../../scripts/sky_masks.py"
