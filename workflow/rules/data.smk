@@ -1,5 +1,5 @@
 # Data stage: a Gaia DR3 field (simulated, archive query or the user's file)
-# -> validated, cleaned catalogue with the parallax zero point -> sky masks.
+# -> checked (before anything downstream runs) -> cleaned catalogue with the parallax zero point -> sky masks.
 
 
 rule simulate_field:
@@ -8,15 +8,17 @@ rule simulate_field:
         truth="resources/{cluster}/truth.json",
     log:
         "logs/{cluster}/simulate_field.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         ra_deg=lambda w: cluster_config(w)["ra_deg"],
         dec_deg=lambda w: cluster_config(w)["dec_deg"],
         radius_arcmin=lambda w: cluster_config(w)["radius_arcmin"],
         simulation=lambda w: cluster_config(w)["simulation"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
         "../../scripts/simulate_field.py"
 
@@ -27,35 +29,56 @@ rule query_gaia:
         provenance="resources/{cluster}/gaia_dr3.provenance.json",
     log:
         "logs/{cluster}/query_gaia.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
     params:
         ra_deg=lambda w: cluster_config(w)["ra_deg"],
         dec_deg=lambda w: cluster_config(w)["dec_deg"],
         radius_arcmin=lambda w: cluster_config(w)["radius_arcmin"],
         archive=config["data"]["archive"],
         download_dir=lambda w: f"resources/{w.cluster}/downloads",
+    script:
+        "../../scripts/query_gaia.py"
+
+
+rule check_catalog:
+    input:
+        raw=raw_catalog,
+    output:
+        report="results/{cluster}/input_check.json",
+    log:
+        "logs/{cluster}/check_catalog.log",
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=60,
+        runtime=10,
     script:
-        "../../scripts/query_gaia.py"
+        "../../scripts/check_catalog.py"
 
 
 rule clean_catalog:
     input:
         raw=raw_catalog,
+        check="results/{cluster}/input_check.json",
     output:
         catalog="results/{cluster}/catalog.fits",
         summary="results/{cluster}/catalog_summary.json",
     log:
         "logs/{cluster}/clean_catalog.log",
-    params:
-        cuts=config["cuts"],
-        source=config["data"]["source"],
+    conda:
+        "../../environment.yml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
+    params:
+        cuts=config["cuts"],
     script:
         "../../scripts/clean_catalog.py"
 
@@ -67,14 +90,16 @@ rule sky_masks:
         masks="results/{cluster}/masks.fits",
     log:
         "logs/{cluster}/sky_masks.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
     params:
         ra_deg=lambda w: cluster_config(w)["ra_deg"],
         dec_deg=lambda w: cluster_config(w)["dec_deg"],
         cluster_radius_arcmin=config["masks"]["cluster_radius_arcmin"],
         control_min_arcmin=config["masks"]["control_min_arcmin"],
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
     script:
         "../../scripts/sky_masks.py"

@@ -1,0 +1,61 @@
+"""The mixture models, one module each, sharing :mod:`clustermix.models.mixture`.
+
+Every model module (``line_outliers``, ``pmra_1d``, ``parallax_1d``, ``pm_2d``,
+``phase_space``) exposes the same small interface, which the inference, membership and
+summary code relies on:
+
+``NAME: str``
+    The model name used in every output path (``results/{cluster}/traces/{NAME}.nc``).
+``DEFAULT_OPTIONS: dict``
+    Model options (which stars: ``stars`` = ``"all"``, ``"cluster_region"`` or
+    ``"control_field"`` ...; number of field components; prior widths). Config values
+    under ``models.<NAME>`` override these.
+``prepare_data(catalog, options, source) -> dict[str, numpy.ndarray]``
+    Select the stars the model uses from the cleaned catalogue (joined with the mask
+    columns ``in_cluster_region``, ``in_control_field``, ``separation_arcmin``) and return
+    the arrays the model needs, always including ``source_id``. Raises
+    :class:`~clustermix.errors.InputDataError` naming ``source``, the column and the row
+    count for an empty selection, non-finite values or too few stars for the number of
+    components -- before any sampling.
+``build_model(data, options) -> pymc.Model``
+    Coordinates ``star`` (the source ids) and, where used, ``component`` / ``axis``. The
+    data likelihood is one observed variable named ``"obs"`` (e.g. a ``pm.CustomDist``
+    whose logp is the per-star mixture log-likelihood, so that
+    ``pm.compute_log_likelihood`` works). The model also defines
+    ``pm.Deterministic("p_cluster", ..., dims="star")``: for one parameter draw, each
+    star's w_c L_c / (w_c L_c + w_f L_f), from
+    :func:`~clustermix.models.mixture.cluster_fraction_per_star`. It is not stored while
+    sampling; it is recomputed from the posterior afterwards and averaged over draws to
+    give the membership probability.
+``component_log_likelihoods(model) -> dict``
+    Optional helper for tests: per-star log-densities of each component as tensors.
+``summary_quantities(posterior, data, options) -> dict[str, xarray.DataArray]``
+    Posterior draws (dims ``chain``, ``draw``) of the cluster quantities this model
+    measures, under the standard names with units in :data:`SUMMARY_UNITS`.
+``true_values(truth, data) -> dict[str, float]``
+    The same names from the simulator's ``truth.json`` (for the stars in ``data``, e.g.
+    ``f_cluster`` is the true member fraction among the selected stars).
+"""
+
+SUMMARY_UNITS: dict[str, str] = {
+    "pmra": "mas/yr",
+    "pmdec": "mas/yr",
+    "parallax": "mas",
+    "distance": "pc",
+    "x": "pc",
+    "y": "pc",
+    "z": "pc",
+    "v_x": "km/s",
+    "v_y": "km/s",
+    "v_z": "km/s",
+    "rv": "km/s",
+    "sigma_v": "km/s",
+    "f_cluster": "",
+    # the straight-line example
+    "m": "",
+    "b": "",
+    "w_inlier": "",
+}
+
+MODEL_NAMES: tuple[str, ...] = ("line_outliers", "pmra_1d", "parallax_1d", "pm_2d", "phase_space")
+CLUSTER_MODEL_NAMES: tuple[str, ...] = MODEL_NAMES[1:]

@@ -1,0 +1,65 @@
+"""Shared fixtures: an isolated copy of the workflow to run Snakemake in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+# What a workflow run needs from the repository (no results, no resources).
+WORKFLOW_PARTS = ("workflow", "scripts", "src", "config", "environment.yml")
+
+
+def copy_workflow(destination: Path) -> Path:
+    """Copy the workflow, scripts, library and config into ``destination``."""
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(
+                source,
+                destination / part,
+                ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "figures", "output"),
+            )
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A fresh copy of the workflow in a temporary directory."""
+    return copy_workflow(tmp_path / "clustermix")
+
+
+def run_snakemake(
+    workdir: Path, *args: str, timeout_s: float = 900, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the workflow's Snakemake in ``workdir`` and return the finished process."""
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    process = subprocess.run(
+        [SNAKEMAKE, "--cores", "2", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    if check and process.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed ({process.returncode}):\n"
+            f"{process.stdout[-4000:]}\n{process.stderr[-8000:]}"
+        )
+    return process
+
+
+@pytest.fixture
+def snakemake_runner() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """The :func:`run_snakemake` function, as a fixture."""
+    return run_snakemake

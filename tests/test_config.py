@@ -1,0 +1,129 @@
+"""The config schema and the cross-key checks reject bad configurations by key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from clustermix.config import check_config
+from clustermix.errors import ConfigError
+
+from .conftest import REPO, run_snakemake
+
+SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((REPO / "config" / name).read_text())
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "test.yaml"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    config = load(name)
+    validate(config, SCHEMA)
+    check_config(config, workdir=REPO)
+
+
+def test_schema_fills_defaults() -> None:
+    config = load("test.yaml")
+    del config["cuts"]["ruwe_max"]
+    validate(config, SCHEMA)
+    assert config["cuts"]["ruwe_max"] == 1.4
+    assert config["data"]["archive"]["table"] == "gaiadr3.gaia_source"
+
+
+def mutated(path: tuple, value) -> dict:
+    config = copy.deepcopy(load("config.yaml"))
+    target = config
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return config
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        (("data", "source"), "gaia", "source"),
+        (("clusters", 0, "name"), "NGC 6819", "name"),
+        (("clusters", 0, "name"), "../etc", "name"),
+        (("clusters", 0, "dec_deg"), 95.0, "dec_deg"),
+        (("clusters", 0, "radius_arcmin"), -1.0, "radius_arcmin"),
+        (("cuts", "ruwe_max"), "1.4", "ruwe_max"),
+        (("cuts", "bogus_key"), 1, "bogus_key"),
+        (("data", "archive", "table"), "gaiadr3.gaia_source; DROP TABLE x", "table"),
+        (("data", "archive", "tap_url"), "ftp://example.invalid", "tap_url"),
+        (("clusters", 0, "simulation", "n_members"), 0, "n_members"),
+    ],
+)
+def test_schema_rejects_bad_values(path: tuple, value, words: str) -> None:
+    with pytest.raises(WorkflowError) as error:
+        validate(mutated(path, value), SCHEMA)
+    assert words in str(error.value)
+
+
+def test_schema_rejects_missing_clusters() -> None:
+    config = load("config.yaml")
+    del config["clusters"]
+    with pytest.raises(WorkflowError, match="clusters"):
+        validate(config, SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        (("masks", "control_min_arcmin"), 4.0, "masks.control_min_arcmin"),
+        (("masks", "control_min_arcmin"), 25.0, "radius_arcmin"),
+        (("data", "source"), "file", "data.path"),
+    ],
+)
+def test_cross_key_checks_name_the_key(path: tuple, value, words: str) -> None:
+    config = mutated(path, value)
+    validate(config, SCHEMA)
+    with pytest.raises(ConfigError, match=words.replace(".", r"\.")):
+        check_config(config, workdir=REPO)
+
+
+def test_missing_user_catalogue_is_named(tmp_path: Path) -> None:
+    config = mutated(("data", "source"), "file")
+    config["data"]["path"] = "mine/gaia.fits"
+    validate(config, SCHEMA)
+    with pytest.raises(ConfigError, match=r"data\.path.*mine/gaia\.fits"):
+        check_config(config, workdir=tmp_path)
+
+
+def test_duplicate_cluster_names() -> None:
+    config = load("config.yaml")
+    config["clusters"].append(copy.deepcopy(config["clusters"][0]))
+    validate(config, SCHEMA)
+    with pytest.raises(ConfigError, match="duplicate"):
+        check_config(config)
+
+
+def run_with_override(workdir: Path, override: dict):
+    """Dry-run the workflow with ``override`` layered over the default config."""
+    path = workdir / "override.yaml"
+    path.write_text(yaml.safe_dump(override))
+    return run_snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(path), check=False)
+
+
+def test_snakemake_stops_on_invalid_config(workdir: Path) -> None:
+    """The whole workflow refuses to plan anything with a bad key, naming it."""
+    process = run_with_override(workdir, {"cuts": {"ruwe_max": -3.0}})
+    assert process.returncode != 0
+    output = process.stderr + process.stdout
+    assert "ruwe_max" in output and "exclusiveMinimum" in output
+    assert not (workdir / "results").exists()
+
+
+def test_snakemake_stops_on_inconsistent_masks(workdir: Path) -> None:
+    process = run_with_override(
+        workdir, {"masks": {"cluster_radius_arcmin": 10.0, "control_min_arcmin": 8.0}}
+    )
+    assert process.returncode != 0
+    assert "masks.control_min_arcmin (8.0) must be larger" in process.stderr + process.stdout
