@@ -109,7 +109,9 @@ def run_with_override(workdir: Path, override: dict):
     """Dry-run the workflow with ``override`` layered over the default config."""
     path = workdir / "override.yaml"
     path.write_text(yaml.safe_dump(override))
-    return run_snakemake(workdir, "-n", "--configfile", "config/config.yaml", str(path), check=False)
+    return run_snakemake(
+        workdir, "-n", "--configfile", "config/config.yaml", str(path), check=False
+    )
 
 
 def test_snakemake_stops_on_invalid_config(workdir: Path) -> None:

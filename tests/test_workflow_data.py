@@ -20,7 +20,7 @@ def data_stage(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from .conftest import copy_workflow
 
     workdir = copy_workflow(tmp_path_factory.mktemp("data_stage"))
-    run_snakemake(workdir, "--configfile", "config/test.yaml", *TARGETS)
+    run_snakemake(workdir, *TARGETS, "--configfile", "config/test.yaml")
     return workdir
 
 
@@ -42,7 +42,7 @@ def test_data_stage_outputs(data_stage: Path) -> None:
 
 
 def test_second_run_does_nothing(data_stage: Path) -> None:
-    process = run_snakemake(data_stage, "-n", "--configfile", "config/test.yaml", *TARGETS)
+    process = run_snakemake(data_stage, "-n", *TARGETS, "--configfile", "config/test.yaml")
     assert "Nothing to be done" in process.stdout + process.stderr
 
 
@@ -60,11 +60,11 @@ def test_bad_user_catalogue_stops_before_cleaning(data_stage: Path) -> None:
 
     process = run_snakemake(
         data_stage,
+        *TARGETS,
         "--configfile",
         "config/test.yaml",
         "--config",
         "data={source: file, path: my_gaia.csv}",
-        *TARGETS,
         check=False,
     )
     output = process.stdout + process.stderr
@@ -72,3 +72,32 @@ def test_bad_user_catalogue_stops_before_cleaning(data_stage: Path) -> None:
     assert "my_gaia.csv" in output
     assert "pmra_error" in output
     assert catalog_path.read_bytes() == before
+
+
+def test_archive_source_through_the_workflow(workdir: Path) -> None:
+    """data.source: archive runs astroquery against a TAP server on loopback, end to end."""
+    from .tap_server import TapServer, make_gaia_like_table
+
+    served = make_gaia_like_table(n=400, seed=11, g_range_mag=(10.0, 19.0))
+    override = workdir / "archive.yaml"
+    with TapServer(served) as server:
+        override.write_text(
+            "data:\n"
+            "  source: archive\n"
+            "  archive:\n"
+            f"    tap_url: {server.url}\n"
+            "    max_retries: 1\n"
+            "    backoff_s: 0.01\n"
+            "    poll_s: 0.05\n"
+        )
+        run_snakemake(
+            workdir, *TARGETS, "--configfile", "config/test.yaml", str(override), timeout_s=300
+        )
+        assert len(server.cone_queries) == 1
+
+    provenance = json.loads((workdir / "resources/ngc6819/gaia_dr3.provenance.json").read_text())
+    downloaded = Table.read(workdir / "resources/ngc6819/gaia_dr3.fits")
+    catalog = Table.read(workdir / "results/ngc6819/catalog.fits")
+    assert provenance["n_rows"] == len(downloaded) > 0
+    assert "CONTAINS" in provenance["adql"]
+    assert 0 < len(catalog) <= len(downloaded)
