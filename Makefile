@@ -11,7 +11,10 @@ SNAKEMAKE_ARGS ?=
 PYTEST_ARGS ?=
 # Debian packages that provide pdflatex, latexmk and AASTeX (aastex631.cls is in texlive-publishers).
 TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-latex-extra \
-	texlive-fonts-recommended texlive-publishers texlive-bibtex-extra latexmk poppler-utils
+	texlive-fonts-recommended texlive-plain-generic texlive-publishers texlive-bibtex-extra \
+	latexmk poppler-utils
+# Files the paper needs from them (aastex631 loads epsf.sty, from texlive-plain-generic).
+TEX_FILES := aastex631.cls aasjournal.bst epsf.sty
 
 .PHONY: paper test setup tex lint format clean-venv
 
@@ -36,14 +39,15 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 # otherwise we say what to install and stop.
 tex:
 	@if command -v latexmk >/dev/null 2>&1 && command -v pdflatex >/dev/null 2>&1 \
-	    && kpsewhich aastex631.cls >/dev/null 2>&1; then \
+	    && command -v pdftotext >/dev/null 2>&1 \
+	    && [ "$$(kpsewhich $(TEX_FILES) | wc -l)" = "$(words $(TEX_FILES))" ]; then \
 	  : ; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "Installing TeX Live from Debian packages: $(TEX_PACKAGES)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
 	else \
-	  echo "error: LaTeX (pdflatex, latexmk, aastex631.cls) not found." >&2; \
+	  echo "error: LaTeX (pdflatex, latexmk, pdftotext, $(TEX_FILES)) not found." >&2; \
 	  echo "Install it, e.g. on Debian/Ubuntu: sudo apt-get install $(TEX_PACKAGES)" >&2; \
 	  exit 1; \
 	fi

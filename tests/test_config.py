@@ -52,6 +52,7 @@ def mutated(path: tuple, value) -> dict:
         (("data", "source"), "gaia", "source"),
         (("clusters", 0, "name"), "NGC 6819", "name"),
         (("clusters", 0, "name"), "../etc", "name"),
+        (("clusters", 0, "name"), "examples", "name"),
         (("clusters", 0, "dec_deg"), 95.0, "dec_deg"),
         (("clusters", 0, "radius_arcmin"), -1.0, "radius_arcmin"),
         (("cuts", "ruwe_max"), "1.4", "ruwe_max"),
@@ -80,6 +81,7 @@ def test_schema_rejects_missing_clusters() -> None:
         (("masks", "control_min_arcmin"), 4.0, "masks.control_min_arcmin"),
         (("masks", "control_min_arcmin"), 25.0, "radius_arcmin"),
         (("data", "source"), "file", "data.path"),
+        (("paper", "cluster"), "ngc188", "paper.cluster"),
     ],
 )
 def test_cross_key_checks_name_the_key(path: tuple, value, words: str) -> None:

@@ -20,6 +20,10 @@ def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
     if duplicates:
         raise ConfigError(f"clusters: duplicate cluster name(s) {duplicates}")
 
+    paper_cluster = config.get("paper", {}).get("cluster")
+    if paper_cluster is not None and paper_cluster not in names:
+        raise ConfigError(f"paper.cluster '{paper_cluster}' is not one of clusters: {names}")
+
     masks = config["masks"]
     inner, outer = masks["cluster_radius_arcmin"], masks["control_min_arcmin"]
     if outer <= inner:
@@ -54,3 +58,8 @@ def cluster_by_name(config: dict[str, Any], name: str) -> dict[str, Any]:
         if cluster["name"] == name:
             return cluster
     raise ConfigError(f"clusters: no cluster named '{name}'")
+
+
+def paper_cluster(config: dict[str, Any]) -> str:
+    """The name of the cluster the paper is about: ``paper.cluster``, or the first cluster."""
+    return config.get("paper", {}).get("cluster") or config["clusters"][0]["name"]

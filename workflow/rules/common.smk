@@ -2,9 +2,18 @@
 # functions that turn the config into file lists. No science here.
 from snakemake.utils import validate
 
-from clustermix.config import check_config, cluster_by_name
+from clustermix.config import check_config, cluster_by_name, paper_cluster
 from clustermix.errors import ConfigError
-
+from clustermix.provenance import code_version
+from clustermix.models import CLUSTER_MODEL_NAMES
+from clustermix.models.registry import (
+    EXAMPLE_MODEL_NAMES,
+    enabled_cluster_models,
+    enabled_example_models,
+    model_source_files,
+    option_overrides,
+    sampling_settings,
+)
 
 validate(config, schema="../schemas/config.schema.yaml")
 try:
@@ -13,10 +22,34 @@ except ConfigError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
 CLUSTERS = [cluster["name"] for cluster in config["clusters"]]
+# The cluster the paper is about; its figures and numbers go into src/tex/.
+PAPER_CLUSTER = paper_cluster(config)
+# Every figure (src/tex/figures/*.pdf) and number file (src/tex/output/*.tex) the paper
+# includes. Each stage's .smk appends what it makes; rules/paper.smk builds ms.pdf from them.
+PAPER_FIGURES = []
+PAPER_NUMBERS = []
+# The commit the workflow runs from (without the dirty flag, which the scripts record):
+# a param of the rules that print it, so a new commit rewrites only those.
+CODE_COMMIT = code_version().removesuffix("-dirty")
+CLUSTER_MODELS = enabled_cluster_models(config)
+EXAMPLE_MODELS = enabled_example_models(config)
+
+# Memory (MB) and wall time (minutes) of one fit, per model, for cluster schedulers; with
+# 20,000 stars and 4 x 2,000 iterations. Override with --set-resources fit_model:mem_mb=...
+FIT_RESOURCES = {
+    "line_outliers": {"mem_mb": 2000, "runtime": 15},
+    "pmra_1d": {"mem_mb": 4000, "runtime": 60},
+    "parallax_1d": {"mem_mb": 8000, "runtime": 240},
+    "pm_2d": {"mem_mb": 6000, "runtime": 180},
+    "phase_space": {"mem_mb": 16000, "runtime": 720},
+}
 
 
 wildcard_constraints:
-    cluster="[a-z0-9][a-z0-9_]*",
+    # "examples" is not a cluster: results/examples/ holds the line-with-outliers fit.
+    cluster="(?!examples/)[a-z0-9][a-z0-9_]*",
+    model="|".join(CLUSTER_MODEL_NAMES),
+    example="|".join(EXAMPLE_MODEL_NAMES),
 
 
 def cluster_config(wildcards):
@@ -34,12 +67,96 @@ def raw_catalog(wildcards):
     return cluster_config(wildcards).get("path") or config["data"]["path"]
 
 
-def all_outputs():
-    """Every final output of the workflow, for rule all."""
+def fit_sampling(wildcards):
+    """Sampling settings of the model named by {model} or {example}: `sampling`,
+    overridden by `models.<name>`."""
+    return sampling_settings(config, _model_name(wildcards))
+
+
+def fit_options(wildcards):
+    """The model options that `models.<name>` sets (the module's defaults fill the rest)."""
+    return option_overrides(config, _model_name(wildcards))
+
+
+def fit_threads(wildcards):
+    """One core per chain."""
+    return fit_sampling(wildcards)["chains"]
+
+
+def fit_resource(key):
+    """An input function for resource `key` of the model's fit (see FIT_RESOURCES)."""
+    return lambda wildcards: FIT_RESOURCES[_model_name(wildcards)][key]
+
+
+def model_code(wildcards):
+    """The model's module and the shared mixture code: editing either refits."""
+    return model_source_files(_model_name(wildcards))
+
+
+def truth_file(wildcards):
+    """The simulator's truth (only when data.source is simulated), for unpack()."""
+    if config["data"]["source"] == "simulated":
+        return {"truth": f"resources/{wildcards.cluster}/truth.json"}
+    return {}
+
+
+def model_memberships(wildcards):
+    """The per-model membership files of a cluster, in CLUSTER_MODELS order."""
     return expand(
+        "results/{cluster}/membership/{model}.fits",
+        cluster=wildcards.cluster,
+        model=CLUSTER_MODELS,
+    )
+
+
+def _model_name(wildcards):
+    return wildcards.get("model") or wildcards.get("example")
+
+
+def model_outputs():
+    """Traces, summaries and diagnostics of every enabled model, and the membership table."""
+    outputs = expand(
         [
-            "results/{cluster}/catalog.fits",
-            "results/{cluster}/masks.fits",
+            "results/{cluster}/traces/{model}.nc",
+            "results/{cluster}/summary/{model}.json",
+            "results/{cluster}/diagnostics/{model}.json",
+            "results/{cluster}/ppc/{model}.json",
         ],
         cluster=CLUSTERS,
+        model=CLUSTER_MODELS,
     )
+    if CLUSTER_MODELS:
+        outputs += expand("results/{cluster}/membership.fits", cluster=CLUSTERS)
+    outputs += expand(
+        "results/examples/{example}/{name}",
+        example=EXAMPLE_MODELS,
+        name=["trace.nc", "summary.json", "diagnostics.json", "ppc.json"],
+    )
+    return outputs
+
+
+def all_outputs():
+    """Every final output of the workflow (the target of `all`): the paper and every fit."""
+    return (
+        expand(
+            [
+                "results/{cluster}/catalog.fits",
+                "results/{cluster}/masks.fits",
+            ],
+            cluster=CLUSTERS,
+        )
+        + model_outputs()
+        + ["ms.pdf"]
+    )
+
+
+# The fits the paper reports: every cluster model of the paper cluster and the examples.
+PAPER_FIT_NAMES = CLUSTER_MODELS + EXAMPLE_MODELS
+
+
+def paper_fit_files(name):
+    """`name` (summary.json or diagnostics.json) of every fit the paper reports."""
+    return [
+        f"results/{PAPER_CLUSTER}/{name.split('.')[0]}/{model}.json"
+        for model in CLUSTER_MODELS
+    ] + [f"results/examples/{example}/{name}" for example in EXAMPLE_MODELS]

@@ -1,0 +1,16 @@
+"""Rule fig_corner: corner plot of one model's cluster quantities, with the truth if known."""
+
+from clustermix.fit_results import fit_true_values, load_fitted_model
+from clustermix.plotting.corner import corner_draws, corner_figure
+from clustermix.plotting.style import MODEL_COLOURS, save_figure, snakemake_provenance
+from clustermix.scripting import logged
+
+with logged(snakemake) as log:
+    fitted = load_fitted_model(
+        snakemake.input.trace, snakemake.input.get("catalog"), snakemake.input.get("masks")
+    )
+    truth = fit_true_values(fitted, snakemake.input.get("truth"))
+    draws = corner_draws(fitted.module, fitted.idata.posterior, fitted.data, fitted.options)
+    log.info("%s: quantities %s, truth %s", fitted.name, list(draws), truth)
+    fig = corner_figure(draws, truth, MODEL_COLOURS[fitted.name])
+    save_figure(fig, snakemake.output.figure, snakemake_provenance(snakemake))

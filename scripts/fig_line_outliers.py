@@ -1,0 +1,26 @@
+"""Rule fig_line_outliers: the straight line with outliers, least squares against the mixture."""
+
+from clustermix.inference import load_trace
+from clustermix.membership import membership_probabilities
+from clustermix.models import line_outliers
+from clustermix.models.registry import model_options
+from clustermix.plotting.line import line_outliers_figure
+from clustermix.plotting.style import save_figure, snakemake_provenance
+from clustermix.scripting import logged
+
+with logged(snakemake):
+    options = model_options(line_outliers, snakemake.params.options)
+    data = line_outliers.prepare_data(None, options, "the tutorial's points")
+    idata = load_trace(snakemake.input.trace)
+    p_inlier = membership_probabilities(line_outliers.build_model(data, options), idata)
+    fig = line_outliers_figure(
+        data["x"],
+        data["y"],
+        data["y_err"],
+        data["is_outlier"],
+        p_inlier,
+        idata.posterior["m"].values,
+        idata.posterior["b"].values,
+        line_outliers.TUTORIAL_TRUTH,
+    )
+    save_figure(fig, snakemake.output.figure, snakemake_provenance(snakemake))

@@ -1,0 +1,17 @@
+"""Rules fit_model and fit_example: sample one model; write its trace (and membership)."""
+
+from clustermix.fitting import run_fit
+from clustermix.scripting import logged
+
+with logged(snakemake) as log:
+    run_fit(
+        snakemake.params.model,
+        snakemake.params.options,
+        snakemake.params.sampling,
+        trace_path=snakemake.output.trace,
+        catalog_path=getattr(snakemake.input, "catalog", None),
+        masks_path=getattr(snakemake.input, "masks", None),
+        membership_path=getattr(snakemake.output, "membership", None),
+        cores=snakemake.threads,
+        label=snakemake.params.label,
+    )

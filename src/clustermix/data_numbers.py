@@ -1,0 +1,189 @@
+"""The numbers the paper quotes about the data: counts, cuts, masks, zero point, truth.
+
+:func:`data_macros` turns the data stage's outputs into LaTeX macros named
+``\\Data<Name>`` (:func:`clustermix.paper.macro_name` with the prefix ``data``). Values
+are for math mode (``$\\DataNStarsInput$`` or plain text: counts read the same); text
+values (file name, source) are escaped. Truth macros (``\\DataTrue...``, ``\\DataSimSeed``)
+are always defined so that the paper compiles whatever the data source; without a
+simulation they expand to a dash, and ``\\DataIsSimulated`` (1 or 0) tells which.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy.table import Table
+
+from clustermix.errors import InputDataError
+from clustermix.paper import escape_text, format_count, format_number, macro_name
+
+#: What a truth macro expands to when the data are not simulated (text and math mode).
+NOT_SIMULATED = r"\textrm{--}"
+#: Truth keys quoted as cluster parameters: (truth key, macro name parts, how to format).
+TRUE_PARAMETERS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("parallax", ("parallax", "mas"), "plain"),
+    ("distance", ("distance", "pc"), "count"),
+    ("pmra", ("pmra", "masyr"), "plain"),
+    ("pmdec", ("pmdec", "masyr"), "plain"),
+    ("rv", ("rv", "kms"), "plain"),
+    ("sigma_v", ("sigma_v", "kms"), "plain"),
+    ("plummer_radius_arcmin", ("plummer_radius", "arcmin"), "plain"),
+)
+#: Truth macros that count or are fractions (defined as dashes without a simulation).
+TRUE_COUNTS: tuple[str, ...] = (
+    "n_members_input",
+    "n_field_input",
+    "f_cluster_input",
+    "n_members",
+    "f_cluster",
+    "n_members_cluster_region",
+)
+
+
+def plain_number(value: float, significant: int = 6) -> str:
+    """``value`` in its shortest form up to ``significant`` figures (``19.0`` -> ``19``)."""
+    text = f"{float(value):.{significant}g}"
+    return text.lstrip("-") if float(text) == 0.0 else text
+
+
+def list_in_words(values: Iterable[Any]) -> str:
+    """``31 and 95``; ``3, 31 and 95``."""
+    items = [str(value) for value in values]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def data_macros(
+    *,
+    catalog_summary: Mapping[str, Any],
+    input_check: Mapping[str, Any],
+    catalog: Table,
+    masks: Table,
+    cone_radius_arcmin: float,
+    cluster_radius_arcmin: float,
+    control_min_arcmin: float,
+    source: str,
+    truth: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
+    """The data macros, ``{name: replacement text}``.
+
+    Parameters
+    ----------
+    catalog_summary
+        ``results/{cluster}/catalog_summary.json`` (counts, cut values, zero point in mas).
+    input_check
+        ``results/{cluster}/input_check.json`` (``path``, ``sha256``, ``n_rows``).
+    catalog
+        The cleaned catalogue (``source_id``, ``radial_velocity`` in km/s).
+    masks
+        ``results/{cluster}/masks.fits`` (``source_id``, ``in_cluster_region``,
+        ``in_control_field``), in catalogue order.
+    cone_radius_arcmin, cluster_radius_arcmin, control_min_arcmin
+        The catalogue's cone and the mask radii (arcmin).
+    source
+        ``data.source``: ``simulated``, ``archive`` or ``file``.
+    truth
+        The simulator's ``truth.json`` (simulated data only).
+    """
+    n_input = int(input_check["n_rows"])
+    if int(catalog_summary["n_input"]) != n_input:
+        raise InputDataError(
+            f"catalog_summary.json counts {catalog_summary['n_input']} input stars but "
+            f"input_check.json {n_input}: the two files are from different inputs"
+        )
+    catalog_ids = np.asarray(catalog["source_id"], np.int64)
+    if len(masks) != len(catalog) or not np.array_equal(
+        np.asarray(masks["source_id"], np.int64), catalog_ids
+    ):
+        raise InputDataError("masks.fits does not match catalog.fits row for row")
+    in_cluster = np.asarray(masks["in_cluster_region"], bool)
+    in_control = np.asarray(masks["in_control_field"], bool)
+    has_rv = np.isfinite(np.ma.filled(np.ma.asarray(catalog["radial_velocity"], float), np.nan))
+    values: dict[tuple[str, ...], str] = {
+        ("source",): escape_text(source),
+        ("is_simulated",): "1" if truth is not None else "0",
+        ("input_file",): escape_text(os.path.basename(str(input_check["path"]))),
+        ("input_checksum",): str(input_check["sha256"])[:12],
+        ("n_stars_input",): format_count(n_input),
+        ("n_stars_kept",): format_count(catalog_summary["n_kept"]),
+        ("n_stars_removed",): format_count(catalog_summary["n_removed"]),
+        ("n_removed_ruwe",): format_count(catalog_summary["n_removed_ruwe"]),
+        ("n_removed_params_solved",): format_count(catalog_summary["n_removed_params_solved"]),
+        ("n_removed_g_mag",): format_count(catalog_summary["n_removed_g_mag"]),
+        ("ruwe_max",): plain_number(catalog_summary["ruwe_max"]),
+        ("g_max_mag",): plain_number(catalog_summary["g_max_mag"]),
+        ("params_solved",): list_in_words(catalog_summary["params_solved"]),
+        ("zero_point_median_mas",): format_number(catalog_summary["zero_point_median_mas"], 3),
+        ("zero_point_mean_mas",): format_number(catalog_summary["zero_point_mean_mas"], 3),
+        ("zero_point_global_mas",): format_number(catalog_summary["zero_point_global_mas"], 3),
+        ("n_zero_point_extrapolated",): format_count(catalog_summary["n_zero_point_extrapolated"]),
+        ("cone_radius_arcmin",): plain_number(cone_radius_arcmin),
+        ("cluster_radius_arcmin",): plain_number(cluster_radius_arcmin),
+        ("control_min_arcmin",): plain_number(control_min_arcmin),
+        ("n_cluster_region",): format_count(in_cluster.sum()),
+        ("n_control_field",): format_count(in_control.sum()),
+        ("n_between_regions",): format_count((~in_cluster & ~in_control).sum()),
+        ("n_rv",): format_count(has_rv.sum()),
+        ("n_rv_cluster_region",): format_count((has_rv & in_cluster).sum()),
+    }
+    values.update(_truth_values(truth, catalog_ids, in_cluster))
+    return {macro_name("data", *parts): text for parts, text in values.items()}
+
+
+def _truth_values(
+    truth: Mapping[str, Any] | None, catalog_ids: np.ndarray, in_cluster: np.ndarray
+) -> dict[tuple[str, ...], str]:
+    """The simulation's seed, member counts and fractions and cluster parameters."""
+    names = [("sim_seed",)]
+    names += [("true", *parts) for _, parts, _ in TRUE_PARAMETERS]
+    names += [("true", name) for name in TRUE_COUNTS]
+    if truth is None:
+        return dict.fromkeys(names, NOT_SIMULATED)
+    members = np.isin(catalog_ids, np.asarray(truth["member_source_ids"], np.int64))
+    n_kept = len(catalog_ids)
+    values = {
+        ("sim_seed",): str(int(truth["seed"])),
+        ("true", "n_members_input"): format_count(truth["n_members"]),
+        ("true", "n_field_input"): format_count(truth["n_field"]),
+        ("true", "f_cluster_input"): format_number(truth["f_cluster"], 3),
+        ("true", "n_members"): format_count(members.sum()),
+        ("true", "f_cluster"): format_number(members.sum() / max(n_kept, 1), 3),
+        ("true", "n_members_cluster_region"): format_count((members & in_cluster).sum()),
+    }
+    for key, parts, style in TRUE_PARAMETERS:
+        value = float(truth[key])
+        values[("true", *parts)] = (
+            format_count(round(value)) if style == "count" else plain_number(value, 4)
+        )
+    return values
+
+
+def data_macros_from_files(
+    *,
+    catalog_summary: str | os.PathLike[str],
+    input_check: str | os.PathLike[str],
+    catalog: str | os.PathLike[str],
+    masks: str | os.PathLike[str],
+    truth: str | os.PathLike[str] | None = None,
+    **settings: Any,
+) -> dict[str, str]:
+    """:func:`data_macros` reading its inputs from the data stage's files; ``settings``
+    are the radii (arcmin) and ``source``."""
+    return data_macros(
+        catalog_summary=_read_json(catalog_summary),
+        input_check=_read_json(input_check),
+        catalog=Table.read(catalog),
+        masks=Table.read(masks),
+        truth=_read_json(truth) if truth is not None else None,
+        **settings,
+    )
+
+
+def _read_json(path: str | os.PathLike[str]) -> Any:
+    return json.loads(Path(path).read_text())

@@ -1,0 +1,90 @@
+"""A finished fit read back from its files, for the figures that need more than its summary.
+
+:func:`load_fitted_model` reads a trace, finds its model and options in the trace's own
+attributes and rebuilds the model's data from the catalogue it was fitted to (checked
+against the checksum the trace recorded), so that any quantity of the model can be
+recomputed from the posterior.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clustermix.errors import InputDataError
+from clustermix.fitting import load_model_data
+from clustermix.inference import load_trace, trace_attrs
+from clustermix.io import sha256_file
+from clustermix.models import CLUSTER_MODEL_NAMES
+from clustermix.models.registry import get_model
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pymc as pm
+
+PathLike = str | os.PathLike[str]
+
+
+@dataclass
+class FittedModel:
+    """One fit: the model ``module``, the trace ``idata``, the ``options`` it was fitted
+    with (module defaults included) and the model's ``data`` arrays (``prepare_data``)."""
+
+    module: ModuleType
+    idata: az.InferenceData
+    options: dict[str, Any]
+    data: dict[str, np.ndarray]
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return str(self.module.NAME)
+
+    def build_model(self) -> pm.Model:
+        """The ``pm.Model`` the trace was sampled from (for its Deterministics)."""
+        return self.module.build_model(self.data, self.options)
+
+
+def load_fitted_model(
+    trace_path: PathLike,
+    catalog_path: PathLike | None = None,
+    masks_path: PathLike | None = None,
+) -> FittedModel:
+    """Read the trace at ``trace_path`` and rebuild its model's data.
+
+    ``catalog_path``/``masks_path``: the cleaned catalogue and sky masks the model was
+    fitted to (None for a model with its own example data). Raises
+    :class:`~clustermix.errors.InputDataError` if the trace was fitted to another version
+    of the catalogue.
+    """
+    idata = load_trace(trace_path)
+    attrs = trace_attrs(idata)
+    module = get_model(attrs["model"])
+    recorded = attrs.get("data_sha256", "")
+    if catalog_path is not None and recorded not in ("", sha256_file(catalog_path)):
+        raise InputDataError(
+            f"{trace_path}: fitted to another version of {catalog_path} (data_sha256 differs); "
+            "rerun the fit"
+        )
+    options = dict(attrs["options"])
+    data = load_model_data(module, options, catalog_path, masks_path)
+    return FittedModel(module, idata, options, data)
+
+
+def fit_true_values(
+    fitted: FittedModel, truth_path: PathLike | None = None
+) -> dict[str, float] | None:
+    """The model's true values from the simulator's ``truth_path`` (truth.json), or, for
+    an example model with its own simulated data, from the module alone; None when no
+    truth is known (real data)."""
+    has_own_data = fitted.name not in CLUSTER_MODEL_NAMES
+    if truth_path is None and not has_own_data:
+        return None
+    truth = json.loads(Path(truth_path).read_text()) if truth_path is not None else None
+    return fitted.module.true_values(truth, fitted.data)

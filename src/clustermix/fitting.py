@@ -1,0 +1,194 @@
+"""One fit from files to files: what the fit_model and summarize_fit rules run.
+
+:func:`run_fit` reads the cleaned catalogue and its sky masks, lets the model select its
+stars, builds and samples the model, stamps the trace with its provenance, writes it, and
+computes the per-star membership while the model is still in memory.
+:func:`run_summary` turns a trace into the summary and diagnostics JSON files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from astropy.table import Table
+
+from clustermix.diagnostics import fit_diagnostics
+from clustermix.errors import InputDataError
+from clustermix.inference import load_trace, sample, save_trace, stamp_trace, trace_attrs
+from clustermix.io import sha256_file, write_json_atomic, write_table_atomic
+from clustermix.membership import (
+    combine_memberships,
+    membership_statistics,
+    model_membership_table,
+)
+from clustermix.models import SUMMARY_UNITS
+from clustermix.models.registry import get_model, model_options
+from clustermix.provenance import code_version, config_hash, package_versions
+from clustermix.summary import json_safe, summarize
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+
+def read_catalog_with_masks(catalog_path: PathLike, masks_path: PathLike) -> Table:
+    """The cleaned catalogue with the mask columns (``in_cluster_region``,
+    ``in_control_field``, ``separation_arcmin``) joined on ``source_id``, in catalogue order.
+    """
+    catalog = Table.read(catalog_path)
+    masks = Table.read(masks_path)
+    ids = np.asarray(catalog["source_id"], np.int64)
+    mask_ids = np.asarray(masks["source_id"], np.int64)
+    order = np.argsort(mask_ids)
+    position = np.searchsorted(mask_ids, ids, sorter=order).clip(0, max(len(mask_ids) - 1, 0))
+    rows = order[position] if len(mask_ids) else position
+    missing = len(mask_ids) == 0 or bool((mask_ids[rows] != ids).any())
+    if missing:
+        raise InputDataError(
+            f"{masks_path}: column source_id does not cover the {len(catalog)} rows of "
+            f"{catalog_path}; rerun the sky_masks rule"
+        )
+    for name in masks.colnames:
+        if name != "source_id":
+            catalog[name] = masks[name][rows]
+    return catalog
+
+
+def load_model_data(
+    module: Any,
+    options: Mapping[str, Any],
+    catalog_path: PathLike | None,
+    masks_path: PathLike | None,
+) -> dict[str, np.ndarray]:
+    """The model's arrays: its ``prepare_data`` on the joined catalogue (or on None for a
+    model without catalogue input, such as the line example)."""
+    if catalog_path is None:
+        return module.prepare_data(None, dict(options), f"{module.NAME} example data")
+    if masks_path is None:
+        raise ValueError("a catalogue needs its masks file")
+    catalog = read_catalog_with_masks(catalog_path, masks_path)
+    return module.prepare_data(catalog, dict(options), str(catalog_path))
+
+
+def run_fit(
+    model_name: str,
+    option_overrides: Mapping[str, Any],
+    sampling: Mapping[str, Any],
+    *,
+    trace_path: PathLike,
+    catalog_path: PathLike | None = None,
+    masks_path: PathLike | None = None,
+    membership_path: PathLike | None = None,
+    cores: int | None = None,
+    label: str = "",
+) -> None:
+    """Fit model ``model_name`` and write its trace (and membership table).
+
+    ``option_overrides``: ``models.<name>`` options from the config (the module's
+    ``DEFAULT_OPTIONS`` fill in the rest); ``sampling``: keyword arguments of
+    :func:`clustermix.inference.sample` (backend, chains, draws, tune, target_accept,
+    seed, store_log_likelihood). ``label``: the cluster name (or "examples"), recorded in
+    the trace. The trace's attributes record ``data_sha256`` / ``masks_sha256`` (of the
+    input files, "" without), ``config_hash`` (of model, options and sampling),
+    ``options``, ``sampling``, ``code_version`` and ``package_versions``, besides the
+    sampler's own (see :func:`~clustermix.inference.sample`).
+    """
+    module = get_model(model_name)
+    options = model_options(module, option_overrides)
+    data = load_model_data(module, options, catalog_path, masks_path)
+    log.info("model %s: %d stars, options %s", model_name, len(data["source_id"]), options)
+    model = module.build_model(data, options)
+    # Data-driven starting values (the cluster's peak, the field's spread) where the model
+    # provides them: mixture posteriors are multimodal.
+    initial_values = getattr(module, "initial_values", None)
+    initvals = initial_values(data, options) if initial_values is not None else None
+    idata = sample(model, **sampling, cores=cores, initvals=initvals)
+    settings = {"model": model_name, "options": options, "sampling": dict(sampling)}
+    stamp_trace(
+        idata,
+        model=model_name,
+        cluster=label,
+        n_stars=len(data["source_id"]),
+        data_sha256=sha256_file(catalog_path) if catalog_path else "",
+        masks_sha256=sha256_file(masks_path) if masks_path else "",
+        config_hash=config_hash(settings),
+        options=options,
+        sampling=dict(sampling),
+        code_version=code_version(),
+        package_versions=package_versions(),
+    )
+    save_trace(idata, trace_path)
+    log.info("trace written to %s", trace_path)
+    if membership_path is not None:
+        mean, spread = membership_statistics(model, idata)
+        table = model_membership_table(data["source_id"], mean, spread, model_name)
+        write_table_atomic(table, membership_path)
+        log.info("membership written to %s", membership_path)
+
+
+def run_summary(
+    trace_path: PathLike,
+    *,
+    summary_path: PathLike,
+    diagnostics_path: PathLike,
+    catalog_path: PathLike | None = None,
+    masks_path: PathLike | None = None,
+    truth_path: PathLike | None = None,
+) -> None:
+    """Write the posterior summary and the diagnostics of one trace.
+
+    The model, its options and the stars are taken from the trace's own attributes and
+    the catalogue it was fitted to (checked against the recorded ``data_sha256``).
+    ``truth_path``: the simulator's truth.json; the line example passes None and its
+    module supplies its own true values.
+    """
+    idata = load_trace(trace_path)
+    attrs = trace_attrs(idata)
+    module = get_model(attrs["model"])
+    if catalog_path is not None and attrs.get("data_sha256") not in ("", sha256_file(catalog_path)):
+        raise InputDataError(
+            f"{trace_path}: fitted to another version of {catalog_path} (data_sha256 differs); "
+            "rerun the fit"
+        )
+    data = load_model_data(module, attrs["options"], catalog_path, masks_path)
+    quantities = module.summary_quantities(idata.posterior, data, attrs["options"])
+    truth = None
+    if truth_path is not None or catalog_path is None:
+        raw_truth = json.loads(Path(truth_path).read_text()) if truth_path else None
+        truth = module.true_values(raw_truth, data)
+    summary = summarize(quantities, SUMMARY_UNITS, truth)
+    header = {key: attrs.get(key) for key in ("model", "cluster", "n_stars", "code_version")}
+    write_json_atomic(json_safe({**header, **summary}), summary_path)
+    diagnostics = fit_diagnostics(idata, quantities)
+    write_json_atomic(json_safe({**header, **diagnostics}), diagnostics_path)
+    for warning in diagnostics["warnings"]:
+        log.warning("%s: %s", attrs["model"], warning)
+
+
+def run_membership_table(
+    catalog_path: PathLike,
+    membership_paths: Mapping[str, PathLike],
+    *,
+    table_path: PathLike,
+    truth_path: PathLike | None = None,
+) -> None:
+    """Write one cluster's membership table: a row per star of the cleaned catalogue,
+    ``p_<model>`` per model (NaN where unused) and ``true_member`` for simulated data
+    (from truth.json's ``member_source_ids``)."""
+    catalog = Table.read(catalog_path)
+    per_model = {name: Table.read(path) for name, path in membership_paths.items()}
+    members = None
+    if truth_path is not None:
+        truth = json.loads(Path(truth_path).read_text())
+        if "member_source_ids" not in truth:
+            raise InputDataError(f"{truth_path}: no 'member_source_ids' list")
+        members = truth["member_source_ids"]
+    table = combine_memberships(catalog["source_id"], per_model, members)
+    write_table_atomic(table, table_path)
+    log.info("membership table of %d stars and %d models", len(table), len(per_model))

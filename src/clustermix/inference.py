@@ -1,0 +1,299 @@
+"""Sampling a model with NUTS, and reading and writing its trace.
+
+:func:`sample` runs one of three NUTS implementations on a built ``pymc.Model`` and returns
+an ArviZ ``InferenceData`` with the posterior of the free parameters only (the per-star
+``p_cluster`` Deterministic is recomputed later by :mod:`clustermix.membership`), the
+sampler statistics (warm-up included), the observed and constant data and, on request,
+the pointwise log-likelihood in float32. Sampler, seed, settings, wall time and the number
+of gradient evaluations go into the trace's attributes (``idata.attrs``), which
+:func:`save_trace` writes into the NetCDF file and :func:`load_trace` reads back.
+
+With the same model, data, settings and seed, the ``pymc`` and ``nutpie`` backends give
+bit-identical posterior draws (tests/test_inference.py checks both).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clustermix.errors import ConfigError
+from clustermix.io import atomic_path
+from clustermix.provenance import utc_now
+
+if TYPE_CHECKING:
+    import arviz as az
+    import pymc as pm
+
+log = logging.getLogger(__name__)
+
+BACKENDS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
+#: Trace attributes stored as JSON text (NetCDF attributes cannot hold mappings).
+JSON_ATTRS: frozenset[str] = frozenset({"options", "sampling", "package_versions"})
+NETCDF_ENGINE = "h5netcdf"
+
+
+def free_var_names(model: pm.Model) -> list[str]:
+    """Names of the model's free random variables: what a trace stores."""
+    return [rv.name for rv in model.free_RVs]
+
+
+def sample(
+    model: pm.Model,
+    *,
+    backend: str = "pymc",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float = 0.9,
+    seed: int,
+    cores: int | None = None,
+    store_log_likelihood: bool = False,
+    progressbar: bool = False,
+    initvals: Mapping[str, Any] | None = None,
+) -> az.InferenceData:
+    """Sample ``model`` with NUTS and return the trace.
+
+    ``backend``: ``"pymc"`` (PyMC's NUTS), ``"nutpie"`` (nutpie, numba-compiled) or
+    ``"numpyro"`` (needs JAX and NumPyro installed; a :class:`ConfigError` otherwise).
+    ``draws``/``tune``: iterations per chain after/for adaptation; ``cores``: chains run in
+    parallel (default: one per chain, capped at the machine's CPUs); ``seed``: the only
+    source of randomness. ``store_log_likelihood`` adds the ``log_likelihood`` group
+    (float32, one value per star and draw). ``initvals``: starting values by free-variable
+    name (a model's data-driven ``initial_values``); mixture posteriors are multimodal, and
+    chains started at the prior's centre can settle on a field clump instead of the cluster.
+
+    Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
+    ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
+    spent sampling, compilation excluded for nutpie, whose ``compile_time_s`` is
+    separate), ``gradient_evaluations`` (leapfrog steps of all chains, warm-up included),
+    ``gradient_evaluations_warmup`` (-1 when the sampler does not report warm-up) and
+    ``created`` (UTC).
+    """
+    if backend not in BACKENDS:
+        raise ConfigError(f"sampling.backend: unknown backend '{backend}'; use one of {BACKENDS}")
+    if cores is None:
+        cores = min(chains, os.cpu_count() or 1)
+    cores = max(1, min(cores, chains))
+    settings = {
+        "draws": int(draws),
+        "tune": int(tune),
+        "chains": int(chains),
+        "target_accept": float(target_accept),
+        "seed": int(seed),
+        "cores": int(cores),
+        "progressbar": progressbar,
+        "initvals": dict(initvals) if initvals else None,
+    }
+    log.info(
+        "sampling with %s: %s",
+        backend,
+        {key: value for key, value in settings.items() if key != "initvals"},
+    )
+    sampler = {"pymc": _sample_pymc, "nutpie": _sample_nutpie, "numpyro": _sample_numpyro}
+    idata, attrs = sampler[backend](model, **settings)
+    attrs.update(
+        seed=int(seed),
+        chains=int(chains),
+        draws=int(draws),
+        tune=int(tune),
+        target_accept=float(target_accept),
+        created=utc_now(),
+    )
+    attrs.update(gradient_evaluations(idata))
+    if store_log_likelihood:
+        add_log_likelihood(model, idata)
+    stamp_trace(idata, **attrs)
+    log.info(
+        "sampled in %.1f s with %d gradient evaluations",
+        attrs["wall_time_s"],
+        attrs["gradient_evaluations"],
+    )
+    return idata
+
+
+def gradient_evaluations(idata: az.InferenceData) -> dict[str, int]:
+    """Total and warm-up gradient evaluations: the sum of ``n_steps`` (leapfrog steps per
+    iteration, the name PyMC, nutpie and PyMC's NumPyro wrapper all use) over every chain.
+
+    ``gradient_evaluations_warmup`` is -1 when the trace has no ``warmup_sample_stats``.
+    """
+    sampling = int(idata.sample_stats["n_steps"].sum())
+    if "warmup_sample_stats" in idata.groups():
+        warmup = int(idata.warmup_sample_stats["n_steps"].sum())
+        return {"gradient_evaluations": sampling + warmup, "gradient_evaluations_warmup": warmup}
+    return {"gradient_evaluations": sampling, "gradient_evaluations_warmup": -1}
+
+
+def add_log_likelihood(model: pm.Model, idata: az.InferenceData) -> None:
+    """Add the pointwise log-likelihood group to ``idata``, stored as float32.
+
+    Memory while computing: one float64 value per chain, draw and star (20,000 stars x
+    4,000 draws is 640 MB), halved once stored.
+    """
+    import pymc as pm
+
+    pm.compute_log_likelihood(idata, model=model, extend_inferencedata=True, progressbar=False)
+    idata.log_likelihood = idata.log_likelihood.astype(np.float32)
+
+
+def stamp_trace(idata: az.InferenceData, **attrs: Any) -> None:
+    """Set provenance attributes on ``idata.attrs`` (they survive NetCDF round trips).
+
+    Mappings and lists are stored as JSON text, booleans as 0/1; read them back with
+    :func:`trace_attrs`.
+    """
+    for key, value in attrs.items():
+        if isinstance(value, Mapping | list | tuple):
+            value = json.dumps(value, sort_keys=True, default=str)
+        elif isinstance(value, bool | np.bool_):
+            value = int(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        elif value is None:
+            value = ""
+        idata.attrs[key] = value
+
+
+def trace_attrs(idata: az.InferenceData) -> dict[str, Any]:
+    """The trace's attributes as plain Python values (JSON attributes decoded)."""
+    attrs: dict[str, Any] = {}
+    for key, value in idata.attrs.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if key in JSON_ATTRS and isinstance(value, str):
+            value = json.loads(value)
+        attrs[key] = value
+    return attrs
+
+
+def save_trace(idata: az.InferenceData, path: str | os.PathLike[str]) -> None:
+    """Write ``idata`` to NetCDF (h5netcdf) atomically: the file at ``path`` is either the
+    complete new trace or whatever was there before."""
+    with atomic_path(path) as tmp:
+        idata.to_netcdf(str(tmp), engine=NETCDF_ENGINE)
+
+
+def load_trace(path: str | os.PathLike[str]) -> az.InferenceData:
+    """Read a trace written by :func:`save_trace` fully into memory (the file is closed)."""
+    import arviz as az
+
+    with az.rc_context({"data.load": "eager"}):
+        return az.from_netcdf(str(path), engine=NETCDF_ENGINE)
+
+
+def _sample_pymc(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, dict[str, Any]]:
+    import pymc as pm
+
+    start = time.perf_counter()
+    idata = pm.sample(
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        cores=settings["cores"],
+        target_accept=settings["target_accept"],
+        random_seed=settings["seed"],
+        initvals=settings["initvals"],
+        var_names=free_var_names(model),
+        discard_tuned_samples=False,
+        progressbar=settings["progressbar"],
+        idata_kwargs={"log_likelihood": False},
+        model=model,
+    )
+    wall = time.perf_counter() - start
+    return idata, {"sampler": "pymc", "sampler_version": pm.__version__, "wall_time_s": wall}
+
+
+def _sample_nutpie(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, dict[str, Any]]:
+    import nutpie
+    import pymc as pm
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        dict_to_dataset,
+        find_constants,
+        find_observations,
+    )
+
+    names = free_var_names(model)
+    start = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(
+        model, var_names=names, initial_points=settings["initvals"]
+    )
+    compile_time = time.perf_counter() - start
+    start = time.perf_counter()
+    idata = nutpie.sample(
+        compiled,
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        cores=settings["cores"],
+        seed=settings["seed"],
+        target_accept=settings["target_accept"],
+        save_warmup=True,
+        progress_bar=settings["progressbar"],
+    )
+    wall = time.perf_counter() - start
+    # nutpie also stores the unconstrained values (``x_log__``); keep what PyMC keeps.
+    for group in ("posterior", "warmup_posterior"):
+        if group in idata.groups():
+            dataset = getattr(idata, group)
+            extra = [name for name in dataset.data_vars if name not in names]
+            setattr(idata, group, dataset.drop_vars(extra))
+    # nutpie cannot see the data; add them as pm.sample does.
+    coords, dims = coords_and_dims_for_inferencedata(model)
+    groups = {
+        "observed_data": dict_to_dataset(
+            find_observations(model), library=pm, coords=coords, dims=dims, default_dims=[]
+        ),
+        "constant_data": dict_to_dataset(
+            find_constants(model), library=pm, coords=coords, dims=dims, default_dims=[]
+        ),
+    }
+    idata.add_groups({key: value for key, value in groups.items() if value.data_vars})
+    attrs = {
+        "sampler": "nutpie",
+        "sampler_version": nutpie.__version__,
+        "wall_time_s": wall,
+        "compile_time_s": compile_time,
+    }
+    return idata, attrs
+
+
+def _sample_numpyro(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, dict[str, Any]]:
+    try:
+        import jax
+        import numpyro
+        from pymc.sampling.jax import sample_numpyro_nuts
+    except ImportError as err:
+        raise ConfigError(
+            "sampling.backend: 'numpyro' needs JAX and NumPyro, which are not installed "
+            f"({err}); use 'pymc' or 'nutpie'"
+        ) from None
+
+    parallel = jax.local_device_count() >= settings["chains"]
+    start = time.perf_counter()
+    idata = sample_numpyro_nuts(
+        draws=settings["draws"],
+        tune=settings["tune"],
+        chains=settings["chains"],
+        target_accept=settings["target_accept"],
+        random_seed=settings["seed"],
+        initvals=settings["initvals"],
+        var_names=free_var_names(model),
+        progressbar=settings["progressbar"],
+        chain_method="parallel" if parallel else "vectorized",
+        idata_kwargs={"log_likelihood": False},
+        model=model,
+    )
+    wall = time.perf_counter() - start
+    return idata, {
+        "sampler": "numpyro",
+        "sampler_version": numpyro.__version__,
+        "wall_time_s": wall,
+    }

@@ -1,0 +1,871 @@
+"""Model 4: sky position, parallax, proper motions and radial velocities together.
+
+The cluster's 3D position and velocity, with every member's proper motion and radial
+velocity predicted at its own position on the sky (perspective effects included).
+
+Data per star i: tangent-plane position (xi_i, eta_i) in arcmin about the cone centre
+(gnomonic projection), astrometry y_i = (parallax, pmra, pmdec) in (mas, mas/yr, mas/yr)
+with its full 3x3 covariance C_i (errors and the three correlations), and, where Gaia
+has one, a radial velocity rv_i +- e_rv,i (km/s). The likelihood of star i is
+
+    f S_c(xi_i, eta_i) N3(y_i | m_i, C_i + D) [N(rv_i | n_i . v, e_rv,i^2 + sigma_v^2)]
+    + (1 - f) S_f(xi_i, eta_i) sum_k w_k N3(y_i | mu_k, C_i + Sigma_k)
+      [N(rv_i | mu_rv, e_rv,i^2 + s_rv^2)],
+
+the factors in brackets only for stars with a radial velocity (for the others the RV is
+marginalised, which removes the factor).
+
+Cluster
+    Sky: a Plummer profile S_c = (1 + R^2 / a^2)^-2 / (pi a^2 M) about the centre
+    (xi_cl, eta_cl), R the tangent-plane distance to it, normalised by the fraction M of
+    the profile inside the cone (computed by a 64-point periodic trapezoid rule over the
+    cone edge as seen from the offset centre: exact for a centred cone, R^2 / (R^2 + a^2)).
+    Astrometry: all members at the parallax plx_cl of the centre, moving with the mean
+    velocity v (ICRS Cartesian, km/s) plus an isotropic dispersion sigma_v; star i's
+    expected proper motions are the projection of v onto its own east and north
+    directions, m_i = (plx_cl, plx_cl e_a,i . v / K, plx_cl e_d,i . v / K) with
+    K = 4.74047 km/s per (mas/yr kpc), and its expected radial velocity is n_i . v (see
+    :mod:`clustermix.models.kinematics`). D = diag(s_plx^2, s_pm^2, s_pm^2) adds the
+    dispersion, s_pm = sigma_v plx_cl / K, and a line-of-sight depth of one Plummer radius,
+    s_plx = plx_cl a (a in radians; < 0.001 mas for NGC 6819).
+    Parametrisation: the sampled velocity parameters are the proper motion
+    (pmra_cl, pmdec_cl) and radial velocity rv_cl of the centre; v follows from them and
+    plx_cl at the centre's (ra_cl, dec_cl). This is the same model as sampling v directly
+    but removes the strong correlation between v and the distance.
+Field
+    Sky: uniform on the sphere inside the cone: S_f = (1 + rho^2)^(-3/2) / Omega in the
+    tangent plane (rho the plane radius in radians, Omega = 2 pi (1 - cos r_cone)).
+    Astrometry: a K-component Gaussian mixture with full covariances Sigma_k, each
+    convolved with C_i; radial velocities: one Gaussian N(mu_rv, s_rv^2).
+
+Priors (defaults in :data:`DEFAULT_OPTIONS`):
+
+- centre offsets ``xi_cl``, ``eta_cl`` ~ N(0, 3^2) arcmin each;
+- Plummer radius ``plummer_radius_arcmin`` = a ~ LogNormal(ln 5 arcmin, 1);
+- cluster parallax ``parallax_cl`` ~ Uniform(0.05, 10) mas;
+- ``pmra_cl``, ``pmdec_cl`` ~ N(0, 10^2) mas/yr; ``rv_cl`` ~ N(0, 50^2) km/s;
+- internal dispersion ``sigma_v`` ~ HalfNormal(5) km/s;
+- cluster fraction ``f_cluster`` ~ Beta(1, 1);
+- field weights ``w_field`` ~ Dirichlet(1, ..., 1);
+- field means ``parallax_field`` ~ N(0.5, 2^2) mas and ``pm_field`` ~ N(0, 10^2) mas/yr;
+- field covariances Sigma_k = diag(s_k) R_k diag(s_k): standard deviations
+  ``sd_field_parallax`` ~ HalfNormal(2) mas, ``sd_field_pmra`` and ``sd_field_pmdec``
+  ~ HalfNormal(10) mas/yr, except that the pmra widths are ordered, kinematically cold to
+  hot, to break label switching: ``sd_field_pmra_first`` ~ HalfNormal(10) mas/yr plus
+  positive gaps ``sd_field_pmra_gap`` ~ HalfNormal(10) mas/yr; correlation matrices R_k ~ LKJ(2),
+  sampled as canonical partial correlations ``cpc_field_beta`` (Beta(2.5, 2.5),
+  Beta(2.5, 2.5), Beta(2, 2) on (0, 1), mapped to (-1, 1)), which is exactly LKJ(2) (see
+  :func:`clustermix.models.gaussian3d.covariance_from_partial_correlations`);
+- field radial velocities ``rv_field_mean`` ~ N(0, 50^2), ``rv_field_sd`` ~
+  HalfNormal(50) km/s (only when some star has a radial velocity).
+
+Reported quantities (:func:`summary_quantities`) are computed from the sampled ones draw
+by draw; ``parallax`` (and with it the distance, position and velocity) adds the Gaia
+DR3 small-scale systematic parallax floor of 0.011 mas as one seeded Gaussian draw per
+posterior draw, as :mod:`clustermix.models.parallax_1d` does, and the proper motions add
+``pm_systematic_masyr`` (0 by default) the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+from scipy import special, stats
+
+from clustermix.errors import ConfigError, InputDataError
+from clustermix.models.gaussian3d import (
+    ENTRIES,
+    astrometric_covariance,
+    covariance_determinant,
+    covariance_from_partial_correlations,
+    trivariate_normal_logpdf,
+)
+from clustermix.models.kinematics import (
+    ARCMIN_PER_RAD,
+    KMS_PER_MASYR_KPC,
+    dot3,
+    observables_to_velocity,
+    sky_basis,
+    sky_to_position,
+    tangent_plane,
+    tangent_plane_to_sky,
+    velocity_to_observables,
+)
+from clustermix.models.mixture import (
+    catalog_column,
+    checked_columns,
+    cluster_fraction_per_star,
+    histogram_peak,
+    mixture_logp,
+    normal_logpdf,
+    select_stars,
+    selected_source_ids,
+    true_member_fraction,
+)
+
+NAME = "phase_space"
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "stars": "all",  # the whole cone: the sky densities are normalised over it
+    # The cone the catalogue covers (deg, deg, arcmin). None: the centre is solved from the
+    # catalogue's separation_arcmin column (or the stars' mean direction without it) and
+    # the radius is the largest separation.
+    "cone_ra_deg": None,
+    "cone_dec_deg": None,
+    "cone_radius_arcmin": None,
+    "n_field_components": 2,
+    "centre_prior_sd_arcmin": 3.0,
+    "plummer_prior_median_arcmin": 5.0,
+    "plummer_log_prior_sd": 1.0,
+    "parallax_prior_range_mas": [0.05, 10.0],
+    "pm_prior_sd": 10.0,  # mas/yr, cluster and field proper-motion means
+    "rv_prior_sd": 50.0,  # km/s, cluster radial velocity
+    "sigma_v_prior_sd": 5.0,  # km/s, HalfNormal
+    "field_parallax_prior": [0.5, 2.0],  # mas: mean and sd of the field parallax means
+    "field_sd_prior_scales": [2.0, 10.0, 10.0],  # mas, mas/yr, mas/yr (HalfNormal)
+    "field_lkj_eta": 2.0,
+    "field_rv_prior_sd": 50.0,  # km/s, field RV mean (Normal) and width (HalfNormal)
+    "parallax_systematic_mas": 0.011,
+    "pm_systematic_masyr": 0.0,
+    "systematic_seed": 20210102,
+    "min_stars": 50,
+}
+#: A fit needs at least this many stars per mixture component (cluster + K field ones).
+STARS_PER_COMPONENT = 10
+ASTROMETRY = ("parallax", "pmra", "pmdec")
+ERRORS = ("parallax_error", "pmra_error", "pmdec_error")
+CORRELATIONS = ("parallax_pmra_corr", "parallax_pmdec_corr", "pmra_pmdec_corr")
+COLUMNS = ("ra", "dec", *ASTROMETRY, *ERRORS, *CORRELATIONS)
+GEOMETRY_KEYS = ("cone_ra_deg", "cone_dec_deg", "cone_radius_arcmin")
+#: Points of the trapezoid rule for the Plummer mass inside the cone.
+N_EDGE_POINTS = 64
+#: Inner stars used for the starting values: within this fraction of the cone radius.
+_INIT_RADIUS_FRACTION = 0.25
+#: The starting field mixture is fitted to the stars beyond this fraction of the cone radius.
+_FIELD_INIT_RADIUS_FRACTION = 0.5
+#: Proper-motion window (mas/yr) around the starting cluster proper motion.
+_INIT_PM_WINDOW = 0.75
+
+
+def _options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """``DEFAULT_OPTIONS`` overridden by ``options``."""
+    return {**DEFAULT_OPTIONS, **(options or {})}
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str, np.ndarray]:
+    """The arrays of the stars inside the cone, and the cone itself.
+
+    Returns ``source_id``; ``ra``, ``dec`` (deg); ``xi``, ``eta`` (arcmin, tangent plane
+    about the cone centre); the astrometry, its errors and correlations (Gaia names and
+    units); ``radial_velocity`` and ``radial_velocity_error`` (km/s, NaN where missing);
+    ``has_rv`` (bool); and 0-d arrays ``cone_ra_deg``, ``cone_dec_deg`` and
+    ``cone_radius_arcmin``. Raises :class:`InputDataError` naming ``source``, the column
+    and the row count for an empty selection, non-finite values, non-positive errors,
+    correlations that do not make a positive-definite covariance, or too few stars.
+    """
+    opts = _options(options)
+    if opts["stars"] != "all":
+        raise ConfigError(
+            f"models.{NAME}.stars: only 'all' is possible (the sky densities are normalised "
+            f"over the whole cone), got '{opts['stars']}'"
+        )
+    k = _n_components(opts)
+    mask = select_stars(catalog, "all", source)
+    cone = cone_geometry(catalog, opts, source)
+    ra_all = catalog_column(catalog, "ra", source)
+    dec_all = catalog_column(catalog, "dec", source)
+    with np.errstate(invalid="ignore"):
+        separation = _separation_arcmin(ra_all, dec_all, cone[0], cone[1])
+    inside = mask & ~(separation > cone[2] * (1.0 + 1e-9))
+    if not inside.any():
+        raise InputDataError(
+            f"{source}: no star lies inside the cone of radius {cone[2]} arcmin about "
+            f"(ra, dec) = ({cone[0]}, {cone[1]}) deg (columns 'ra', 'dec'; "
+            f"{len(ra_all)} rows)"
+        )
+    arrays = checked_columns(
+        catalog,
+        COLUMNS,
+        positive=ERRORS,
+        mask=inside,
+        source=source,
+        min_stars=max(int(opts["min_stars"]), STARS_PER_COMPONENT * (k + 1)),
+    )
+    _check_correlations(arrays, source)
+    rv, rv_error = _radial_velocities(catalog, inside, source)
+    xi, eta = tangent_plane(arrays["ra"], arrays["dec"], cone[0], cone[1])
+    return {
+        "source_id": selected_source_ids(catalog, inside, source),
+        **arrays,
+        "xi": xi,
+        "eta": eta,
+        "radial_velocity": rv,
+        "radial_velocity_error": rv_error,
+        "has_rv": np.isfinite(rv),
+        **{key: np.asarray(value, float) for key, value in zip(GEOMETRY_KEYS, cone, strict=True)},
+    }
+
+
+def _n_components(opts: dict[str, Any]) -> int:
+    """The number of field components, checked to be a positive integer."""
+    k = opts["n_field_components"]
+    if int(k) != k or k < 1:
+        raise ConfigError(f"models.{NAME}.n_field_components must be a positive integer, got {k}")
+    return int(k)
+
+
+def cone_geometry(catalog: Any, options: dict[str, Any], source: str) -> tuple[float, float, float]:
+    """(ra, dec, radius) of the catalogue's cone in (deg, deg, arcmin).
+
+    Options ``cone_ra_deg``/``cone_dec_deg``/``cone_radius_arcmin`` win; a missing centre
+    is solved from the ``separation_arcmin`` column (the sky-mask separations from the
+    configured centre) by least squares, or, without that column, taken as the stars'
+    mean direction; a missing radius is the largest separation from the centre.
+    """
+    ra = catalog_column(catalog, "ra", source)
+    dec = catalog_column(catalog, "dec", source)
+    good = np.isfinite(ra) & np.isfinite(dec)
+    if not good.any():
+        raise InputDataError(f"{source}: columns 'ra'/'dec' have no finite row of {len(ra)}")
+    ra, dec = ra[good], dec[good]
+    centre = options.get("cone_ra_deg"), options.get("cone_dec_deg")
+    if centre[0] is None or centre[1] is None:
+        names = getattr(catalog, "colnames", None) or list(catalog.keys())
+        if "separation_arcmin" in names:
+            sep = catalog_column(catalog, "separation_arcmin", source)[good]
+            centre = _solve_centre(ra, dec, sep)
+        else:
+            centre = _mean_direction(ra, dec)
+    radius = options.get("cone_radius_arcmin")
+    if radius is None:
+        radius = float(np.max(_separation_arcmin(ra, dec, *centre)))
+    return float(centre[0]), float(centre[1]), float(radius)
+
+
+def _separation_arcmin(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float) -> np.ndarray:
+    """Great-circle separation (arcmin) of (ra, dec) from (ra0, dec0), all in deg."""
+    los, _, _ = sky_basis(ra, dec)
+    los0, _, _ = sky_basis(np.asarray(ra0, float), np.asarray(dec0, float))
+    cross = np.linalg.norm(np.cross(los, los0), axis=-1)
+    return ARCMIN_PER_RAD * np.arctan2(cross, dot3(los, los0))
+
+
+def _mean_direction(ra: np.ndarray, dec: np.ndarray) -> tuple[float, float]:
+    """(ra, dec) in deg of the normalised mean unit vector."""
+    los, _, _ = sky_basis(ra, dec)
+    mean = los.mean(axis=0)
+    return (
+        float(np.degrees(np.arctan2(mean[1], mean[0])) % 360.0),
+        float(np.degrees(np.arctan2(mean[2], np.hypot(mean[0], mean[1])))),
+    )
+
+
+def _solve_centre(ra: np.ndarray, dec: np.ndarray, separation: np.ndarray) -> tuple[float, float]:
+    """The centre whose separations to the stars are ``separation`` (arcmin), by
+    Gauss-Newton in the tangent plane, started at the star with the smallest separation."""
+    good = np.isfinite(separation)
+    ra, dec, separation = ra[good], dec[good], separation[good]
+    start = int(np.argmin(separation))
+    centre = (float(ra[start]), float(dec[start]))
+    for _ in range(20):
+        xi, eta = tangent_plane(ra, dec, *centre)
+        plane = np.hypot(xi, eta)
+        model = ARCMIN_PER_RAD * np.arctan(plane / ARCMIN_PER_RAD)  # great-circle separation
+        jac = -np.column_stack([xi, eta]) / np.maximum(plane, 1e-12)[:, None]
+        step, *_ = np.linalg.lstsq(jac, separation - model, rcond=None)
+        centre = tangent_plane_to_sky(step[0], step[1], *centre)
+        centre = (float(centre[0]), float(centre[1]))
+        if np.hypot(*step) < 1e-9:
+            break
+    return centre
+
+
+def _check_correlations(arrays: dict[str, np.ndarray], source: str) -> None:
+    """Every star's correlation matrix must be positive definite."""
+    for name in CORRELATIONS:
+        n_bad = int((np.abs(arrays[name]) >= 1.0).sum())
+        if n_bad:
+            raise InputDataError(
+                f"{source}: column '{name}' is outside (-1, 1) on {n_bad} of the "
+                f"{arrays[name].size} selected rows"
+            )
+    r01, r02, r12 = (arrays[name] for name in CORRELATIONS)
+    det = covariance_determinant(1.0, r01, r02, 1.0, r12, 1.0)
+    n_bad = int((det <= 0).sum())
+    if n_bad:
+        raise InputDataError(
+            f"{source}: columns {list(CORRELATIONS)} do not form a positive-definite "
+            f"correlation matrix on {n_bad} of the {det.size} selected rows"
+        )
+
+
+def _radial_velocities(
+    catalog: Any, mask: np.ndarray, source: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Radial velocities and errors (km/s) of the selected rows, NaN where unusable.
+
+    A radial velocity counts only with a finite, positive error; missing columns mean no
+    radial velocities at all.
+    """
+    names = getattr(catalog, "colnames", None) or list(catalog.keys())
+    n = int(mask.sum())
+    if "radial_velocity" not in names or "radial_velocity_error" not in names:
+        return np.full(n, np.nan), np.full(n, np.nan)
+    rv = catalog_column(catalog, "radial_velocity", source)[mask]
+    error = catalog_column(catalog, "radial_velocity_error", source)[mask]
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(rv) & np.isfinite(error) & (error > 0)
+    return np.where(usable, rv, np.nan), np.where(usable, error, np.nan)
+
+
+# ---------------------------------------------------------------------------- model
+
+
+def plummer_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane):
+    """ln of the Plummer surface density (per arcmin^2) truncated to the cone.
+
+    ``xi``, ``eta`` (n_star,) and the centre (``xi_cl``, ``eta_cl``) in arcmin of the
+    tangent plane; ``scale`` a (arcmin); ``cone_radius_plane`` the cone edge in the plane
+    (arcmin, = tan(r_cone) in those units). PyTensor.
+    """
+    r2 = (xi - xi_cl) ** 2 + (eta - eta_cl) ** 2
+    log_profile = -np.log(np.pi) - 2.0 * pt.log(scale) - 2.0 * pt.log1p(r2 / scale**2)
+    return log_profile - pt.log(plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane))
+
+
+def plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, xp=pt):
+    """Fraction of a Plummer profile centred at (xi_cl, eta_cl) inside the cone's disc.
+
+    M = (1 / 2 pi) int_0^2pi R_b^2 / (a^2 + R_b^2) d theta, with R_b(theta) the distance
+    from the centre to the disc edge in direction theta; the trapezoid rule on a periodic
+    analytic integrand converges exponentially (64 points).
+    """
+    theta = 2.0 * np.pi * np.arange(N_EDGE_POINTS) / N_EDGE_POINTS
+    along = xi_cl * np.cos(theta) + eta_cl * np.sin(theta)
+    inside = cone_radius_plane**2 - xi_cl**2 - eta_cl**2
+    edge = -along + xp.sqrt(xp.maximum(along**2 + inside, 0.0))
+    return xp.mean(edge**2 / (scale**2 + edge**2))
+
+
+def field_sky_log_density(xi: np.ndarray, eta: np.ndarray, cone_radius_arcmin: float) -> np.ndarray:
+    """ln of the uniform-on-the-sphere density inside the cone, per arcmin^2 of the plane.
+
+    (1 + rho^2)^(-3/2) / Omega with rho the tangent-plane radius in radians and
+    Omega = 2 pi (1 - cos r_cone) sr, converted to arcmin^2.
+    """
+    rho2 = (xi**2 + eta**2) / ARCMIN_PER_RAD**2
+    omega = 2.0 * np.pi * (1.0 - np.cos(cone_radius_arcmin / ARCMIN_PER_RAD))
+    return -1.5 * np.log1p(rho2) - np.log(omega) - 2.0 * np.log(ARCMIN_PER_RAD)
+
+
+def component_log_terms(
+    value, log_cluster_extra, log_field_extra, mu_cl, var_cl, cov_obs, mu_field, cov_field, log_w
+):
+    """Per star, log(f L_cluster) and log((1 - f) L_field).
+
+    ``value`` (n, 3): observed (parallax, pmra, pmdec); ``log_cluster_extra`` /
+    ``log_field_extra`` (n,): the weight, sky and radial-velocity terms of each
+    population; ``mu_cl`` (n, 3): each member's expected astrometry; ``var_cl`` (3,): the
+    cluster's intrinsic variances added to the diagonal; ``cov_obs`` (n, 6): each star's
+    covariance entries; ``mu_field`` (K, 3), ``cov_field`` (K, 6), ``log_w`` (K,): the
+    field mixture. Parameters may carry leading length-1 axes (as a ``CustomDist`` passes
+    them).
+    """
+    c = [cov_obs[..., j] for j in range(6)]
+    resid = value - mu_cl
+    log_cluster = log_cluster_extra + trivariate_normal_logpdf(
+        resid[..., 0],
+        resid[..., 1],
+        resid[..., 2],
+        c[0] + var_cl[..., 0],
+        c[1],
+        c[2],
+        c[3] + var_cl[..., 1],
+        c[4],
+        c[5] + var_cl[..., 2],
+    )
+    d = value[..., None, :] - mu_field  # (n, K, 3)
+    per_component = trivariate_normal_logpdf(
+        d[..., 0],
+        d[..., 1],
+        d[..., 2],
+        *(c[j][..., None] + cov_field[..., j] for j in range(6)),
+    )
+    log_field = log_field_extra + mixture_logp(log_w, per_component)
+    return log_cluster, log_field
+
+
+def _obs_logp(
+    value, log_cluster_extra, log_field_extra, mu_cl, var_cl, cov_obs, mu_field, cov_field, log_w
+):
+    """The per-star mixture log-likelihood (the ``obs`` term)."""
+    log_c, log_f = component_log_terms(
+        value,
+        log_cluster_extra,
+        log_field_extra,
+        mu_cl,
+        var_cl,
+        cov_obs,
+        mu_field,
+        cov_field,
+        log_w,
+    )
+    return pt.logaddexp(log_c, log_f)
+
+
+def _obs_random(
+    log_cluster_extra,
+    log_field_extra,
+    mu_cl,
+    var_cl,
+    cov_obs,
+    mu_field,
+    cov_field,
+    log_w,
+    rng=None,
+    size=None,
+):
+    """Draw (parallax, pmra, pmdec) for every star given its position and radial velocity.
+
+    Each star is a member with probability f S_c L_rv,c / (f S_c L_rv,c + (1 - f) S_f
+    L_rv,f) (its sky and RV terms), a field star of component k with probability w_k
+    otherwise; the draw is Gaussian with the component's mean and covariance plus the
+    star's measurement covariance. For posterior predictive checks of the astrometry.
+    """
+    if size is None:
+        size = np.broadcast_shapes(np.shape(log_cluster_extra), np.shape(log_field_extra))
+    p_member = 1.0 / (1.0 + np.exp(np.asarray(log_field_extra) - np.asarray(log_cluster_extra)))
+    member = rng.random(size) < p_member
+    weights = np.exp(np.asarray(log_w) - np.logaddexp.reduce(log_w, axis=-1, keepdims=True))
+    cumulative = np.cumsum(np.broadcast_to(weights, (*size, weights.shape[-1])), axis=-1)
+    component = (rng.random(size)[..., None] > cumulative[..., :-1]).sum(axis=-1)
+    field_mean = np.take_along_axis(
+        np.broadcast_to(mu_field, (*size, *np.shape(mu_field)[-2:])), component[..., None, None], -2
+    )[..., 0, :]
+    field_cov = np.take_along_axis(
+        np.broadcast_to(cov_field, (*size, *np.shape(cov_field)[-2:])),
+        component[..., None, None],
+        -2,
+    )[..., 0, :]
+    cluster_cov = np.array(np.broadcast_to(cov_obs, (*size, 6)))
+    cluster_cov[..., [0, 3, 5]] += np.asarray(var_cl)
+    mean = np.where(member[..., None], np.broadcast_to(mu_cl, (*size, 3)), field_mean)
+    cov = np.where(member[..., None], cluster_cov, np.broadcast_to(cov_obs, (*size, 6)) + field_cov)
+    matrix = np.empty((*size, 3, 3))
+    for index, (i, j) in enumerate(ENTRIES):
+        matrix[..., i, j] = cov[..., index]
+        matrix[..., j, i] = cov[..., index]
+    chol = np.linalg.cholesky(matrix)
+    return mean + np.einsum("...ij,...j->...i", chol, rng.normal(size=(*size, 3)))
+
+
+def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict[str, Any]:
+    """Data-driven starting values, keyed by free-variable name, for
+    ``pm.sample(initvals=...)`` or nutpie's ``initial_points`` (the model itself sets none,
+    so that ``pm.compute_log_likelihood`` works; its default starting point is valid but far
+    from the cluster, so a fit should use these).
+
+    The cluster proper motion starts at the densest 0.25 mas/yr bin of the stars within a
+    quarter of the cone radius; its parallax and radial velocity at the medians of those
+    stars within 0.75 mas/yr of it (better-measured half for the parallax); the field
+    mixture at a Gaussian-mixture fit by expectation-maximisation
+    (:func:`field_mixture_start`). Starting values do not change the posterior.
+    """
+    opts = _options(options)
+    k = _n_components(opts)
+    low, high = (float(v) for v in opts["parallax_prior_range_mas"])
+    radius = float(data["cone_radius_arcmin"])
+    inner = np.hypot(data["xi"], data["eta"]) < _INIT_RADIUS_FRACTION * radius
+    if inner.sum() < 10:
+        inner = np.ones_like(inner)
+    pm_values = np.column_stack([data["pmra"], data["pmdec"]])
+    pm_errors = np.column_stack([data["pmra_error"], data["pmdec_error"]])
+    pm_init = histogram_peak(pm_values[inner], pm_errors[inner], 0.25)
+    near = inner & (np.hypot(*(pm_values - pm_init).T) < _INIT_PM_WINDOW)
+    if near.sum() < 3:
+        near = inner
+    precise = near & (data["parallax_error"] <= np.median(data["parallax_error"][near]))
+    margin = 0.01 * (high - low)
+    parallax_init = float(
+        np.clip(np.median(data["parallax"][precise]), low + margin, high - margin)
+    )
+    with_rv = near & data["has_rv"]
+    rv_init = float(np.median(data["radial_velocity"][with_rv])) if with_rv.any() else 0.0
+    field = field_mixture_start(data, k)
+    values: dict[str, Any] = {
+        "xi_cl": 0.0,
+        "eta_cl": 0.0,
+        "plummer_radius_arcmin": float(
+            min(float(opts["plummer_prior_median_arcmin"]), 0.25 * radius)
+        ),
+        "parallax_cl": parallax_init,
+        "pmra_cl": float(pm_init[0]),
+        "pmdec_cl": float(pm_init[1]),
+        "rv_cl": rv_init,
+        "sigma_v": 1.0,
+        "f_cluster": 0.2,
+        **field,
+    }
+    if data["has_rv"].any():
+        rv = data["radial_velocity"][data["has_rv"]]
+        values["rv_field_mean"] = float(np.median(rv))
+        values["rv_field_sd"] = float(max(np.std(rv), 1.0))
+    return values
+
+
+def field_mixture_start(data: dict[str, np.ndarray], k: int, n_iter: int = 60) -> dict[str, Any]:
+    """Starting field mixture: a K-component Gaussian mixture fitted by
+    expectation-maximisation to the (parallax, pmra, pmdec) of the stars in the outer half
+    of the cone (all stars if fewer than 10 K are there), with no error deconvolution
+    beyond subtracting the median measurement variance; components sorted by pmra width.
+
+    Deterministic: the iterations start from K groups of stars by distance from the median
+    proper motion (cold core first).
+    """
+    x = np.column_stack([data[name] for name in ASTROMETRY])
+    outer = np.hypot(data["xi"], data["eta"]) > _FIELD_INIT_RADIUS_FRACTION * float(
+        data["cone_radius_arcmin"]
+    )
+    if outer.sum() >= STARS_PER_COMPONENT * k:
+        x = x[outer]  # away from the centre, where few members are
+    n = x.shape[0]
+    distance = np.hypot(*(x[:, 1:] - np.median(x[:, 1:], axis=0)).T)
+    labels = np.minimum(np.argsort(np.argsort(distance)) * k // n, k - 1)
+    resp = np.eye(k)[labels]
+    for _ in range(n_iter):
+        nk = resp.sum(axis=0) + 1e-12
+        weights = nk / n
+        means = resp.T @ x / nk[:, None]
+        covs = np.empty((k, 3, 3))
+        log_p = np.empty((n, k))
+        for j in range(k):
+            dx = x - means[j]
+            covs[j] = (resp[:, j, None] * dx).T @ dx / nk[j] + 1e-6 * np.eye(3)
+            log_p[:, j] = np.log(weights[j]) + stats.multivariate_normal(
+                means[j], covs[j], allow_singular=True
+            ).logpdf(x)
+        resp = np.exp(log_p - special.logsumexp(log_p, axis=1, keepdims=True))
+    order = np.argsort(covs[:, 1, 1])
+    weights, means, covs = weights[order], means[order], covs[order]
+    error_var = np.median(np.column_stack([data[name] for name in ERRORS]) ** 2, axis=0)
+    sd = np.sqrt(np.maximum(np.diagonal(covs, axis1=1, axis2=2) - error_var, 0.01 * error_var))
+    corr = covs / np.sqrt(np.einsum("kii,kjj->kij", covs, covs))
+    r01, r02, r12 = corr[:, 0, 1], corr[:, 0, 2], corr[:, 1, 2]
+    partial = (r12 - r01 * r02) / np.sqrt((1.0 - r01**2) * (1.0 - r02**2))
+    cpc = np.clip(0.5 * (np.column_stack([r01, r02, partial]) + 1.0), 0.05, 0.95)
+    sd_pmra = np.maximum.accumulate(sd[:, 1]) * (1.0 + 1e-3 * np.arange(k))
+    start: dict[str, Any] = {
+        "parallax_field": means[:, 0],
+        "pm_field": means[:, 1:],
+        "sd_field_parallax": sd[:, 0],
+        "sd_field_pmra_first": float(sd_pmra[0]),
+        "sd_field_pmdec": sd[:, 2],
+        "cpc_field_beta": cpc,
+    }
+    if k > 1:
+        start["w_field"] = np.clip(weights, 0.02, None) / np.clip(weights, 0.02, None).sum()
+        start["sd_field_pmra_gap"] = np.diff(sd_pmra)
+    return start
+
+
+def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = None) -> pm.Model:
+    """The phase-space mixture (see the module docstring)."""
+    opts = _options(options)
+    k = _n_components(opts)
+    coords = {
+        "star": data["source_id"],
+        "component": np.arange(k),
+        "observable": list(ASTROMETRY),
+        "pm_axis": ["pmra", "pmdec"],
+        "cartesian": ["x", "y", "z"],
+        "partial_correlation": ["parallax_pmra", "parallax_pmdec", "pmra_pmdec_given_parallax"],
+    }
+    with pm.Model(coords=coords) as model:
+        astrometry = pm.Data(
+            "astrometry",
+            np.column_stack([data[name] for name in ASTROMETRY]),
+            dims=("star", "observable"),
+        )
+        cov_obs = pt.stack(
+            astrometric_covariance(
+                *(pt.as_tensor_variable(data[name]) for name in (*ERRORS, *CORRELATIONS))
+            ),
+            axis=-1,
+        )
+        f_cluster = pm.Beta("f_cluster", 1.0, 1.0)
+        sky_rv_cl, mu_cl, var_cl = _cluster_terms(data, opts)
+        sky_rv_field, mu_field, cov_field, log_w = _field_terms(data, opts, k)
+        params = (
+            pt.log(f_cluster) + sky_rv_cl,
+            pt.log1p(-f_cluster) + sky_rv_field,
+            mu_cl,
+            var_cl,
+            cov_obs,
+            mu_field,
+            cov_field,
+            log_w,
+        )
+        pm.CustomDist(
+            "obs",
+            *params,
+            logp=_obs_logp,
+            random=_obs_random,
+            signature="(),(),(a),(a),(c),(k,a),(k,c),(k)->(a)",
+            observed=astrometry,
+            dims=("star", "observable"),
+        )
+        log_c, log_f = component_log_terms(astrometry, *params)
+        pm.Deterministic("p_cluster", cluster_fraction_per_star(log_c, log_f), dims="star")
+    return model
+
+
+def increasing_scales(name: str, sd: float, n: int):
+    """n increasing positive scales s_1 < ... < s_n (Deterministic ``name``, dims
+    ``component``): ``{name}_first`` ~ HalfNormal(sd) plus the cumulative sum of positive
+    gaps ``{name}_gap`` ~ HalfNormal(sd) (n - 1 of them, dims ``component_gap``). Unlike
+    PyMC's ordered transform, the default starting point is valid. Call inside a model."""
+    first = pm.HalfNormal(f"{name}_first", sd)
+    if n == 1:
+        return pm.Deterministic(name, first[None], dims="component")
+    model = pm.modelcontext(None)
+    if "component_gap" not in model.coords:
+        model.add_coord("component_gap", np.arange(1, n))
+    gaps = pm.HalfNormal(f"{name}_gap", sd, dims="component_gap")
+    return pm.Deterministic(
+        name, first + pt.concatenate([pt.zeros(1), pt.cumsum(gaps)]), dims="component"
+    )
+
+
+def _rv_arrays(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Radial velocities (0 where missing), their variances (1 where missing) and the 0/1
+    weight that switches each star's RV factor on."""
+    has_rv = np.asarray(data["has_rv"], bool)
+    rv = np.where(has_rv, data["radial_velocity"], 0.0)
+    variance = np.where(has_rv, data["radial_velocity_error"], 1.0) ** 2
+    return rv, variance, has_rv.astype(float)
+
+
+def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
+    """The cluster's free parameters (inside the current model) and, per star, its sky +
+    RV log-density (n,), expected astrometry (n, 3) and intrinsic variances (3,)."""
+    cone_ra, cone_dec, cone_radius = (float(data[key]) for key in GEOMETRY_KEYS)
+    low, high = (float(v) for v in opts["parallax_prior_range_mas"])
+    centre_sd, pm_sd = float(opts["centre_prior_sd_arcmin"]), float(opts["pm_prior_sd"])
+    xi_cl = pm.Normal("xi_cl", 0.0, centre_sd)
+    eta_cl = pm.Normal("eta_cl", 0.0, centre_sd)
+    scale = pm.LogNormal(
+        "plummer_radius_arcmin",
+        np.log(float(opts["plummer_prior_median_arcmin"])),
+        float(opts["plummer_log_prior_sd"]),
+    )
+    plx_cl = pm.Uniform("parallax_cl", low, high)
+    pmra_cl = pm.Normal("pmra_cl", 0.0, pm_sd)
+    pmdec_cl = pm.Normal("pmdec_cl", 0.0, pm_sd)
+    rv_cl = pm.Normal("rv_cl", 0.0, float(opts["rv_prior_sd"]))
+    sigma_v = pm.HalfNormal("sigma_v", float(opts["sigma_v_prior_sd"]))
+
+    ra_cl, dec_cl = tangent_plane_to_sky(xi_cl, eta_cl, cone_ra, cone_dec, xp=pt)
+    velocity = observables_to_velocity(ra_cl, dec_cl, plx_cl, pmra_cl, pmdec_cl, rv_cl, xp=pt)
+    pm.Deterministic("ra_cl", ra_cl)
+    pm.Deterministic("dec_cl", dec_cl)
+    pm.Deterministic("velocity_cl", velocity, dims="cartesian")
+    # each member's expected motion, projected at its own position (perspective effects)
+    pmra_i, pmdec_i, rv_i = velocity_to_observables(
+        velocity, *sky_basis(data["ra"], data["dec"]), plx_cl
+    )
+    mu_cl = pt.stack([pt.zeros_like(pmra_i) + plx_cl, pmra_i, pmdec_i], axis=-1)
+    s_pm2 = (sigma_v * plx_cl / KMS_PER_MASYR_KPC) ** 2
+    s_plx2 = (plx_cl * scale / ARCMIN_PER_RAD) ** 2  # depth of one Plummer radius
+    var_cl = pt.stack([s_plx2, s_pm2, s_pm2])
+    cone_radius_plane = ARCMIN_PER_RAD * np.tan(cone_radius / ARCMIN_PER_RAD)
+    log_terms = plummer_log_density(
+        data["xi"], data["eta"], xi_cl, eta_cl, scale, cone_radius_plane
+    )
+    if np.any(data["has_rv"]):
+        rv, variance, weight = _rv_arrays(data)
+        log_terms = log_terms + weight * normal_logpdf(rv, rv_i, variance + sigma_v**2)
+    return log_terms, mu_cl, var_cl
+
+
+def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int):
+    """The field's free parameters (inside the current model) and its sky + RV
+    log-density per star (n,), component means (K, 3), covariance entries (K, 6) and
+    log weights (K,)."""
+    w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
+    plx_prior = [float(v) for v in opts["field_parallax_prior"]]
+    plx_field = pm.Normal("parallax_field", *plx_prior, dims="component")
+    pm_field = pm.Normal(
+        "pm_field",
+        0.0,
+        float(opts["pm_prior_sd"]),
+        dims=("component", "pm_axis"),
+    )
+    scales = [float(v) for v in opts["field_sd_prior_scales"]]
+    sd_plx = pm.HalfNormal("sd_field_parallax", scales[0], dims="component")
+    # sd_pmra_1 < ... < sd_pmra_K (kinematically cold to hot) breaks label switching
+    sd_pmra = increasing_scales("sd_field_pmra", scales[1], k)
+    sd_pmdec = pm.HalfNormal("sd_field_pmdec", scales[2], dims="component")
+    eta = float(opts["field_lkj_eta"])
+    beta = np.array([eta + 0.5, eta + 0.5, eta])
+    cpc = pm.Beta(
+        "cpc_field_beta",
+        alpha=beta,
+        beta=beta,
+        dims=("component", "partial_correlation"),
+    )
+    z = 2.0 * cpc - 1.0
+    sd_field = pt.stack([sd_plx, sd_pmra, sd_pmdec], axis=-1)
+    cov_field = pt.stack(
+        covariance_from_partial_correlations(sd_field, z[:, 0], z[:, 1], z[:, 2]), axis=-1
+    )
+    mu_field = pt.concatenate([plx_field[:, None], pm_field], axis=-1)
+    log_terms = pt.as_tensor_variable(
+        field_sky_log_density(data["xi"], data["eta"], float(data["cone_radius_arcmin"]))
+    )
+    if np.any(data["has_rv"]):
+        rv_sd = float(opts["field_rv_prior_sd"])
+        rv_mean = pm.Normal("rv_field_mean", 0.0, rv_sd)
+        rv_width = pm.HalfNormal("rv_field_sd", rv_sd)
+        rv, variance, weight = _rv_arrays(data)
+        log_terms = log_terms + weight * normal_logpdf(rv, rv_mean, variance + rv_width**2)
+    return log_terms, mu_field, cov_field, pt.log(w_field)
+
+
+# -------------------------------------------------------------------------- summaries
+
+
+def centre_draws(
+    posterior: xr.Dataset, data: Mapping[str, np.ndarray]
+) -> tuple[xr.DataArray, xr.DataArray]:
+    """(ra_cl, dec_cl) draws in deg from the sampled tangent-plane offsets."""
+    ra, dec = tangent_plane_to_sky(
+        posterior["xi_cl"].values,
+        posterior["eta_cl"].values,
+        float(data["cone_ra_deg"]),
+        float(data["cone_dec_deg"]),
+    )
+    like = posterior["xi_cl"]
+    return (
+        xr.DataArray(ra, dims=like.dims, coords=like.coords, name="ra_cl"),
+        xr.DataArray(dec, dims=like.dims, coords=like.coords, name="dec_cl"),
+    )
+
+
+def summary_quantities(
+    posterior: xr.Dataset, data: dict[str, np.ndarray], options: dict[str, Any] | None = None
+) -> dict[str, xr.DataArray]:
+    """Posterior draws of the cluster's position and motion (names and units in
+    :data:`clustermix.models.SUMMARY_UNITS`).
+
+    ``parallax``, ``pmra`` and ``pmdec`` are those of the centre plus one seeded draw of the
+    systematic floors (``parallax_systematic_mas``, ``pm_systematic_masyr``) per posterior
+    draw; ``distance`` = 1000 / parallax; ``x``, ``y``, ``z`` (pc) and ``v_x``, ``v_y``,
+    ``v_z`` (km/s) are ICRS Cartesian, computed from them, the centre's (ra, dec) and
+    ``rv`` = ``rv_cl``; ``sigma_v`` (km/s) and ``f_cluster`` as sampled.
+    """
+    opts = _options(options)
+    like = posterior["parallax_cl"]
+    rng = np.random.default_rng(int(opts["systematic_seed"]))
+    shift = rng.normal(0.0, 1.0, (3, *like.shape))
+    parallax = like.values + float(opts["parallax_systematic_mas"]) * shift[0]
+    pmra = posterior["pmra_cl"].values + float(opts["pm_systematic_masyr"]) * shift[1]
+    pmdec = posterior["pmdec_cl"].values + float(opts["pm_systematic_masyr"]) * shift[2]
+    rv = posterior["rv_cl"].values
+    ra, dec = centre_draws(posterior, data)
+    position = sky_to_position(ra.values, dec.values, parallax)
+    velocity = observables_to_velocity(ra.values, dec.values, parallax, pmra, pmdec, rv)
+
+    def wrap(values: np.ndarray, name: str) -> xr.DataArray:
+        return xr.DataArray(values, dims=like.dims, coords=like.coords, name=name)
+
+    result = {
+        "pmra": wrap(pmra, "pmra"),
+        "pmdec": wrap(pmdec, "pmdec"),
+        "parallax": wrap(parallax, "parallax"),
+        "distance": wrap(1000.0 / parallax, "distance"),
+    }
+    for index, axis in enumerate("xyz"):
+        result[axis] = wrap(position[..., index], axis)
+    for index, axis in enumerate("xyz"):
+        result[f"v_{axis}"] = wrap(velocity[..., index], f"v_{axis}")
+    result["rv"] = wrap(rv, "rv")
+    result["sigma_v"] = posterior["sigma_v"].rename("sigma_v")
+    result["f_cluster"] = posterior["f_cluster"].rename("f_cluster")
+    return result
+
+
+def galactocentric_quantities(posterior_draws: Mapping[str, Any]) -> dict[str, xr.DataArray]:
+    """Galactocentric position (pc) and velocity (km/s) draws of the cluster.
+
+    ``posterior_draws``: ICRS Cartesian ``x``, ``y``, ``z`` (pc) and ``v_x``, ``v_y``,
+    ``v_z`` (km/s) draws, e.g. from :func:`summary_quantities` (DataArrays or arrays of one
+    shape). Uses astropy's Galactocentric frame with the parameter set "v4.0" (the default
+    of astropy >= 4.0, pinned by :func:`clustermix.data.galaxy.galactocentric_frame`):
+    Sun at R0 = 8122 pc (GRAVITY 2018) and z_sun = 20.8 pc above the plane (Bennett &
+    Bovy 2019), solar velocity (12.9, 245.6, 7.78) km/s (Drimmel & Poggio 2018), Galactic
+    centre at ICRS (266.4051, -28.936175) deg (Reid & Brunthaler 2004), roll 0. Returns
+    ``x``, ``y``, ``z``, ``v_x``, ``v_y``, ``v_z`` with the input's dims; the frame
+    parameters are in each DataArray's ``attrs["frame"]``.
+    """
+    import astropy.units as u
+    from astropy.coordinates import ICRS, SkyCoord
+
+    from clustermix.data.galaxy import galactocentric_frame, galactocentric_parameters
+
+    template = posterior_draws["x"]
+    values = {key: np.asarray(posterior_draws[key], float) for key in _CARTESIAN}
+    icrs = SkyCoord(
+        x=values["x"] * u.pc,
+        y=values["y"] * u.pc,
+        z=values["z"] * u.pc,
+        v_x=values["v_x"] * u.km / u.s,
+        v_y=values["v_y"] * u.km / u.s,
+        v_z=values["v_z"] * u.km / u.s,
+        representation_type="cartesian",
+        differential_type="cartesian",
+        frame=ICRS(),
+    )
+    galcen = icrs.transform_to(galactocentric_frame())
+    frame = galactocentric_parameters()
+    out = {
+        "x": galcen.x.to_value(u.pc),
+        "y": galcen.y.to_value(u.pc),
+        "z": galcen.z.to_value(u.pc),
+        "v_x": galcen.v_x.to_value(u.km / u.s),
+        "v_y": galcen.v_y.to_value(u.km / u.s),
+        "v_z": galcen.v_z.to_value(u.km / u.s),
+    }
+    dims = getattr(template, "dims", None)
+    coords = getattr(template, "coords", None)
+    if dims is None:
+        dims = tuple(f"dim_{i}" for i in range(np.ndim(values["x"])))
+    return {
+        key: xr.DataArray(value, dims=dims, coords=coords, name=key, attrs={"frame": frame})
+        for key, value in out.items()
+    }
+
+
+_CARTESIAN = ("x", "y", "z", "v_x", "v_y", "v_z")
+
+
+def true_values(truth: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str, float]:
+    """The simulator's cluster position and motion, and the member fraction in ``data``."""
+    names = ("pmra", "pmdec", "parallax", "distance", *_CARTESIAN, "rv", "sigma_v")
+    missing = [name for name in (*names, "member_source_ids") if name not in truth]
+    if missing:
+        raise InputDataError(f"truth: keys {missing} are missing")
+    values = {name: float(truth[name]) for name in names}
+    values["f_cluster"] = true_member_fraction(truth["member_source_ids"], data["source_id"])
+    return values
+
+
+def true_galactocentric(truth: dict[str, Any]) -> dict[str, float]:
+    """The simulator's Galactocentric position (pc) and velocity (km/s) of the cluster."""
+    return {key: float(truth["galactocentric"][key]) for key in _CARTESIAN}

@@ -1,0 +1,343 @@
+"""Model 3: both proper motions, each star with its full 2x2 measurement covariance.
+
+Star i has observed proper motions x_i = (pmra_i, pmdec_i) (mas/yr) with covariance
+
+    C_i = [[e_a^2, r e_a e_d], [r e_a e_d, e_d^2]]
+
+(e_a = pmra_error, e_d = pmdec_error, r = pmra_pmdec_corr). Marginalising the true proper
+motions analytically,
+
+    p(x_i | theta) = f N2(x_i | mu_cl, C_i + s_cl^2 I)
+                     + (1 - f) sum_k w_k N2(x_i | mu_k, C_i + Sigma_k),
+    Sigma_k = [[a_k^2, rho_k a_k d_k], [rho_k a_k d_k, d_k^2]].
+
+Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
+
+- cluster mean (``pmra_cl``, ``pmdec_cl``) ~ N(pm_prior_centre, 10^2) per axis;
+- cluster intrinsic (isotropic) dispersion ``sigma_cl`` = s_cl ~ HalfNormal(0.5);
+- cluster fraction ``f_cluster`` = f ~ Beta(1, 1);
+- field weights ``w_field`` ~ Dirichlet(1, ..., 1), K = n_field_components;
+- field means ``pmra_field``, ``pmdec_field`` ~ N(pm_prior_centre, 10^2) each;
+- field widths (``sigma_field``) a_k = s_cl + exp(l_k + q_k / 2) along pmra and
+  d_k = s_cl + exp(l_k - q_k / 2) along pmdec: the cluster's dispersion plus an excess
+  whose log geometric mean ``log_excess_sigma_field`` l_k ~ N(ln 3, 1^2) and whose log
+  axis ratio ``log_axis_ratio_field`` q_k ~ N(0, 1^2). Every field component is thus wider
+  than the cluster along both axes: the cluster is the narrowest component, which stops a
+  narrow field component from taking the cluster's stars while the "cluster" settles on
+  a field clump (a trap that short chains otherwise fall into);
+- field correlations rho_k = 2 u_k - 1 with ``rho_field_beta`` u_k ~ Beta(2, 2): the
+  marginal of an LKJ(eta = 2) prior on a 2x2 correlation, density proportional to
+  1 - rho^2.
+
+Label switching among the field components is broken by ordering one vector
+(``order_field_by``). ``"width"`` (default): l_1 < ... < l_K, written as
+``log_excess_sigma_field_first`` ~ N(ln 3, 1^2) plus positive gaps
+``log_excess_sigma_field_gap`` ~ HalfNormal(1); ``"pmra"``: the pmra means increase, as
+``pmra_field_first`` ~ N(0, 10^2) plus gaps ``pmra_field_gap`` ~ HalfNormal(10). A first
+value plus positive gaps (rather than PyMC's ordered transform) keeps the model's default
+starting point valid for every sampler. Width is the default: a field's proper motions
+are typically a narrow core on a broad halo with nearby means, and ordered means put a
+wall (equal pmra means) between the two ways of placing them, on which chains stick.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+
+from clustermix.errors import InputDataError
+from clustermix.models import mixture
+from clustermix.models.mixture import (
+    bivariate_normal_logpdf,
+    check_field_options,
+    checked_columns,
+    cluster_field_start,
+    cluster_fraction_per_star,
+    component_locations,
+    component_locations_start,
+    convolved_gmm_logpdf_2d,
+    select_stars,
+    selected_source_ids,
+    true_member_fraction,
+)
+
+NAME = "pm_2d"
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "stars": "all",  # "all", "cluster_region" or "control_field"
+    "n_field_components": 2,
+    "order_field_by": "width",  # "width" (log excess widths increase) or "pmra" (means do)
+    "pm_prior_centre": [0.0, 0.0],  # mas/yr (pmra, pmdec): centre of the mean priors
+    "pm_prior_sd": 10.0,  # mas/yr
+    "sigma_cl_prior_sd": 0.5,  # mas/yr, HalfNormal scale of the cluster's dispersion
+    "field_sigma_prior_median": 3.0,  # mas/yr, median of the field widths' excess over s_cl
+    "field_log_sigma_prior_sd": 1.0,  # natural-log sd of that log-normal excess
+    "field_log_axis_ratio_prior_sd": 1.0,  # natural-log width of the axis-ratio prior
+    "pm_init": None,  # mas/yr (pmra, pmdec) starting cluster mean; None: densest bin
+}
+
+#: A fit needs at least this many stars per mixture component (cluster + K field ones).
+STARS_PER_COMPONENT = 10
+COLUMNS = ("pmra", "pmdec", "pmra_error", "pmdec_error", "pmra_pmdec_corr")
+AXES = ("pmra", "pmdec")
+ORDERINGS = ("width", "pmra")
+
+
+def _options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """``DEFAULT_OPTIONS`` overridden by ``options``."""
+    return {**DEFAULT_OPTIONS, **(options or {})}
+
+
+def _n_components(opts: dict[str, Any], source: str) -> int:
+    """The number of field components K, after checking K and ``order_field_by``."""
+    return check_field_options(opts, source, ORDERINGS)
+
+
+def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str, np.ndarray]:
+    """``source_id``, ``pmra``, ``pmdec``, their errors (mas/yr) and ``pmra_pmdec_corr``.
+
+    The selection is ``options["stars"]``. Raises :class:`InputDataError` (naming
+    ``source``, the column and the row count) for an empty selection, a non-finite value,
+    a non-positive error, a correlation outside (-1, 1) or fewer than 10 (K + 1) stars.
+    """
+    opts = _options(options)
+    n_components = _n_components(opts, source)
+    mask = select_stars(catalog, opts["stars"], source)
+    arrays = checked_columns(
+        catalog,
+        COLUMNS,
+        positive=("pmra_error", "pmdec_error"),
+        mask=mask,
+        source=source,
+        min_stars=STARS_PER_COMPONENT * (n_components + 1),
+    )
+    n_bad = int((np.abs(arrays["pmra_pmdec_corr"]) >= 1.0).sum())
+    if n_bad:
+        raise InputDataError(
+            f"{source}: column 'pmra_pmdec_corr' is outside (-1, 1) on {n_bad} of the "
+            f"{mask.sum()} selected rows"
+        )
+    return {"source_id": selected_source_ids(catalog, mask, source), **arrays}
+
+
+def star_covariances(pmra_error, pmdec_error, corr):
+    """Each star's measurement covariance entries (var_a, var_d, cov_ad) in (mas/yr)^2."""
+    return pmra_error**2, pmdec_error**2, corr * pmra_error * pmdec_error
+
+
+def field_widths(sigma_cl, log_excess, log_axis_ratio):
+    """Field sds along pmra and pmdec (mas/yr), shape (K, 2): s_cl + exp(l_k +- q_k / 2)."""
+    half = 0.5 * log_axis_ratio
+    return sigma_cl + pt.exp(pt.stack([log_excess + half, log_excess - half], axis=-1))
+
+
+def component_log_terms(
+    value, pm_errors, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, rho_field
+):
+    """Per star, log(f L_cluster) and log((1 - f) L_field), convolved with each C_i.
+
+    ``value`` (n_star, 2) observed (pmra, pmdec); ``pm_errors`` the triple (pmra_error,
+    pmdec_error, pmra_pmdec_corr), each (n_star,); ``mu_cl`` (2,); ``w_field`` (K,),
+    ``mu_field`` and ``sigma_field`` (K, 2), ``rho_field`` (K,). Units mas/yr.
+    """
+    var_a, var_d, cov_ad = star_covariances(*pm_errors)
+    dx, dy = value[..., 0], value[..., 1]
+    log_cluster = pt.log(f_cluster) + bivariate_normal_logpdf(
+        dx - mu_cl[..., 0], dy - mu_cl[..., 1], var_a + sigma_cl**2, var_d + sigma_cl**2, cov_ad
+    )
+    log_field = pt.log1p(-f_cluster) + convolved_gmm_logpdf_2d(
+        dx, dy, var_a, var_d, cov_ad, mu_field, sigma_field, rho_field, pt.log(w_field)
+    )
+    return log_cluster, log_field
+
+
+def _obs_logp(value, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, rho, *errors):
+    """The per-star mixture log-likelihood (the ``obs`` term)."""
+    log_cluster, log_field = component_log_terms(
+        value, errors, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, rho
+    )
+    return pt.logaddexp(log_cluster, log_field)
+
+
+def _obs_random(
+    mu_cl,
+    sigma_cl,
+    f_cluster,
+    w_field,
+    mu_field,
+    sigma_field,
+    rho,
+    pmra_error,
+    pmdec_error,
+    corr,
+    rng=None,
+    size=None,
+):
+    """Draw (pmra, pmdec) pairs (mas/yr) from the mixture, for posterior predictive checks."""
+    f_cluster = np.asarray(f_cluster)[..., None]
+    weights = np.concatenate([f_cluster, (1.0 - f_cluster) * w_field], axis=-1)
+    sigma_cl = np.asarray(sigma_cl)[..., None]
+    # per component (cluster first): means (..., K+1, 2), intrinsic covariance entries
+    means = np.concatenate([np.asarray(mu_cl)[..., None, :], mu_field], axis=-2)
+    var_a = np.concatenate([sigma_cl**2, sigma_field[..., 0] ** 2], axis=-1)
+    var_d = np.concatenate([sigma_cl**2, sigma_field[..., 1] ** 2], axis=-1)
+    cov = np.concatenate([0.0 * sigma_cl, rho * np.prod(sigma_field, axis=-1)], axis=-1)
+    if size is None:
+        size = np.broadcast_shapes(np.shape(pmra_error), weights.shape[:-1])
+    n_comp = weights.shape[-1]
+    cumulative = np.cumsum(np.broadcast_to(weights, (*size, n_comp)), axis=-1)
+    index = (rng.random(size)[..., None] > cumulative[..., :-1]).sum(axis=-1)[..., None]
+
+    def pick(array):
+        return np.take_along_axis(np.broadcast_to(array, (*size, n_comp)), index, -1)[..., 0]
+
+    e_var_a, e_var_d, e_cov = star_covariances(pmra_error, pmdec_error, corr)
+    total_a = pick(var_a) + e_var_a
+    total_d = pick(var_d) + e_var_d
+    total_cov = pick(cov) + e_cov
+    # Cholesky factor of the 2x2 total covariance, written out
+    l11 = np.sqrt(total_a)
+    l21 = total_cov / l11
+    l22 = np.sqrt(total_d - l21**2)
+    z1, z2 = rng.normal(size=size), rng.normal(size=size)
+    mean_a, mean_d = pick(means[..., 0]), pick(means[..., 1])
+    return np.stack([mean_a + l11 * z1, mean_d + l21 * z1 + l22 * z2], axis=-1)
+
+
+def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict[str, Any]:
+    """Data-driven starting values, keyed by free-variable name (mas/yr).
+
+    For ``pm.sample(initvals=...)`` or nutpie's ``initial_points``: a cluster + K-component
+    2D Gaussian mixture fitted by EM to the proper motions
+    (:func:`~clustermix.models.mixture.cluster_field_start`, the cluster started at
+    ``options["pm_init"]`` or the densest 0.25 mas/yr bin), with the cluster's intrinsic
+    dispersion set to 0.1 mas/yr and the field components sorted as the model orders them.
+    They only start the sampler near the main mode; the posterior does not depend on
+    them, and the model's default starting point is valid too.
+    """
+    opts = _options(options)
+    k = _n_components(opts, NAME)
+    values = np.column_stack([data["pmra"], data["pmdec"]])
+    errors = np.column_stack([data["pmra_error"], data["pmdec_error"]])
+    start = cluster_field_start(values, errors, k, opts["pm_init"])
+    sigma_cl = 0.1
+    cov = start["field_covariances"]
+    sd = np.sqrt(np.stack([cov[:, 0, 0], cov[:, 1, 1]], axis=-1))
+    log_excess_axes = np.log(np.maximum(sd - sigma_cl, 0.05))
+    log_excess = log_excess_axes.mean(axis=-1)
+    field_mean = start["field_means"]
+    by_width = opts["order_field_by"] == "width"
+    order = np.argsort(log_excess if by_width else field_mean[:, 0])
+    rho = np.clip(cov[:, 0, 1] / np.prod(sd, axis=-1), -0.95, 0.95)[order]
+    initial = {
+        "pmra_cl": np.float64(start["cluster_mean"][0]),
+        "pmdec_cl": np.float64(start["cluster_mean"][1]),
+        "sigma_cl": np.float64(sigma_cl),
+        "f_cluster": np.float64(np.clip(start["f_cluster"], 0.01, 0.99)),
+        **component_locations_start("pmra_field", field_mean[order, 0], not by_width, 0.05),
+        "pmdec_field": field_mean[order, 1],
+        **component_locations_start("log_excess_sigma_field", log_excess[order], by_width, 0.05),
+        "log_axis_ratio_field": (log_excess_axes[:, 0] - log_excess_axes[:, 1])[order],
+        "rho_field_beta": 0.5 * (rho + 1.0),
+    }
+    if k > 1:
+        weights = np.clip(start["field_weights"][order], 1e-3, None)
+        initial["w_field"] = weights / weights.sum()
+    return initial
+
+
+def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = None) -> pm.Model:
+    """The 2D proper-motion mixture: isotropic Gaussian cluster, K full-covariance field ones."""
+    opts = _options(options)
+    k = _n_components(opts, NAME)
+    by_width = opts["order_field_by"] == "width"
+    centre = np.asarray(opts["pm_prior_centre"], dtype=float)
+    spread = float(opts["pm_prior_sd"])
+    coords = {"star": data["source_id"], "component": np.arange(k), "axis": list(AXES)}
+    with pm.Model(coords=coords) as model:
+        value = pm.Data("pm", np.column_stack([data["pmra"], data["pmdec"]]), dims=("star", "axis"))
+        errors = tuple(pm.Data(name, data[name], dims="star") for name in COLUMNS[2:])
+        pmra_cl = pm.Normal("pmra_cl", centre[0], spread)
+        pmdec_cl = pm.Normal("pmdec_cl", centre[1], spread)
+        sigma_cl = pm.HalfNormal("sigma_cl", sigma=float(opts["sigma_cl_prior_sd"]))
+        f_cluster = pm.Beta("f_cluster", 1.0, 1.0)
+        w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
+        # one of the two is ordered (increasing), which breaks the field's label switching
+        pmra_field = component_locations("pmra_field", centre[0], spread, k, not by_width)
+        pmdec_field = pm.Normal("pmdec_field", centre[1], spread, dims="component")
+        log_excess = component_locations(
+            "log_excess_sigma_field",
+            np.log(float(opts["field_sigma_prior_median"])),
+            float(opts["field_log_sigma_prior_sd"]),
+            k,
+            by_width,
+        )
+        log_ratio = pm.Normal(
+            "log_axis_ratio_field",
+            0.0,
+            float(opts["field_log_axis_ratio_prior_sd"]),
+            dims="component",
+        )
+        rho_beta = pm.Beta("rho_field_beta", 2.0, 2.0, dims="component")
+        rho_field = pm.Deterministic("rho_field", 2.0 * rho_beta - 1.0, dims="component")
+        sigma_field = pm.Deterministic(
+            "sigma_field", field_widths(sigma_cl, log_excess, log_ratio), dims=("component", "axis")
+        )
+        mu_cl = pt.stack([pmra_cl, pmdec_cl])
+        mu_field = pt.stack([pmra_field, pmdec_field], axis=-1)
+        params = (mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, rho_field)
+        pm.CustomDist(
+            "obs",
+            *params,
+            *errors,
+            logp=_obs_logp,
+            random=_obs_random,
+            signature="(a),(),(),(k),(k,a),(k,a),(k),(),(),()->(a)",
+            observed=value,
+            dims=("star", "axis"),
+        )
+        log_cluster, log_field = component_log_terms(value, errors, *params)
+        pm.Deterministic(
+            "p_cluster", cluster_fraction_per_star(log_cluster, log_field), dims="star"
+        )
+    return model
+
+
+def summary_quantities(
+    posterior: xr.Dataset, data: dict[str, np.ndarray], options: dict[str, Any] | None = None
+) -> dict[str, xr.DataArray]:
+    """Posterior draws of the cluster's mean ``pmra``, ``pmdec`` (mas/yr) and ``f_cluster``."""
+    return {
+        "pmra": posterior["pmra_cl"].rename("pmra"),
+        "pmdec": posterior["pmdec_cl"].rename("pmdec"),
+        "f_cluster": posterior["f_cluster"].rename("f_cluster"),
+    }
+
+
+def true_values(truth: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str, float]:
+    """The simulator's cluster proper motion (mas/yr) and member fraction among ``data``."""
+    return {
+        "pmra": float(truth["pmra"]),
+        "pmdec": float(truth["pmdec"]),
+        "f_cluster": true_member_fraction(truth["member_source_ids"], data["source_id"]),
+    }
+
+
+def choose_n_components(
+    catalog: Any,
+    options: dict[str, Any],
+    ks: tuple[int, ...] = (1, 2, 3),
+    sample_kwargs: dict[str, Any] | None = None,
+    source: str = "catalogue",
+) -> dict[str, Any]:
+    """The number of field components chosen by PSIS-LOO over fits with K in ``ks``.
+
+    See :func:`clustermix.models.mixture.choose_n_components` for the rule and the result.
+    """
+    return mixture.choose_n_components(
+        sys.modules[__name__], catalog, options, ks, sample_kwargs, source
+    )

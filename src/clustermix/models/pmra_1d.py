@@ -1,0 +1,255 @@
+"""Model 1: proper motion in RA alone, a Gaussian cluster on a Gaussian-mixture field.
+
+Star i has an observed pmra x_i with uncertainty e_i (mas/yr). With the true values
+marginalised analytically (Gaussian convolutions), its likelihood is
+
+    p(x_i | theta) = f N(x_i | mu_cl, s_cl^2 + e_i^2)
+                     + (1 - f) sum_k w_k N(x_i | mu_k, s_k^2 + e_i^2)
+
+Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
+
+- cluster mean ``pmra_cl`` = mu_cl ~ N(pm_prior_centre, pm_prior_sd^2) = N(0, 10^2);
+- cluster intrinsic width ``sigma_pmra_cl`` = s_cl ~ HalfNormal(sigma_cl_prior_sd = 0.5);
+- cluster fraction ``f_cluster`` = f ~ Beta(1, 1);
+- field weights ``w_field`` = (w_1..w_K) ~ Dirichlet(1, ..., 1) (K = n_field_components);
+- field means ``pmra_field`` mu_k ~ N(0, 10^2);
+- field widths ``sigma_pmra_field`` s_k = s_cl + exp(t_k): the cluster's width plus a
+  positive excess whose log ``log_excess_sigma_pmra_field`` t_k ~ N(ln 3, 1^2) (a
+  log-normal excess of median 3 mas/yr, 95% between 0.4 and 21 mas/yr). Every field
+  component is thus wider than the cluster: the cluster is the narrowest Gaussian, which
+  stops a narrow field component from taking the cluster's stars while the "cluster"
+  settles on the field's core (a trap that short chains otherwise fall into).
+
+Label switching among the field components is broken by ordering one of these vectors
+(``order_field_by``). ``"width"`` (default): t_1 < ... < t_K, written as
+``log_excess_sigma_pmra_field_first`` ~ N(ln 3, 1^2) plus positive gaps
+``log_excess_sigma_pmra_field_gap`` ~ HalfNormal(1); ``"pmra"``: mu_1 < ... < mu_K, as
+``pmra_field_first`` ~ N(0, 10^2) plus gaps ``pmra_field_gap`` ~ HalfNormal(10). A first
+value plus positive gaps (rather than PyMC's ordered transform) keeps the model's default
+starting point valid for every sampler. Width is the default because a field's proper
+motions are typically a narrow core on a broad halo with nearby means: ordered means put
+a wall (equal means) between the two ways of placing them, on which short chains stick.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+import xarray as xr
+
+from clustermix.models import mixture
+from clustermix.models.mixture import (
+    check_field_options,
+    checked_columns,
+    cluster_field_start,
+    cluster_fraction_per_star,
+    component_locations,
+    component_locations_start,
+    convolved_gmm_logpdf_1d,
+    normal_logpdf,
+    select_stars,
+    selected_source_ids,
+    true_member_fraction,
+)
+
+NAME = "pmra_1d"
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "stars": "all",  # "all", "cluster_region" or "control_field"
+    "n_field_components": 2,
+    "order_field_by": "width",  # "width" (log excess widths increase) or "pmra" (means do)
+    "pm_prior_centre": 0.0,  # mas/yr, centre of the cluster and field mean priors
+    "pm_prior_sd": 10.0,  # mas/yr
+    "sigma_cl_prior_sd": 0.5,  # mas/yr, HalfNormal scale of the cluster's intrinsic width
+    "field_sigma_prior_median": 3.0,  # mas/yr, median of the field widths' excess over s_cl
+    "field_log_sigma_prior_sd": 1.0,  # natural-log sd of that log-normal excess
+    "pm_init": None,  # mas/yr, starting cluster mean; None: the densest histogram bin
+}
+
+#: A fit needs at least this many stars per mixture component (cluster + K field ones).
+STARS_PER_COMPONENT = 10
+COLUMNS = ("pmra", "pmra_error")
+ORDERINGS = ("width", "pmra")
+
+
+def _options(options: dict[str, Any] | None) -> dict[str, Any]:
+    """``DEFAULT_OPTIONS`` overridden by ``options``."""
+    return {**DEFAULT_OPTIONS, **(options or {})}
+
+
+def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str, np.ndarray]:
+    """``source_id``, ``pmra`` and ``pmra_error`` (mas/yr) of the selected stars.
+
+    The selection is ``options["stars"]``. Raises :class:`InputDataError` (naming
+    ``source``, the column and the row count) for an empty selection, a non-finite value,
+    a non-positive error or fewer than 10 (K + 1) stars.
+    """
+    opts = _options(options)
+    n_components = _n_components(opts, source)
+    mask = select_stars(catalog, opts["stars"], source)
+    arrays = checked_columns(
+        catalog,
+        COLUMNS,
+        positive=("pmra_error",),
+        mask=mask,
+        source=source,
+        min_stars=STARS_PER_COMPONENT * (n_components + 1),
+    )
+    return {"source_id": selected_source_ids(catalog, mask, source), **arrays}
+
+
+def _n_components(opts: dict[str, Any], source: str) -> int:
+    """The number of field components K, after checking K and ``order_field_by``."""
+    return check_field_options(opts, source, ORDERINGS)
+
+
+def component_log_terms(x, err, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field):
+    """Per star, log(f L_cluster) and log((1 - f) L_field), both convolved with ``err``.
+
+    ``x``, ``err`` (n_star,) in mas/yr; ``w_field``, ``mu_field``, ``sigma_field`` (K,).
+    """
+    log_cluster = pt.log(f_cluster) + normal_logpdf(x, mu_cl, sigma_cl**2 + err**2)
+    log_field = pt.log1p(-f_cluster) + convolved_gmm_logpdf_1d(
+        x, err, mu_field, sigma_field, pt.log(w_field)
+    )
+    return log_cluster, log_field
+
+
+def _obs_logp(value, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, err):
+    """The per-star mixture log-likelihood (the ``obs`` term)."""
+    log_cluster, log_field = component_log_terms(
+        value, err, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field
+    )
+    return pt.logaddexp(log_cluster, log_field)
+
+
+def _obs_random(
+    mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, err, rng=None, size=None
+):
+    """Draw pmra values (mas/yr) from the mixture, for posterior predictive checks."""
+    f_cluster = np.asarray(f_cluster)[..., None]
+    weights = np.concatenate([f_cluster, (1.0 - f_cluster) * w_field], axis=-1)
+    means = np.concatenate([np.asarray(mu_cl)[..., None], mu_field], axis=-1)
+    sigmas = np.concatenate([np.asarray(sigma_cl)[..., None], sigma_field], axis=-1)
+    if size is None:
+        size = np.broadcast_shapes(np.shape(err), weights.shape[:-1], means.shape[:-1])
+    cumulative = np.cumsum(np.broadcast_to(weights, (*size, weights.shape[-1])), axis=-1)
+    index = (rng.random(size)[..., None] > cumulative[..., :-1]).sum(axis=-1)
+    mean = np.take_along_axis(np.broadcast_to(means, cumulative.shape), index[..., None], -1)
+    sigma = np.take_along_axis(np.broadcast_to(sigmas, cumulative.shape), index[..., None], -1)
+    return rng.normal(mean[..., 0], np.sqrt(sigma[..., 0] ** 2 + err**2))
+
+
+def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict[str, Any]:
+    """Data-driven starting values, keyed by free-variable name (mas/yr).
+
+    For ``pm.sample(initvals=...)`` or nutpie's ``initial_points``: a cluster + K-component
+    Gaussian mixture fitted by EM to the pmra values
+    (:func:`~clustermix.models.mixture.cluster_field_start`, the cluster started at
+    ``options["pm_init"]`` or the densest bin), with the cluster's intrinsic width set to
+    0.1 mas/yr and the field components sorted as the model orders them. They only start
+    the sampler near the main mode; the posterior does not depend on them, and the model's
+    own default starting point is valid too.
+    """
+    opts = _options(options)
+    k = _n_components(opts, NAME)
+    start = cluster_field_start(data["pmra"], data["pmra_error"], k, opts["pm_init"])
+    sigma_cl = 0.1
+    log_excess = np.log(np.maximum(np.sqrt(start["field_covariances"][:, 0, 0]) - sigma_cl, 0.05))
+    field_mean = start["field_means"][:, 0]
+    by_width = opts["order_field_by"] == "width"
+    order = np.argsort(log_excess if by_width else field_mean)
+    values = {
+        "pmra_cl": np.float64(start["cluster_mean"][0]),
+        "sigma_pmra_cl": np.float64(sigma_cl),
+        "f_cluster": np.float64(np.clip(start["f_cluster"], 0.01, 0.99)),
+        **component_locations_start("pmra_field", field_mean[order], not by_width, 0.05),
+        **component_locations_start(
+            "log_excess_sigma_pmra_field", log_excess[order], by_width, 0.05
+        ),
+    }
+    if k > 1:
+        weights = np.clip(start["field_weights"][order], 1e-3, None)
+        values["w_field"] = weights / weights.sum()
+    return values
+
+
+def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = None) -> pm.Model:
+    """The pmra mixture: one Gaussian cluster, K Gaussian field components, per-star errors."""
+    opts = _options(options)
+    k = _n_components(opts, NAME)
+    by_width = opts["order_field_by"] == "width"
+    centre, spread = float(opts["pm_prior_centre"]), float(opts["pm_prior_sd"])
+    coords = {"star": data["source_id"], "component": np.arange(k)}
+    with pm.Model(coords=coords) as model:
+        pmra = pm.Data("pmra", data["pmra"], dims="star")
+        err = pm.Data("pmra_error", data["pmra_error"], dims="star")
+        mu_cl = pm.Normal("pmra_cl", centre, spread)
+        sigma_cl = pm.HalfNormal("sigma_pmra_cl", sigma=float(opts["sigma_cl_prior_sd"]))
+        f_cluster = pm.Beta("f_cluster", 1.0, 1.0)
+        w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
+        # one of the two is ordered (increasing), which breaks the field's label switching
+        mu_field = component_locations("pmra_field", centre, spread, k, ordered=not by_width)
+        log_excess = component_locations(
+            "log_excess_sigma_pmra_field",
+            np.log(float(opts["field_sigma_prior_median"])),
+            float(opts["field_log_sigma_prior_sd"]),
+            k,
+            ordered=by_width,
+        )
+        sigma_field = pm.Deterministic(
+            "sigma_pmra_field", sigma_cl + pt.exp(log_excess), dims="component"
+        )
+        params = (mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field)
+        pm.CustomDist(
+            "obs",
+            *params,
+            err,
+            logp=_obs_logp,
+            random=_obs_random,
+            signature="(),(),(),(k),(k),(k),()->()",
+            observed=pmra,
+            dims="star",
+        )
+        log_cluster, log_field = component_log_terms(pmra, err, *params)
+        pm.Deterministic(
+            "p_cluster", cluster_fraction_per_star(log_cluster, log_field), dims="star"
+        )
+    return model
+
+
+def summary_quantities(
+    posterior: xr.Dataset, data: dict[str, np.ndarray], options: dict[str, Any] | None = None
+) -> dict[str, xr.DataArray]:
+    """Posterior draws of the cluster's mean ``pmra`` (mas/yr) and ``f_cluster``."""
+    return {
+        "pmra": posterior["pmra_cl"].rename("pmra"),
+        "f_cluster": posterior["f_cluster"].rename("f_cluster"),
+    }
+
+
+def true_values(truth: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str, float]:
+    """The simulator's cluster pmra (mas/yr) and its member fraction among ``data``'s stars."""
+    return {
+        "pmra": float(truth["pmra"]),
+        "f_cluster": true_member_fraction(truth["member_source_ids"], data["source_id"]),
+    }
+
+
+def choose_n_components(
+    catalog: Any,
+    options: dict[str, Any],
+    ks: tuple[int, ...] = (1, 2, 3),
+    sample_kwargs: dict[str, Any] | None = None,
+    source: str = "catalogue",
+) -> dict[str, Any]:
+    """The number of field components chosen by PSIS-LOO over fits with K in ``ks``.
+
+    See :func:`clustermix.models.mixture.choose_n_components` for the rule and the result.
+    """
+    return mixture.choose_n_components(
+        sys.modules[__name__], catalog, options, ks, sample_kwargs, source
+    )

@@ -1,0 +1,129 @@
+"""Find a model module by name and turn the config into its options and sampling settings.
+
+Model modules are imported lazily, only when a fit asks for one, so that a missing or
+broken model cannot break anything else (the workflow's DAG, another model's fit).
+Nothing here imports PyMC.
+
+Config layout (see workflow/schemas/config.schema.yaml)::
+
+    sampling:            # defaults for every model
+      backend: pymc      # pymc | nutpie | numpyro
+      chains: 4
+      ...
+    models:
+      pm_2d:
+        enabled: true    # default true
+        draws: 2000      # any sampling key overrides `sampling` for this model
+        n_field_components: 3   # everything else is a model option
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from clustermix.errors import ConfigError
+from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES
+
+#: Sampling settings and their defaults (the schema's defaults are the same; a test checks).
+SAMPLING_DEFAULTS: dict[str, Any] = {
+    "backend": "pymc",
+    "chains": 4,
+    "draws": 1000,
+    "tune": 1000,
+    "target_accept": 0.9,
+    "seed": 12345,
+    "store_log_likelihood": False,
+}
+SAMPLING_KEYS: frozenset[str] = frozenset(SAMPLING_DEFAULTS)
+#: Keys of ``models.<name>`` that are neither sampling settings nor model options.
+CONTROL_KEYS: frozenset[str] = frozenset({"enabled"})
+#: Models fitted to their own example data, not to a cluster (results/examples/<name>/).
+EXAMPLE_MODEL_NAMES: tuple[str, ...] = tuple(
+    name for name in MODEL_NAMES if name not in CLUSTER_MODEL_NAMES
+)
+
+_MODELS_DIR = Path(__file__).resolve().parent
+
+
+def get_model(name: str) -> ModuleType:
+    """Import and return the model module called ``name`` (one of :data:`MODEL_NAMES`)."""
+    if name not in MODEL_NAMES:
+        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    return importlib.import_module(f"clustermix.models.{name}")
+
+
+def model_source_files(name: str) -> list[str]:
+    """The source files whose edits should refit model ``name``: its module and the shared
+    mixture machinery (absolute paths, for a Snakemake rule's input)."""
+    if name not in MODEL_NAMES:
+        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    return [str(_MODELS_DIR / f"{name}.py"), str(_MODELS_DIR / "mixture.py")]
+
+
+def enabled_models(config: Mapping[str, Any], names: tuple[str, ...] = MODEL_NAMES) -> list[str]:
+    """The models of ``names`` that ``config`` enables (a model without an entry is enabled)."""
+    models = config.get("models") or {}
+    return [name for name in names if (models.get(name) or {}).get("enabled", True)]
+
+
+def enabled_cluster_models(config: Mapping[str, Any]) -> list[str]:
+    """The enabled models that are fitted to each cluster's catalogue."""
+    return enabled_models(config, CLUSTER_MODEL_NAMES)
+
+
+def enabled_example_models(config: Mapping[str, Any]) -> list[str]:
+    """The enabled models that are fitted to their own example data."""
+    return enabled_models(config, EXAMPLE_MODEL_NAMES)
+
+
+def sampling_settings(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Sampling settings for model ``name``: defaults < ``sampling`` < ``models.<name>``."""
+    entry = _model_entry(config, name)
+    settings = {**SAMPLING_DEFAULTS, **(config.get("sampling") or {})}
+    settings.update({key: value for key, value in entry.items() if key in SAMPLING_KEYS})
+    return settings
+
+
+def option_overrides(config: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The model options that ``models.<name>`` sets (everything but sampling keys and
+    ``enabled``); the model's ``DEFAULT_OPTIONS`` fill in the rest at fit time."""
+    entry = _model_entry(config, name)
+    return {
+        key: value
+        for key, value in entry.items()
+        if key not in SAMPLING_KEYS and key not in CONTROL_KEYS
+    }
+
+
+def model_options(module: ModuleType, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The module's ``DEFAULT_OPTIONS`` updated with ``overrides`` (nested dicts merged).
+
+    An override key the module does not know is a :class:`ConfigError` naming
+    ``models.<name>.<key>``, so that a typo is not silently ignored.
+    """
+    return _merge(dict(module.DEFAULT_OPTIONS), overrides, f"models.{module.NAME}")
+
+
+def _model_entry(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    if name not in MODEL_NAMES:
+        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    return (config.get("models") or {}).get(name) or {}
+
+
+def _merge(defaults: dict[str, Any], overrides: Mapping[str, Any], key: str) -> dict[str, Any]:
+    merged = dict(defaults)
+    for name, value in overrides.items():
+        if name not in defaults:
+            raise ConfigError(
+                f"{key}.{name}: unknown option; the options are {sorted(defaults)} "
+                f"(sampling keys: {sorted(SAMPLING_KEYS)})"
+            )
+        if isinstance(defaults[name], Mapping) and isinstance(value, Mapping):
+            merged[name] = _merge(dict(defaults[name]), value, f"{key}.{name}")
+        else:
+            merged[name] = value
+    return merged

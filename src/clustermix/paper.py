@@ -1,0 +1,218 @@
+"""Numbers into the paper: LaTeX macro files written by the workflow.
+
+Every number in ``src/tex/ms.tex`` is a macro defined in a file under ``src/tex/output/``
+that a rule wrote. Macro names are letters only (LaTeX's rule), built from CamelCase parts:
+``macro_name("pm_2d", "pmra")`` is ``\\PmTwoDPmra``. Values are rounded to the precision
+their uncertainty supports (two significant figures of the uncertainty).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+from clustermix.io import atomic_path
+
+# Words for the digits and symbols that may appear in model and quantity names.
+_DIGIT_WORDS = {
+    "0": "Zero",
+    "1": "One",
+    "2": "Two",
+    "3": "Three",
+    "4": "Four",
+    "5": "Five",
+    "6": "Six",
+    "7": "Seven",
+    "8": "Eight",
+    "9": "Nine",
+}
+# Shorter, readable words for names used everywhere in the paper.
+_WORDS = {
+    "1d": "OneD",
+    "2d": "TwoD",
+    "3d": "ThreeD",
+    "f": "F",
+    "q2.5": "QTwoFive",
+    "q97.5": "QNineSevenFive",
+}
+
+
+def macro_name(*parts: str) -> str:
+    """A LaTeX macro name (without the backslash) from snake_case parts.
+
+    >>> macro_name("pm_2d", "pmra")
+    'PmTwoDPmra'
+    >>> macro_name("phase_space", "v_x", "truth")
+    'PhaseSpaceVXTruth'
+    """
+    words: list[str] = []
+    for part in parts:
+        for token in re.split(r"[_\-\s]+", str(part)):
+            if not token:
+                continue
+            if token.lower() in _WORDS:
+                words.append(_WORDS[token.lower()])
+                continue
+            spelled = "".join(_DIGIT_WORDS.get(char, char) for char in token)
+            letters = re.sub(r"[^A-Za-z]", "", spelled)
+            if letters:
+                words.append(letters[0].upper() + letters[1:])
+    name = "".join(words)
+    if not name:
+        raise ValueError(f"no macro name can be made from {parts!r}")
+    return name
+
+
+def decimals_for(uncertainty: float, significant: int = 2) -> int:
+    """Decimal places that show ``uncertainty`` with ``significant`` significant figures."""
+    if not math.isfinite(uncertainty) or uncertainty <= 0:
+        return 3
+    return max(0, significant - 1 - math.floor(math.log10(uncertainty)))
+
+
+def format_number(value: float, decimals: int) -> str:
+    """``value`` with ``decimals`` places, a true minus sign for LaTeX math, no ``-0``."""
+    text = f"{value:.{decimals}f}"
+    if float(text) == 0.0:
+        text = text.lstrip("-")
+    return text
+
+
+def format_measurement(mean: float, sd: float) -> str:
+    """``mean \\pm sd`` for math mode, rounded to the precision of ``sd``."""
+    decimals = decimals_for(sd)
+    return f"{format_number(mean, decimals)} \\pm {format_number(sd, decimals)}"
+
+
+def format_count(count: int) -> str:
+    """An integer with a thin space between thousands (``18{,}500``)."""
+    return f"{int(count):,}".replace(",", "{,}")
+
+
+def macro_definitions(macros: Mapping[str, str]) -> str:
+    """``\\newcommand`` lines for ``{name: replacement text}``, sorted by name."""
+    lines = []
+    for name in sorted(macros):
+        if not re.fullmatch(r"[A-Za-z]+", name):
+            raise ValueError(f"invalid LaTeX macro name {name!r}: letters only")
+        lines.append(f"\\newcommand{{\\{name}}}{{{macros[name]}}}")
+    return "\n".join(lines) + "\n"
+
+
+def write_macros(
+    macros: Mapping[str, str], path: str | os.PathLike[str], *, made_by: str = ""
+) -> None:
+    """Write a macro file atomically, with a header naming what made it."""
+    header = "% Written by the clustermix workflow; do not edit by hand.\n"
+    if made_by:
+        header += f"% Made by {made_by}.\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(header + macro_definitions(macros))
+
+
+def latex_table_rows(rows: Iterable[Iterable[str]]) -> str:
+    """Rows of a LaTeX tabular body (cells already formatted), each ending in ``\\\\``."""
+    return "\n".join(" & ".join(cells) + r" \\" for cells in rows) + "\n"
+
+
+def escape_text(text: str) -> str:
+    """Escape LaTeX's special characters in plain text (file names, versions)."""
+    replacements = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
+    return "".join(replacements.get(char, char) for char in text)
+
+
+def summary_macros(model: str, summary: Mapping) -> dict[str, str]:
+    """Macros for one model's posterior summary (``summary/{model}.json``).
+
+    For each quantity ``q``: ``\\<Model><Q>`` is ``mean \\pm sd``, ``\\<Model><Q>Lo`` and
+    ``\\<Model><Q>Hi`` the 2.5 and 97.5 percentiles, and ``\\<Model><Q>Truth`` the true value
+    when the data were simulated, at the same precision.
+    """
+    macros: dict[str, str] = {}
+    truth = summary.get("truth") or {}
+    for quantity, stats in summary["quantities"].items():
+        name = macro_name(model, quantity)
+        decimals = decimals_for(stats["sd"])
+        macros[name] = format_measurement(stats["mean"], stats["sd"])
+        macros[name + "Lo"] = format_number(stats["q2.5"], decimals)
+        macros[name + "Hi"] = format_number(stats["q97.5"], decimals)
+        if truth.get(quantity) is not None:
+            macros[name + "Truth"] = format_number(truth[quantity], decimals)
+    return macros
+
+
+def diagnostics_row(model: str, diagnostics: Mapping) -> list[str]:
+    """One row of the diagnostics table: worst R-hat and ESS of the cluster parameters,
+    divergences, smallest E-BFMI, sampling wall time (s), gradient evaluations, sampler."""
+    cluster = diagnostics["cluster"]
+    return [
+        escape_text(model),
+        f"{cluster['r_hat_max']:.3f}",
+        format_count(round(cluster["ess_bulk_min"])),
+        format_count(round(cluster["ess_tail_min"])),
+        format_count(diagnostics["divergences"]),
+        f"{diagnostics['e_bfmi_min']:.2f}",
+        f"{diagnostics.get('wall_time_s', float('nan')):.0f}",
+        format_count(diagnostics.get("gradient_evaluations", 0)),
+        escape_text(f"{diagnostics.get('sampler', '?')} {diagnostics.get('sampler_version', '')}"),
+    ]
+
+
+def gate_macros(gate: Mapping) -> dict[str, str]:
+    """Macros that tell the paper whether fits failed the convergence gate, and which."""
+    failures = gate["failures"]
+    items = "".join(f"\\item {escape_text(failure['message'])}" for failure in failures)
+    return {
+        "GateFailedCount": str(len(failures)),
+        "GateFailureList": f"\\begin{{itemize}}{items}\\end{{itemize}}" if failures else "",
+        "GateRhatMax": f"{gate['thresholds']['rhat_max']:g}",
+        "GateEssBulkMin": f"{gate['thresholds']['ess_bulk_min']:g}",
+        "GateDivergencesMax": f"{gate['thresholds']['divergences_max']:g}",
+    }
+
+
+def software_macros(versions: Mapping[str, str], code_version: str) -> dict[str, str]:
+    """Macros for package versions (``\\VersionPymc`` ...) and the code version/commit."""
+    macros = {macro_name("version", package): escape_text(v) for package, v in versions.items()}
+    commit = code_version.removeprefix("git:")
+    dirty = commit.endswith("-dirty")
+    commit = commit.removesuffix("-dirty")
+    is_git = code_version.startswith("git:")
+    macros["CodeVersion"] = escape_text(code_version)
+    macros["GitCommitShort"] = escape_text(commit[:7] if is_git else code_version)
+    macros["GitCommit"] = escape_text(commit if is_git else code_version)
+    macros["GitTreeDirty"] = "yes" if dirty else "no"
+    return macros
+
+
+def paper_meta_macros(cluster: Mapping, sampling: Mapping, checks: Mapping) -> dict[str, str]:
+    """Macros for the paper cluster (name, centre, cone) and the sampler settings."""
+    return {
+        "ClusterLabel": escape_text(cluster.get("label") or cluster["name"]),
+        "ClusterName": escape_text(cluster["name"]),
+        "ClusterRaDeg": f"{cluster['ra_deg']:.3f}",
+        "ClusterDecDeg": f"{cluster['dec_deg']:+.3f}",
+        "SamplingBackend": escape_text(str(sampling["backend"])),
+        "SamplingChains": str(sampling["chains"]),
+        "SamplingDraws": format_count(sampling["draws"]),
+        "SamplingTune": format_count(sampling["tune"]),
+        "SamplingTargetAccept": f"{sampling['target_accept']:g}",
+        "SamplingSeed": str(sampling["seed"]),
+        "SamplingTotalDraws": format_count(sampling["chains"] * sampling["draws"]),
+        "ChecksRhatMax": f"{checks['rhat_max']:g}",
+        "ChecksEssBulkMin": f"{checks['ess_bulk_min']:g}",
+        "ChecksDivergencesMax": f"{checks['divergences_max']:g}",
+    }

@@ -1,0 +1,147 @@
+"""The colour-magnitude diagram coloured by membership probability.
+
+Every star is drawn in light grey; stars with a membership probability of at least
+``p_min`` are drawn again on top, coloured by it (the reversed sequential map: dark is a
+likely member), so the cluster sequence stands out against the field.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from astropy.table import Table
+from matplotlib import colors
+from matplotlib.lines import Line2D
+
+from clustermix.errors import InputDataError
+from clustermix.plotting.style import (
+    COLUMN_WIDTH_IN,
+    MODEL_LABELS,
+    SEQUENTIAL_CMAP,
+    use_style,
+)
+
+#: Grey of the stars underneath (all stars, whatever their membership).
+BACKGROUND_COLOUR = "#C8C8C8"
+#: Scatter layers with more points than this are rasterized inside the vector PDF.
+RASTERIZE_ABOVE = 4000
+#: Resolution (dpi) of rasterized layers.
+RASTER_DPI = 300
+
+
+def membership_cmap(lightest: float = 0.2) -> colors.Colormap:
+    """The reversed :data:`SEQUENTIAL_CMAP` (dark = likely member) without its palest
+    ``lightest`` fraction, so the least likely coloured stars still show on white."""
+    reversed_map = plt.get_cmap(f"{SEQUENTIAL_CMAP}_r")
+    return colors.LinearSegmentedColormap.from_list(
+        f"{SEQUENTIAL_CMAP}_r_members", reversed_map(np.linspace(lightest, 1.0, 256))
+    )
+
+
+def cmd_membership_figure(
+    g_mag: np.ndarray,
+    bp_rp: np.ndarray,
+    probability: np.ndarray,
+    *,
+    model_label: str,
+    p_min: float = 0.1,
+) -> plt.Figure:
+    """G (mag) against BP-RP (mag), stars coloured by membership probability.
+
+    Parameters
+    ----------
+    g_mag, bp_rp
+        Gaia G and BP-RP colour (mag); stars with a non-finite value are left out.
+    probability
+        Membership probability per star (NaN where the model did not use the star:
+        those stay grey).
+    model_label
+        The model's name for the colour-bar label.
+    p_min
+        Stars with ``probability >= p_min`` are coloured; the rest stay grey.
+    """
+    use_style()
+    g_mag = np.asarray(g_mag, float)
+    bp_rp = np.asarray(bp_rp, float)
+    probability = np.asarray(probability, float)
+    shown = np.isfinite(g_mag) & np.isfinite(bp_rp)
+    coloured = shown & np.isfinite(probability) & (probability >= p_min)
+    order = np.flatnonzero(coloured)[np.argsort(probability[coloured], kind="stable")]
+
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 1.1))
+    rasterize = shown.sum() > RASTERIZE_ABOVE
+    if rasterize:
+        fig.set_dpi(RASTER_DPI)
+    ax.scatter(
+        bp_rp[shown], g_mag[shown], s=1.0, c=BACKGROUND_COLOUR, linewidths=0, rasterized=rasterize
+    )
+    points = ax.scatter(
+        bp_rp[order],
+        g_mag[order],
+        s=3.0,
+        c=probability[order],
+        cmap=membership_cmap(),
+        vmin=p_min,
+        vmax=1.0,
+        linewidths=0,
+        rasterized=rasterize,
+    )
+    colourbar = fig.colorbar(points, ax=ax, pad=0.02, fraction=0.06, aspect=30)
+    colourbar.set_label(f"membership probability, {model_label}")
+    colourbar.ax.tick_params(direction="out", right=True)
+    ax.invert_yaxis()
+    ax.set_xlabel(r"$G_\mathrm{BP} - G_\mathrm{RP}$ (mag)")
+    ax.set_ylabel(r"$G$ (mag)")
+    ax.legend(
+        handles=[
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                ms=2.5,
+                mfc=BACKGROUND_COLOUR,
+                mec="none",
+                label=f"$p < {p_min:g}$ or not modelled",
+            )
+        ],
+        loc="upper right",
+        frameon=False,
+        handletextpad=0.2,
+    )
+    return fig
+
+
+def cmd_membership_from_tables(
+    catalog: Table, membership: Table, model: str, *, p_min: float = 0.1
+) -> plt.Figure:
+    """:func:`cmd_membership_figure` for the catalogue and the membership table.
+
+    ``catalog``: ``results/{cluster}/catalog.fits`` (``source_id``, ``phot_g_mean_mag``,
+    ``bp_rp``); ``membership``: ``results/{cluster}/membership.fits`` with a column
+    ``p_<model>``; rows are matched on ``source_id``.
+    """
+    column = f"p_{model}"
+    if column not in membership.colnames:
+        raise InputDataError(
+            f"the membership table has no column '{column}'; it has {membership.colnames}"
+        )
+    probability = np.full(len(catalog), np.nan)
+    catalog_ids = np.asarray(catalog["source_id"], np.int64)
+    member_ids = np.asarray(membership["source_id"], np.int64)
+    common, in_catalog, in_membership = np.intersect1d(
+        catalog_ids, member_ids, assume_unique=True, return_indices=True
+    )
+    if len(common) != len(member_ids):
+        raise InputDataError(
+            f"{len(member_ids) - len(common)} source_id values of the membership table are "
+            "not in the catalogue"
+        )
+    probability[in_catalog] = np.asarray(membership[column], float)[in_membership]
+    return cmd_membership_figure(
+        np.asarray(catalog["phot_g_mean_mag"], float),
+        np.asarray(catalog["bp_rp"], float),
+        probability,
+        model_label=MODEL_LABELS.get(model, model),
+        p_min=p_min,
+    )

@@ -1,0 +1,304 @@
+"""Sampling, traces and provenance, on the toy model (tests/toy_model.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pytest
+import yaml
+
+from clustermix import fitting
+from clustermix.errors import ConfigError, InputDataError
+from clustermix.inference import (
+    gradient_evaluations,
+    load_trace,
+    sample,
+    save_trace,
+    stamp_trace,
+    trace_attrs,
+)
+from clustermix.io import sha256_file, write_table_atomic
+from clustermix.models import MODEL_NAMES
+from clustermix.models import registry as reg
+from clustermix.provenance import code_version, config_hash, package_versions
+
+from . import toy_model as toy
+from .conftest import REPO
+
+SETTINGS: dict[str, Any] = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.9}
+SEED = 11
+
+
+@pytest.fixture(scope="module")
+def toy_fit() -> dict[str, Any]:
+    """The toy catalogue, its data and model, and one PyMC trace of it."""
+    catalog, truth = toy.simulate()
+    data = toy.prepare_data(catalog, toy.DEFAULT_OPTIONS, "toy catalogue")
+    model = toy.build_model(data, toy.DEFAULT_OPTIONS)
+    idata = sample(model, backend="pymc", seed=SEED, cores=2, **SETTINGS)
+    return {"catalog": catalog, "truth": truth, "data": data, "model": model, "idata": idata}
+
+
+def posterior_arrays(idata: az.InferenceData) -> dict[str, np.ndarray]:
+    return {name: idata.posterior[name].values for name in idata.posterior.data_vars}
+
+
+def test_pymc_trace_content(toy_fit: dict[str, Any]) -> None:
+    idata = toy_fit["idata"]
+    assert sorted(idata.posterior.data_vars) == sorted(toy.FREE_RVS)  # p_cluster not stored
+    assert idata.posterior.sizes == {"chain": 2, "draw": 300}
+    assert "obs" in idata.observed_data
+    assert "log_likelihood" not in idata.groups()
+    attrs = trace_attrs(idata)
+    assert attrs["sampler"] == "pymc"
+    assert attrs["seed"] == SEED
+    assert attrs["wall_time_s"] > 0
+    steps = int(idata.sample_stats["n_steps"].sum() + idata.warmup_sample_stats["n_steps"].sum())
+    assert attrs["gradient_evaluations"] == steps
+    assert gradient_evaluations(idata)["gradient_evaluations"] == steps
+    assert 0 < attrs["gradient_evaluations_warmup"] < steps
+
+
+def test_pymc_same_seed_same_trace(toy_fit: dict[str, Any]) -> None:
+    again = sample(toy_fit["model"], backend="pymc", seed=SEED, cores=2, **SETTINGS)
+    first, second = posterior_arrays(toy_fit["idata"]), posterior_arrays(again)
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name])
+    other = sample(toy_fit["model"], backend="pymc", seed=SEED + 1, cores=2, **SETTINGS)
+    assert not np.array_equal(first["mu_cl"], other.posterior["mu_cl"].values)
+
+
+def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(toy_fit: dict[str, Any]) -> None:
+    pytest.importorskip("nutpie")
+    model = toy_fit["model"]
+    runs = [
+        sample(model, backend="nutpie", seed=SEED, cores=2, store_log_likelihood=True, **SETTINGS)
+        for _ in range(2)
+    ]
+    idata = runs[0]
+    assert sorted(idata.posterior.data_vars) == sorted(toy.FREE_RVS)  # no x_log__ copies
+    assert {"observed_data", "constant_data", "log_likelihood"} <= set(idata.groups())
+    assert idata.log_likelihood["obs"].dtype == np.float32
+    attrs = trace_attrs(idata)
+    assert attrs["sampler"] == "nutpie" and attrs["compile_time_s"] > 0
+    assert attrs["gradient_evaluations"] > attrs["gradient_evaluations_warmup"] > 0
+    first, second = posterior_arrays(runs[0]), posterior_arrays(runs[1])
+    for name in first:
+        np.testing.assert_array_equal(first[name], second[name])
+    reference = toy_fit["idata"]
+    for name in toy.FREE_RVS:
+        error = np.hypot(
+            float(az.mcse(idata, var_names=[name])[name]),
+            float(az.mcse(reference, var_names=[name])[name]),
+        )
+        difference = float(idata.posterior[name].mean() - reference.posterior[name].mean())
+        assert abs(difference) < 4.0 * error, (name, difference, error)
+
+
+def test_unknown_or_missing_backend(toy_fit: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match=r"sampling\.backend"):
+        sample(toy_fit["model"], backend="stan", seed=1)
+    try:
+        import jax  # noqa: F401
+        import numpyro  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match="numpyro"):
+            sample(toy_fit["model"], backend="numpyro", seed=1, draws=10, tune=10, chains=1)
+
+
+def test_trace_round_trip_keeps_attributes(toy_fit: dict[str, Any], tmp_path: Path) -> None:
+    idata = toy_fit["idata"].copy()
+    stamp_trace(
+        idata,
+        data_sha256="ab" * 32,
+        config_hash=config_hash({"a": 1}),
+        options={"stars": "all", "nested": {"k": 3}},
+        package_versions=package_versions(),
+        enabled=True,
+    )
+    path = tmp_path / "traces" / "toy.nc"
+    save_trace(idata, path)
+    loaded = load_trace(path)
+    assert trace_attrs(loaded) == {**trace_attrs(idata), "enabled": 1}
+    assert trace_attrs(loaded)["options"]["nested"] == {"k": 3}
+    for name, values in posterior_arrays(idata).items():
+        np.testing.assert_array_equal(loaded.posterior[name].values, values)
+    assert set(loaded.groups()) == set(idata.groups())
+    assert sorted(p.name for p in path.parent.iterdir()) == ["toy.nc"]
+
+
+def test_failed_write_keeps_the_earlier_trace(
+    toy_fit: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "toy.nc"
+    save_trace(toy_fit["idata"], path)
+    before = sha256_file(path)
+
+    def broken_write(self: az.InferenceData, filename: str, **kwargs: Any) -> None:
+        Path(filename).write_bytes(b"half a trace")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(az.InferenceData, "to_netcdf", broken_write)
+    with pytest.raises(OSError, match="disk full"):
+        save_trace(toy_fit["idata"], path)
+    assert sha256_file(path) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["toy.nc"]
+    with pytest.raises(OSError):
+        save_trace(toy_fit["idata"], tmp_path / "new.nc")
+    assert not (tmp_path / "new.nc").exists()
+
+
+def test_run_fit_and_summary_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fit and summary jobs, end to end on files, with the toy model as 'pmra_1d'."""
+    monkeypatch.setattr(fitting, "get_model", lambda name: toy)
+    catalog, truth = toy.simulate(n_members=100, n_field=200, seed=3)
+    masks = catalog["source_id", "in_cluster_region"]
+    masks.reverse()  # the join must not rely on row order
+    catalog.remove_column("in_cluster_region")
+    paths = {name: tmp_path / f"{name}" for name in ("catalog.fits", "masks.fits", "truth.json")}
+    write_table_atomic(catalog, paths["catalog.fits"])
+    write_table_atomic(masks, paths["masks.fits"])
+    paths["truth.json"].write_text(json.dumps(truth))
+    sampling = {**reg.SAMPLING_DEFAULTS, **SETTINGS, "draws": 200, "tune": 200, "seed": 5}
+    trace, membership = tmp_path / "traces" / "toy.nc", tmp_path / "membership" / "toy.fits"
+    fitting.run_fit(
+        "toy",
+        {"stars": "cluster_region"},
+        sampling,
+        trace_path=trace,
+        catalog_path=paths["catalog.fits"],
+        masks_path=paths["masks.fits"],
+        membership_path=membership,
+        cores=2,
+        label="testcluster",
+    )
+    attrs = trace_attrs(load_trace(trace))
+    assert attrs["data_sha256"] == sha256_file(paths["catalog.fits"])
+    assert attrs["masks_sha256"] == sha256_file(paths["masks.fits"])
+    assert attrs["options"]["stars"] == "cluster_region"
+    assert attrs["sampling"] == sampling
+    expected_hash = config_hash(
+        {"model": "toy", "options": attrs["options"], "sampling": attrs["sampling"]}
+    )
+    assert attrs["config_hash"] == expected_hash
+    assert attrs["cluster"] == "testcluster" and attrs["n_stars"] == 300
+    assert attrs["code_version"] == code_version()
+    assert "pymc" in attrs["package_versions"]
+
+    summary_path, diagnostics_path = tmp_path / "summary.json", tmp_path / "diagnostics.json"
+    fitting.run_summary(
+        trace,
+        summary_path=summary_path,
+        diagnostics_path=diagnostics_path,
+        catalog_path=paths["catalog.fits"],
+        masks_path=paths["masks.fits"],
+        truth_path=paths["truth.json"],
+    )
+    summary = json.loads(summary_path.read_text())
+    assert set(summary["quantities"]) == {"pmra", "f_cluster"}
+    assert summary["truth"] == {"pmra": -2.9, "f_cluster": pytest.approx(1 / 3)}
+    assert summary["truth_in_95"] == {"pmra": True, "f_cluster": True}
+    diagnostics = json.loads(diagnostics_path.read_text())
+    assert diagnostics["cluster"]["r_hat_max"] < 1.05
+    assert diagnostics["sampler"] == "pymc" and diagnostics["model"] == "toy"
+
+    table_path = tmp_path / "membership.fits"
+    fitting.run_membership_table(
+        paths["catalog.fits"], {"toy": membership}, table_path=table_path, truth_path=None
+    )
+    from astropy.table import Table
+
+    table = Table.read(table_path)
+    assert table.colnames == ["source_id", "p_toy"]
+    members = np.isin(table["source_id"], truth["member_source_ids"])
+    assert table["p_toy"][members].mean() > 0.6 > 0.2 > table["p_toy"][~members].mean()
+
+
+def test_run_summary_rejects_a_trace_of_other_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toy_fit: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(fitting, "get_model", lambda name: toy)
+    idata = toy_fit["idata"].copy()
+    stamp_trace(idata, model="toy", data_sha256="0" * 64, options=toy.DEFAULT_OPTIONS)
+    save_trace(idata, tmp_path / "t.nc")
+    write_table_atomic(toy_fit["catalog"], tmp_path / "catalog.fits")
+    with pytest.raises(InputDataError, match="data_sha256"):
+        fitting.run_summary(
+            tmp_path / "t.nc",
+            summary_path=tmp_path / "s.json",
+            diagnostics_path=tmp_path / "d.json",
+            catalog_path=tmp_path / "catalog.fits",
+            masks_path=tmp_path / "catalog.fits",
+        )
+
+
+def test_masks_must_cover_the_catalogue(tmp_path: Path) -> None:
+    catalog, _ = toy.simulate(n_members=5, n_field=5)
+    write_table_atomic(catalog, tmp_path / "catalog.fits")
+    write_table_atomic(catalog[:8]["source_id", "in_cluster_region"], tmp_path / "masks.fits")
+    with pytest.raises(InputDataError, match="source_id"):
+        fitting.read_catalog_with_masks(tmp_path / "catalog.fits", tmp_path / "masks.fits")
+
+
+# --- registry and provenance -------------------------------------------------------------
+
+
+def test_get_model_by_name() -> None:
+    with pytest.raises(ConfigError, match="unknown model 'pmra'"):
+        reg.get_model("pmra")
+    assert reg.get_model("line_outliers").NAME == "line_outliers"
+    assert [Path(p).name for p in reg.model_source_files("pm_2d")] == ["pm_2d.py", "mixture.py"]
+    assert set(reg.EXAMPLE_MODEL_NAMES) | {"pmra_1d"} <= set(MODEL_NAMES)
+
+
+def test_model_options_merge_and_reject_typos() -> None:
+    options = reg.model_options(toy, {"cluster_prior": {"sd_masyr": 0.5}})
+    assert options["cluster_prior"] == {"mean_masyr": -3.0, "sd_masyr": 0.5}
+    assert toy.DEFAULT_OPTIONS["cluster_prior"]["sd_masyr"] == 1.0  # defaults untouched
+    with pytest.raises(ConfigError, match=r"models\.toy\.cluster_prior\.sd"):
+        reg.model_options(toy, {"cluster_prior": {"sd": 0.5}})
+    with pytest.raises(ConfigError, match=r"models\.toy\.n_comp"):
+        reg.model_options(toy, {"n_comp": 2})
+
+
+def test_sampling_settings_and_enabled_models() -> None:
+    config = {
+        "sampling": {"draws": 500, "backend": "nutpie"},
+        "models": {
+            "pm_2d": {"draws": 50, "enabled": True, "n_field_components": 3},
+            "phase_space": {"enabled": False},
+        },
+    }
+    settings = reg.sampling_settings(config, "pm_2d")
+    assert settings == {**reg.SAMPLING_DEFAULTS, "draws": 50, "backend": "nutpie"}
+    assert reg.sampling_settings(config, "pmra_1d")["draws"] == 500
+    assert reg.option_overrides(config, "pm_2d") == {"n_field_components": 3}
+    assert reg.enabled_cluster_models(config) == ["pmra_1d", "parallax_1d", "pm_2d"]
+    assert reg.enabled_example_models(config) == ["line_outliers"]
+    assert reg.enabled_models({}) == list(MODEL_NAMES)
+
+
+def test_schema_defaults_match_the_library() -> None:
+    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
+    sampling = schema["properties"]["sampling"]["properties"]
+    assert {key: value["default"] for key, value in sampling.items()} == reg.SAMPLING_DEFAULTS
+    overrides = schema["properties"]["models"]["additionalProperties"]["properties"]
+    assert set(overrides) == set(reg.SAMPLING_KEYS) | reg.CONTROL_KEYS
+    assert schema["properties"]["models"]["propertyNames"]["enum"] == list(MODEL_NAMES)
+    config = yaml.safe_load((REPO / "config/config.yaml").read_text())
+    assert config["sampling"] == reg.SAMPLING_DEFAULTS
+
+
+def test_provenance_strings(tmp_path: Path) -> None:
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": np.float64(1.5)}) == config_hash({"a": 1.5})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+    version = code_version()
+    assert version.startswith("git:") or version.startswith("clustermix ")
+    assert code_version(tmp_path).startswith("clustermix ")  # not a checkout
+    versions = package_versions()
+    assert {"python", "pymc", "arviz", "numpy"} <= set(versions)

@@ -1,0 +1,80 @@
+"""No number is typed by hand into the paper's results: they are all workflow macros."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import REPO
+
+MS_TEX = REPO / "src" / "tex" / "ms.tex"
+# Sections whose prose reports results: every number there must come from a macro.
+RESULT_SECTIONS = ("abstract", "Results", "Comparison", "Validation")
+# Digits allowed in prose: names (Gaia DR3, 2D/3D), interval names and sigma bands.
+ALLOWED = (
+    r"DR3",
+    r"\b[123]D\b",
+    r"\b(?:68|95)\\%",
+    r"16--84\\%",
+    r"\\pm\s*[12]\\sigma",
+    r"\d\\sigma",
+)
+# Arguments that hold names, not numbers.
+NAME_COMMANDS = (
+    "ref",
+    "label",
+    "cite",
+    "citet",
+    "citep",
+    "input",
+    "tablebody",
+    "includegraphics",
+    "figuresource",
+    "begin",
+    "end",
+    "code",
+)
+
+
+def result_prose(text: str) -> dict[str, str]:
+    """The abstract and the result sections of ``text``, comments removed."""
+    text = re.sub(r"(?<!\\)%.*", "", text)
+    parts = {"abstract": text.split(r"\begin{abstract}")[1].split(r"\end{abstract}")[0]}
+    sections = re.split(r"\\section\*?\{", text)
+    for section in sections[1:]:
+        title = section.split("}", 1)[0]
+        for name in RESULT_SECTIONS[1:]:
+            if title.startswith(name):
+                parts[name] = section
+    return parts
+
+
+def bare_numbers(prose: str) -> list[str]:
+    """Digits left in ``prose`` once macros, name arguments and allowed tokens are removed."""
+    for command in NAME_COMMANDS:
+        prose = re.sub(rf"\\{command}\*?(\[[^\]]*\])*\{{[^}}]*\}}", " ", prose)
+    for pattern in ALLOWED:
+        prose = re.sub(pattern, " ", prose)
+    prose = re.sub(r"\\[A-Za-z]+", " ", prose)  # macros: their names hold no digits
+    prose = re.sub(r"\[[^\]]*(width|height)[^\]]*\]", " ", prose)  # graphics options
+    return re.findall(r"[^\s]*\d[^\s]*", prose)
+
+
+def test_result_sections_are_found() -> None:
+    parts = result_prose(MS_TEX.read_text())
+    assert set(parts) == set(RESULT_SECTIONS)
+
+
+@pytest.mark.parametrize("section", RESULT_SECTIONS)
+def test_no_number_typed_by_hand(section: str) -> None:
+    prose = result_prose(MS_TEX.read_text())[section]
+    assert bare_numbers(prose) == [], f"bare numbers in {section} of ms.tex"
+
+
+def test_the_check_catches_a_typed_number() -> None:
+    assert bare_numbers(r"we find $\mu = -2.91 \pm 0.01$~\pmunit{} \citep{Hole2009}") == [
+        "-2.91",
+        "0.01$~",
+    ]
+    assert bare_numbers(r"the 95\% interval of $\PmTwoDPmra$ (Figure~\ref{fig:x})") == []

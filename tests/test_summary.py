@@ -1,0 +1,108 @@
+"""Posterior summaries and convergence diagnostics."""
+
+from __future__ import annotations
+
+import json
+
+import arviz as az
+import numpy as np
+import pytest
+import xarray as xr
+
+from clustermix.diagnostics import fit_diagnostics
+from clustermix.inference import stamp_trace
+from clustermix.models import SUMMARY_UNITS
+from clustermix.summary import PERCENTILES, json_safe, summarize
+
+
+def draws(values: np.ndarray, name: str) -> xr.DataArray:
+    return xr.DataArray(values, dims=("chain", "draw"), name=name)
+
+
+def fake_trace(offsets: tuple[float, ...], n_draw: int = 1000, seed: int = 0) -> az.InferenceData:
+    """Chains of independent N(offset, 1) draws (well mixed when the offsets are equal),
+    with NUTS-like sampler statistics."""
+    rng = np.random.default_rng(seed)
+    n_chain = len(offsets)
+    shift = np.asarray(offsets)[:, None]
+    idata = az.from_dict(
+        posterior={
+            "mu": rng.normal(0.0, 1.0, (n_chain, n_draw)) + shift,
+            "sigma": rng.lognormal(0.0, 0.1, (n_chain, n_draw, 3)),
+        },
+        sample_stats={
+            "energy": rng.normal(100.0, 2.0, (n_chain, n_draw)),
+            "diverging": np.zeros((n_chain, n_draw), bool),
+            "n_steps": np.full((n_chain, n_draw), 7),
+        },
+    )
+    stamp_trace(idata, sampler="pymc", sampler_version="x", wall_time_s=1.5, model="fake")
+    return idata
+
+
+def test_summary_keys_and_quantiles() -> None:
+    rng = np.random.default_rng(42)
+    pmra = rng.normal(-2.9, 0.02, (4, 500))
+    fraction = rng.beta(3, 7, (4, 500))
+    quantities = {"pmra": draws(pmra, "pmra"), "f_cluster": draws(fraction, "f_cluster")}
+    summary = summarize(quantities, SUMMARY_UNITS)
+    assert set(summary) == {"quantities"}
+    stats = summary["quantities"]["pmra"]
+    assert set(stats) == {"mean", "sd", "q2.5", "q16", "q50", "q84", "q97.5", "unit"}
+    assert stats["unit"] == "mas/yr" and summary["quantities"]["f_cluster"]["unit"] == ""
+    assert stats["mean"] == pytest.approx(pmra.mean())
+    assert stats["sd"] == pytest.approx(pmra.std())
+    for key, percent in PERCENTILES.items():
+        assert stats[key] == pytest.approx(np.percentile(pmra.ravel(), percent), rel=1e-12)
+    assert stats["q2.5"] < stats["q16"] < stats["q50"] < stats["q84"] < stats["q97.5"]
+
+
+def test_summary_with_truth() -> None:
+    rng = np.random.default_rng(1)
+    quantities = {"pmra": draws(rng.normal(0.0, 1.0, (2, 2000)), "pmra")}
+    summary = summarize(quantities, SUMMARY_UNITS, truth={"pmra": 1.5, "parallax": 0.36})
+    assert summary["truth"] == {"pmra": 1.5}  # only quantities this model measures
+    assert summary["truth_in_68"] == {"pmra": False}
+    assert summary["truth_in_95"] == {"pmra": True}
+    json.dumps(summary)  # plain JSON types
+
+
+def test_summary_rejects_vectors_and_unknown_units() -> None:
+    vector = xr.DataArray(np.zeros((2, 10, 3)), dims=("chain", "draw", "axis"), name="v")
+    with pytest.raises(ValueError, match="axis"):
+        summarize({"pmra": vector}, SUMMARY_UNITS)
+    with pytest.raises(ValueError, match="SUMMARY_UNITS"):
+        summarize({"speed": draws(np.zeros((2, 10)), "speed")}, SUMMARY_UNITS)
+
+
+def test_json_safe() -> None:
+    value = {"a": float("nan"), "b": [np.float32(1.5), np.inf], "c": np.int64(3), "d": "x"}
+    assert json_safe(value) == {"a": None, "b": [1.5, None], "c": 3, "d": "x"}
+
+
+def test_diagnostics_of_a_good_trace() -> None:
+    idata = fake_trace((0.0, 0.0, 0.0, 0.0))
+    result = fit_diagnostics(idata, ["mu"])
+    assert result["cluster"]["r_hat_max"] < 1.01
+    assert result["cluster"]["ess_bulk_min"] > 2000
+    assert result["cluster"]["ess_tail_min"] > 2000
+    assert set(result["cluster"]["per_variable"]) == {"mu"}
+    assert set(result["all_parameters"]["per_variable"]) == {"mu", "sigma"}
+    assert result["divergences"] == 0
+    assert len(result["e_bfmi"]) == 4 and result["e_bfmi_min"] > 1.0  # white-noise energy
+    assert result["sampler"] == "pymc" and result["wall_time_s"] == 1.5
+    assert result["warnings"] == []
+    json.dumps(json_safe(result))
+
+
+def test_diagnostics_flag_chains_that_disagree() -> None:
+    idata = fake_trace((0.0, 3.0))
+    idata.sample_stats["diverging"][0, :5] = True
+    mu = idata.posterior["mu"]
+    result = fit_diagnostics(idata, {"pmra": mu})
+    assert result["cluster"]["r_hat_max"] > 1.1
+    assert result["all_parameters"]["r_hat_max"] > 1.1
+    assert set(result["cluster"]["per_variable"]) == {"pmra"}
+    assert result["divergences"] == 5
+    assert any("R-hat" in warning for warning in result["warnings"])
+    assert any("divergent" in warning for warning in result["warnings"])

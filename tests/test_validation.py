@@ -1,0 +1,340 @@
+"""Validation on simulated truth: membership metrics, parameter recovery, number files,
+figures, and the validation rules of the workflow."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from astropy.table import Table
+from scipy.stats import mannwhitneyu
+
+from clustermix.plotting.style import save_figure
+from clustermix.plotting.validation import plot_membership_roc, plot_recovery
+from clustermix.validation import (
+    NOT_AVAILABLE,
+    auc,
+    average_precision,
+    expected_counts,
+    precision_recall,
+    pull,
+    recovery_table,
+    roc_curve,
+    validation_macros,
+    validation_table_rows,
+    write_validation_numbers,
+)
+
+from .conftest import run_snakemake
+
+MACRO_LINE = re.compile(r"\\newcommand\{\\[A-Za-z]+\}\{.*\}")
+MODELS = ["pmra_1d", "pm_2d"]
+
+
+def macro_lines(path: Path) -> dict[str, str]:
+    """``{name: value}`` of a macro file; every non-comment line must be a \\newcommand."""
+    macros = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("%"):
+            continue
+        assert MACRO_LINE.fullmatch(line), line
+        name, value = re.fullmatch(r"\\newcommand\{\\([A-Za-z]+)\}\{(.*)\}", line).groups()
+        macros[name] = value
+    return macros
+
+
+def summary(quantities: dict[str, tuple[float, float, float]]) -> dict:
+    """A summary.json of ``{name: (mean, sd, truth)}`` with Gaussian percentiles."""
+    z = {"q2.5": -1.96, "q16": -1.0, "q50": 0.0, "q84": 1.0, "q97.5": 1.96}
+    stats = {
+        name: {"mean": m, "sd": s, **{k: m + v * s for k, v in z.items()}, "unit": "mas/yr"}
+        for name, (m, s, _) in quantities.items()
+    }
+    truth = {name: t for name, (_, _, t) in quantities.items()}
+    return {
+        "quantities": stats,
+        "truth": truth,
+        "truth_in_68": {n: stats[n]["q16"] <= t <= stats[n]["q84"] for n, t in truth.items()},
+        "truth_in_95": {n: stats[n]["q2.5"] <= t <= stats[n]["q97.5"] for n, t in truth.items()},
+    }
+
+
+# --- membership metrics --------------------------------------------------------------
+
+
+def test_auc_of_perfect_and_inverted_scores() -> None:
+    labels = np.array([0, 0, 0, 1, 1], bool)
+    scores = np.array([0.1, 0.2, 0.3, 0.8, 0.9])
+    assert auc(scores, labels) == 1.0
+    assert auc(-scores, labels) == 0.0
+
+
+def test_auc_of_random_scores_is_one_half() -> None:
+    # Under the null the AUC has sd sqrt((n1 + n0 + 1) / (12 n1 n0)), 0.013 for
+    # n1 = n0 = 1000; the seeded sample must lie within 4 sd (0.052) of 1/2.
+    rng = np.random.default_rng(20240601)
+    labels = rng.random(2000) < 0.5
+    n1, n0 = labels.sum(), (~labels).sum()
+    tolerance = 4 * math.sqrt((n1 + n0 + 1) / (12 * n1 * n0))
+    assert abs(auc(rng.random(2000), labels) - 0.5) < tolerance
+
+
+def test_auc_counts_ties_one_half() -> None:
+    assert auc([0.5, 0.5], [True, False]) == 0.5
+    assert auc(np.full(10, 0.3), np.arange(10) < 4) == 0.5
+    # one positive ties with one of two negatives and beats the other: (1 + 0.5) / 2
+    assert auc([0.5, 0.5, 0.1], [True, False, False]) == 0.75
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_auc_equals_mann_whitney_u_and_roc_area(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    labels = rng.random(500) < 0.3
+    scores = rng.integers(0, 20, 500) + 3.0 * labels  # many ties
+    u = mannwhitneyu(scores[labels], scores[~labels]).statistic
+    value = auc(scores, labels)
+    assert value == pytest.approx(u / (labels.sum() * (~labels).sum()), rel=1e-12)
+    fpr, tpr, _ = roc_curve(scores, labels)
+    assert np.trapezoid(tpr, fpr) == pytest.approx(value, rel=1e-12)
+
+
+def test_nan_scores_are_left_out() -> None:
+    rng = np.random.default_rng(3)
+    labels = rng.random(300) < 0.4
+    scores = rng.beta(1 + 2 * labels, 2)  # probabilities, higher for members
+    with_nan = np.concatenate([scores, [np.nan] * 50])
+    labels_nan = np.concatenate([labels, rng.random(50) < 0.5])
+    assert auc(with_nan, labels_nan) == auc(scores, labels)
+    assert np.array_equal(roc_curve(with_nan, labels_nan)[1], roc_curve(scores, labels)[1])
+    counts = expected_counts(with_nan, labels_nan)
+    assert counts.n_stars == 300
+    assert counts.n_true == labels.sum()
+    with pytest.raises(ValueError, match="positives and negatives"):
+        auc([np.nan, 0.3], [True, False])
+
+
+def test_roc_is_monotone_from_origin_to_one() -> None:
+    rng = np.random.default_rng(4)
+    labels = rng.random(400) < 0.2
+    scores = np.round(rng.normal(2.0 * labels, 1.0), 1)
+    fpr, tpr, thresholds = roc_curve(scores, labels)
+    assert (fpr[0], tpr[0]) == (0.0, 0.0)
+    assert (fpr[-1], tpr[-1]) == (1.0, 1.0)
+    assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    assert np.all(np.diff(thresholds) < 0)
+    # each point selects the stars scoring at or above its threshold
+    i = len(thresholds) // 2
+    assert tpr[i] == np.mean(scores[labels] >= thresholds[i])
+    assert fpr[i] == np.mean(scores[~labels] >= thresholds[i])
+
+
+def test_precision_recall() -> None:
+    labels = np.array([1, 1, 0, 1, 0, 0], bool)
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    precision, recall, thresholds = precision_recall(scores, labels)
+    assert np.allclose(recall, [1 / 3, 2 / 3, 2 / 3, 1, 1, 1])
+    assert np.allclose(precision, [1, 1, 2 / 3, 3 / 4, 3 / 5, 1 / 2])
+    assert np.allclose(thresholds, scores)
+    assert average_precision(scores, labels) == pytest.approx((1 + 1 + 3 / 4) / 3)
+
+
+def test_expected_counts() -> None:
+    p = np.array([0.9, 0.6, 0.5, 0.2, 0.0, np.nan])
+    labels = np.array([1, 0, 1, 1, 0, 1], bool)
+    counts = expected_counts(p, labels)
+    assert counts.expected == pytest.approx(2.2)
+    assert counts.expected_sd == pytest.approx(math.sqrt(0.09 + 0.24 + 0.25 + 0.16))
+    assert (counts.n_stars, counts.n_true, counts.n_selected) == (5, 3, 3)
+    assert counts.purity == pytest.approx(2 / 3)
+    assert counts.completeness == pytest.approx(2 / 3)
+
+
+# --- parameter recovery ----------------------------------------------------------------
+
+
+def test_recovery_table_pulls() -> None:
+    summaries = {
+        "pm_2d": summary({"pmra": (-2.9, 0.02, -2.91), "pmdec": (-3.8, 0.02, -3.86)}),
+        "pmra_1d": summary({"f_cluster": (0.1, 0.01, 0.1), "pmra": (-2.0, 0.5, -2.91)}),
+    }
+    summaries["pmra_1d"]["quantities"]["sigma_v"] = {"mean": 1.0, "sd": 0.1}  # no truth
+    rows = recovery_table(summaries)
+    assert [(r.model, r.quantity) for r in rows] == [
+        ("pm_2d", "pmra"),
+        ("pm_2d", "pmdec"),
+        ("pmra_1d", "pmra"),  # quantities in SUMMARY_UNITS order
+        ("pmra_1d", "f_cluster"),
+    ]
+    by_key = {(r.model, r.quantity): r for r in rows}
+    assert by_key["pm_2d", "pmra"].pull == pytest.approx(0.5)
+    assert by_key["pm_2d", "pmdec"].pull == pytest.approx(3.0)
+    assert by_key["pmra_1d", "pmra"].pull == pytest.approx(1.82)
+    assert by_key["pmra_1d", "f_cluster"].pull == 0.0
+    assert [r.in_68 for r in rows] == [True, False, False, True]
+    assert [r.in_95 for r in rows] == [True, False, True, True]
+    assert math.isnan(pull(1.0, 0.0, 1.0))
+    # without the summary's flags, the percentiles decide
+    del summaries["pm_2d"]["truth_in_95"]
+    assert [r.in_95 for r in recovery_table(summaries)] == [True, False, True, True]
+    assert recovery_table({"pm_2d": {"quantities": summaries["pm_2d"]["quantities"]}}) == []
+
+
+def test_table_rows_are_latex() -> None:
+    rows = recovery_table({"pm_2d": summary({"pmra": (-2.9034, 0.0213, -2.91)})})
+    body = validation_table_rows(rows, {"pm_2d": "proper motion (2D)"})
+    assert body == (
+        r"proper motion (2D) & $\mu_{\alpha*}$ (mas\,yr$^{-1}$) & $-2.903 \pm 0.021$"
+        r" & $-2.910$ & $0.31$ \\" + "\n"
+    )
+    assert validation_table_rows([]) == ""
+
+
+# --- number files ------------------------------------------------------------------------
+
+
+def write_inputs(directory: Path) -> tuple[Path, list[Path]]:
+    """A membership table and two summaries, as the workflow writes them."""
+    rng = np.random.default_rng(5)
+    labels = rng.random(400) < 0.25
+    table = Table(
+        {
+            "source_id": np.arange(400, dtype=np.int64),
+            "p_pmra_1d": np.clip(labels * 0.7 + rng.random(400) * 0.3, 0, 1),
+            "p_pm_2d": np.where(np.arange(400) < 300, labels * 0.9 + 0.05, np.nan),
+            "true_member": labels,
+        }
+    )
+    table.write(directory / "membership.fits")
+    paths = []
+    for model, quantities in {
+        "pmra_1d": {"pmra": (-2.95, 0.03, -2.91), "f_cluster": (0.26, 0.02, 0.25)},
+        "pm_2d": {"pmra": (-2.91, 0.01, -2.91), "pmdec": (-3.9, 0.01, -3.86)},
+    }.items():
+        path = directory / f"{model}.json"
+        path.write_text(json.dumps(summary(quantities)))
+        paths.append(path)
+    return directory / "membership.fits", paths
+
+
+def test_number_files_with_truth(tmp_path: Path) -> None:
+    membership, summaries = write_inputs(tmp_path)
+    write_validation_numbers(
+        models=MODELS,
+        membership_path=membership,
+        summary_paths=summaries,
+        macros_path=tmp_path / "validation.tex",
+        table_path=tmp_path / "validation_table.tex",
+        has_truth=True,
+        made_by="rule num_validation",
+    )
+    macros = macro_lines(tmp_path / "validation.tex")
+    assert macros["ValidationAvailable"] == "true"
+    assert macros["ValidationAucPmTwoD"] == "1.000"
+    assert macros["ValidationNStarsPmTwoD"] == "300"
+    assert macros["ValidationNStars"] == "400"
+    assert macros["ValidationNQuantities"] == "4"
+    assert macros["ValidationInNinetyFive"] == "3"  # pm_2d pmdec (pull -4) is out
+    assert macros["ValidationInSixtyEight"] == "2"  # and pmra_1d pmra (pull -1.3)
+    assert macros["ValidationInNinetyFivePmraOneD"] == "2"
+    assert macros["ValidationInSixtyEightPmraOneD"] == "1"
+    assert macros["ValidationMaxAbsPull"] == "4.0"
+    assert not any(NOT_AVAILABLE in value for value in macros.values())
+    body = (tmp_path / "validation_table.tex").read_text().splitlines()
+    rows = [line for line in body if not line.startswith("%")]
+    assert len(rows) == 4 and all(line.endswith(r"\\") for line in rows)
+    assert all(line.count("&") == 4 for line in rows)
+
+
+def test_number_files_without_truth(tmp_path: Path) -> None:
+    macros = write_validation_numbers(
+        models=MODELS,
+        membership_path=None,
+        summary_paths=[],
+        macros_path=tmp_path / "validation.tex",
+        table_path=tmp_path / "validation_table.tex",
+        has_truth=False,
+    )
+    assert macro_lines(tmp_path / "validation.tex") == macros
+    assert macros["ValidationAvailable"] == "false"
+    assert macros["ValidationAucPmraOneD"] == NOT_AVAILABLE
+    # the same macros as with a truth, so ms.tex compiles either way
+    with_truth = validation_macros(MODELS, {}, [], n_stars=0, n_true=0)
+    assert set(macros) == set(with_truth)
+    rows = [
+        line
+        for line in (tmp_path / "validation_table.tex").read_text().splitlines()
+        if not line.startswith("%")
+    ]
+    assert rows == []
+
+
+def test_membership_without_truth_is_an_error(tmp_path: Path) -> None:
+    from clustermix.errors import InputDataError
+
+    membership, summaries = write_inputs(tmp_path)
+    table = Table.read(membership)
+    del table["true_member"]
+    table.write(membership, overwrite=True)
+    with pytest.raises(InputDataError, match="true_member"):
+        write_validation_numbers(
+            models=MODELS,
+            membership_path=membership,
+            summary_paths=summaries,
+            macros_path=tmp_path / "v.tex",
+            table_path=tmp_path / "t.tex",
+            has_truth=True,
+        )
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def test_figures_save_with_provenance(tmp_path: Path) -> None:
+    from clustermix.validation import read_membership, read_summaries
+
+    membership, summaries = write_inputs(tmp_path)
+    probabilities, labels = read_membership(membership, MODELS)
+    rows = recovery_table(read_summaries(dict(zip(MODELS, summaries, strict=True))))
+    for rule, fig in (
+        ("fig_membership_roc", plot_membership_roc(probabilities, labels)),
+        ("fig_recovery", plot_recovery(rows)),
+    ):
+        path = tmp_path / f"{rule}.pdf"
+        save_figure(fig, path, {"rule": rule, "code_version": "test"})
+        data = path.read_bytes()
+        assert data.startswith(b"%PDF")
+        assert f"clustermix {rule} test".encode() in data
+
+
+# --- workflow ---------------------------------------------------------------------------
+
+
+def test_workflow_validation_without_truth(workdir: Path) -> None:
+    """With archive data the number files need no fit and say that there is no truth;
+    with simulated data they need the membership table and every cluster model's summary."""
+    (workdir / "config" / "archive.yaml").write_text(
+        yaml.safe_dump({"data": {"source": "archive"}})
+    )
+    dry = run_snakemake(
+        workdir, "-n", "src/tex/output/validation.tex", "--configfile", "config/test.yaml"
+    )
+    text = dry.stdout + dry.stderr
+    assert "results/ngc6819/membership.fits" in text
+    assert "results/ngc6819/summary/phase_space.json" in text
+    run_snakemake(
+        workdir,
+        "src/tex/output/validation.tex",
+        "--configfile",
+        "config/test.yaml",
+        "config/archive.yaml",
+    )
+    macros = macro_lines(workdir / "src" / "tex" / "output" / "validation.tex")
+    assert macros["ValidationAvailable"] == "false"
+    assert "ValidationAucPhaseSpace" in macros
+    assert (workdir / "logs" / "paper" / "num_validation.log").exists()
+    assert not (workdir / "results").exists()

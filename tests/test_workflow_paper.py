@@ -1,0 +1,81 @@
+"""The whole workflow on the tiny config, to ms.pdf; then what a second run and edits redo."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import copy_workflow, run_snakemake
+
+TEST_CONFIG = ("--configfile", "config/test.yaml")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the workflow in which `snakemake --cores 2` on the tiny config has run."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("paper"))
+    run_snakemake(workdir, *TEST_CONFIG, timeout_s=1500)
+    return workdir
+
+
+def dry_run_jobs(workdir: Path) -> dict[str, int]:
+    """Rule name -> number of jobs a dry run would execute now."""
+    process = run_snakemake(workdir, "-n", *TEST_CONFIG)
+    output = process.stdout + process.stderr
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:")[1].split("Reasons:")[0]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M))
+    jobs.pop("total", None)
+    return {rule: int(count) for rule, count in jobs.items()}
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_pdf_has_every_figure_and_no_missing_number(built: Path) -> None:
+    pdf = built / "ms.pdf"
+    assert pdf.stat().st_size > 50_000
+    text = pdf_text(pdf)
+    figure_numbers = {int(n) for n in re.findall(r"Figure (\d+)\.", text)}
+    # One figure each, but the corner plots fill two (four small fits, then phase space).
+    expected = ["sky_masks", "line_outliers", "components", "cmd_membership", "galactocentric"]
+    expected += ["ppc", "model_comparison", "recovery", "membership_roc", "pgm", "corner"]
+    assert figure_numbers == set(range(1, len(expected) + 2)), sorted(figure_numbers)
+    for script in expected:
+        assert f"fig_{script}.py" in text.replace("\n", "")
+    assert "??" not in text  # no unresolved reference or citation
+    log = (built / "src/tex/ms.log").read_text(errors="replace")
+    assert "Undefined control sequence" not in log
+    assert "DRAFT" not in text
+
+
+def test_second_run_does_nothing(built: Path) -> None:
+    assert dry_run_jobs(built) == {}
+
+
+def test_editing_the_text_rebuilds_only_the_pdf(built: Path) -> None:
+    tex = built / "src/tex/ms.tex"
+    original = tex.read_text()
+    tex.write_text(original.replace("Star clusters stand out", "Open clusters stand out"))
+    try:
+        assert dry_run_jobs(built) == {"build_paper": 1, "all": 1}
+    finally:
+        tex.write_text(original)
+
+
+def test_editing_one_figure_script_rebuilds_that_figure_and_the_pdf(built: Path) -> None:
+    script = built / "scripts/fig_sky_masks.py"
+    original = script.read_text()
+    script.write_text(original + "\n# an edit\n")
+    try:
+        assert dry_run_jobs(built) == {"fig_sky_masks": 1, "build_paper": 1, "all": 1}
+    finally:
+        script.write_text(original)

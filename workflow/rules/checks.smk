@@ -1,0 +1,114 @@
+# Checks stage: a posterior predictive check of every fit against the data it was fitted
+# to (replicated data sets for a random subsample of posterior draws, the same stars with
+# their own uncertainties) -> results/{cluster}/ppc/{model}.json and
+# results/examples/{example}/ppc.json; for the paper, the observed-against-replicated
+# histograms -> src/tex/figures/ppc.pdf and the p-values -> src/tex/output/ppc.tex.
+# A check reads only the trace, the catalogue and masks and the model code: it is redone
+# only when its fit changes.
+
+# How many posterior draws are replicated, the most histogram bins per quantity, and the
+# seed (that of the sampler) that picks the draws and draws the replicates.
+PPC_SETTINGS = {
+    "n_draws": 200,
+    "max_bins": 40,
+    "seed": config["sampling"]["seed"],
+}
+PPC_PAPER_FILES = expand(
+    "results/{cluster}/ppc/{model}.json", cluster=PAPER_CLUSTER, model=CLUSTER_MODELS
+) + expand("results/examples/{example}/ppc.json", example=EXAMPLE_MODELS)
+
+if PPC_PAPER_FILES:
+    PAPER_FIGURES.append("src/tex/figures/ppc.pdf")
+    PAPER_NUMBERS.append("src/tex/output/ppc.tex")
+
+
+rule ppc_fit:
+    input:
+        trace="results/{cluster}/traces/{model}.nc",
+        catalog="results/{cluster}/catalog.fits",
+        masks="results/{cluster}/masks.fits",
+        code=model_code,
+    output:
+        ppc="results/{cluster}/ppc/{model}.json",
+    log:
+        "logs/{cluster}/ppc_fit/{model}.log",
+    benchmark:
+        "benchmarks/{cluster}/ppc_fit/{model}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        n_draws=PPC_SETTINGS["n_draws"],
+        max_bins=PPC_SETTINGS["max_bins"],
+        seed=PPC_SETTINGS["seed"],
+    script:
+        "../../scripts/ppc_fit.py"
+
+
+rule ppc_example:
+    input:
+        trace="results/examples/{example}/trace.nc",
+        code=model_code,
+    output:
+        ppc="results/examples/{example}/ppc.json",
+    log:
+        "logs/examples/ppc_example/{example}.log",
+    benchmark:
+        "benchmarks/examples/ppc_example/{example}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        n_draws=PPC_SETTINGS["n_draws"],
+        max_bins=PPC_SETTINGS["max_bins"],
+        seed=PPC_SETTINGS["seed"],
+    script:
+        "../../scripts/ppc_fit.py"
+
+
+rule fig_ppc:
+    input:
+        ppc=PPC_PAPER_FILES,
+    output:
+        figure=report(
+            "src/tex/figures/ppc.pdf",
+            caption="../report/ppc.rst",
+            category="Paper figures",
+        ),
+    log:
+        "logs/paper/fig_ppc.log",
+    benchmark:
+        "benchmarks/paper/fig_ppc.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    script:
+        "../../scripts/fig_ppc.py"
+
+
+rule num_ppc:
+    input:
+        ppc=PPC_PAPER_FILES,
+    output:
+        macros="src/tex/output/ppc.tex",
+    log:
+        "logs/paper/num_ppc.log",
+    benchmark:
+        "benchmarks/paper/num_ppc.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../../scripts/num_ppc.py"

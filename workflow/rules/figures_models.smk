@@ -1,0 +1,182 @@
+# Paper stage, the model figures: each model's probabilistic graphical model and corner
+# plot, the 1D/2D models' fitted components over the data, and the cluster's Galactocentric
+# position and velocity (figure and macros) from the phase-space fit. One script per
+# output kind, named after the rule; inputs are the paper cluster's fits.
+
+# Every enabled model, the straight-line example first: one PGM and one corner plot each.
+MODEL_FIGURE_NAMES = EXAMPLE_MODELS + CLUSTER_MODELS
+# A corner plot reads its model's trace and, for a cluster model, the catalogue and masks
+# it was fitted to (to rebuild its quantities) and the simulator's truth (PAPER_TRUTH,
+# from rules/figures.smk; empty for real data).
+CORNER_INPUTS = {
+    **{name: {"trace": f"results/examples/{name}/trace.nc"} for name in EXAMPLE_MODELS},
+    **{
+        name: {
+            **PAPER_TRUTH,
+            "trace": f"results/{PAPER_CLUSTER}/traces/{name}.nc",
+            "catalog": f"results/{PAPER_CLUSTER}/catalog.fits",
+            "masks": f"results/{PAPER_CLUSTER}/masks.fits",
+        }
+        for name in CLUSTER_MODELS
+    },
+}
+# The models whose components are drawn over the data, in panel order.
+COMPONENT_MODELS = [
+    name for name in ("pmra_1d", "pm_2d", "parallax_1d") if name in CLUSTER_MODELS
+]
+# The Galactocentric figure and numbers come from the phase-space fit; without it the
+# number file still exists (its values say n/a), so that the paper compiles.
+GALACTOCENTRIC_AVAILABLE = "phase_space" in CLUSTER_MODELS
+GALACTOCENTRIC_INPUTS = (
+    {
+        **PAPER_TRUTH,
+        "trace": f"results/{PAPER_CLUSTER}/traces/phase_space.nc",
+        "catalog": f"results/{PAPER_CLUSTER}/catalog.fits",
+        "masks": f"results/{PAPER_CLUSTER}/masks.fits",
+    }
+    if GALACTOCENTRIC_AVAILABLE
+    else {}
+)
+
+PAPER_FIGURES.extend(
+    expand(
+        ["src/tex/figures/pgm_{name}.pdf", "src/tex/figures/corner_{name}.pdf"],
+        name=MODEL_FIGURE_NAMES,
+    )
+)
+if COMPONENT_MODELS:
+    PAPER_FIGURES.append("src/tex/figures/components.pdf")
+if GALACTOCENTRIC_AVAILABLE:
+    PAPER_FIGURES.append("src/tex/figures/galactocentric.pdf")
+PAPER_NUMBERS.append("src/tex/output/galactocentric.tex")
+
+
+rule fig_pgm:
+    input:
+        # the model's module: its docstring is what the diagram draws
+        module=lambda wildcards: model_source_files(wildcards.model_name)[:1],
+    output:
+        figure=report(
+            "src/tex/figures/pgm_{model_name}.pdf",
+            caption="../report/pgm.rst",
+            category="Paper figures",
+            subcategory="Graphical models",
+        ),
+    log:
+        "logs/paper/fig_pgm/{model_name}.log",
+    benchmark:
+        "benchmarks/paper/fig_pgm/{model_name}.tsv"
+    wildcard_constraints:
+        model_name="|".join(MODEL_FIGURE_NAMES),
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        model=lambda wildcards: wildcards.model_name,
+    script:
+        "../../scripts/fig_pgm.py"
+
+
+rule fig_corner:
+    input:
+        unpack(lambda wildcards: CORNER_INPUTS[wildcards.model_name]),
+    output:
+        figure=report(
+            "src/tex/figures/corner_{model_name}.pdf",
+            caption="../report/corner.rst",
+            category="Paper figures",
+            subcategory="Corner plots",
+        ),
+    log:
+        "logs/paper/fig_corner/{model_name}.log",
+    benchmark:
+        "benchmarks/paper/fig_corner/{model_name}.tsv"
+    wildcard_constraints:
+        model_name="|".join(MODEL_FIGURE_NAMES),
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=15,
+    params:
+        model=lambda wildcards: wildcards.model_name,
+    script:
+        "../../scripts/fig_corner.py"
+
+
+rule fig_components:
+    input:
+        **{
+            f"trace_{name}": f"results/{PAPER_CLUSTER}/traces/{name}.nc"
+            for name in COMPONENT_MODELS
+        },
+        catalog=f"results/{PAPER_CLUSTER}/catalog.fits",
+        masks=f"results/{PAPER_CLUSTER}/masks.fits",
+    output:
+        figure=report(
+            "src/tex/figures/components.pdf",
+            caption="../report/components.rst",
+            category="Paper figures",
+        ),
+    log:
+        "logs/paper/fig_components.log",
+    benchmark:
+        "benchmarks/paper/fig_components.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=6000,
+        runtime=20,
+    params:
+        models=COMPONENT_MODELS,
+    script:
+        "../../scripts/fig_components.py"
+
+
+rule fig_galactocentric:
+    input:
+        **GALACTOCENTRIC_INPUTS,
+    output:
+        figure=report(
+            "src/tex/figures/galactocentric.pdf",
+            caption="../report/galactocentric.rst",
+            category="Paper figures",
+        ),
+    log:
+        "logs/paper/fig_galactocentric.log",
+    benchmark:
+        "benchmarks/paper/fig_galactocentric.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../../scripts/fig_galactocentric.py"
+
+
+rule num_galactocentric:
+    input:
+        **GALACTOCENTRIC_INPUTS,
+    output:
+        macros="src/tex/output/galactocentric.tex",
+    log:
+        "logs/paper/num_galactocentric.log",
+    benchmark:
+        "benchmarks/paper/num_galactocentric.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    params:
+        available=GALACTOCENTRIC_AVAILABLE,
+    script:
+        "../../scripts/num_galactocentric.py"
