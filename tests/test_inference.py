@@ -302,3 +302,13 @@ def test_provenance_strings(tmp_path: Path) -> None:
     assert code_version(tmp_path).startswith("clustermix ")  # not a checkout
     versions = package_versions()
     assert {"python", "pymc", "arviz", "numpy"} <= set(versions)
+
+
+def test_model_source_files_follow_the_model_imports() -> None:
+    """Editing any models module a fit imports (even indirectly) must refit it."""
+    from clustermix.models.registry import model_source_files
+
+    names = {path.rsplit("/", 1)[1] for path in model_source_files("phase_space")}
+    assert {"phase_space.py", "mixture.py", "kinematics.py", "gaussian3d.py"} <= names
+    parallax = {path.rsplit("/", 1)[1] for path in model_source_files("parallax_1d")}
+    assert "quadrature.py" in parallax and "phase_space.py" not in parallax

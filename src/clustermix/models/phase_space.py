@@ -59,6 +59,16 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
 - field radial velocities ``rv_field_mean`` ~ N(0, 50^2), ``rv_field_sd`` ~
   HalfNormal(50) km/s (only when some star has a radial velocity).
 
+Starting values: the model sets none (so that ``pm.compute_log_likelihood`` works); a fit
+should start from :func:`initial_values` (cluster from the densest proper-motion bin of the
+central stars, field mixture from an EM fit to the outer half of the cone), passed as
+``pm.sample(initvals=...)`` or nutpie's ``initial_points``.
+
+Field components: with K = 2 (the default, the cheaper fit) faint field stars at the
+cluster's distance that share the disc's motion are partly absorbed by the cluster, which
+inflates ``f_cluster`` (and slightly the Plummer radius and sigma_v); K = 3 reduces that
+at about twice the cost. The cluster's position and velocity are not affected.
+
 Reported quantities (:func:`summary_quantities`) are computed from the sampled ones draw
 by draw; ``parallax`` (and with it the distance, position and velocity) adds the Gaia
 DR3 small-scale systematic parallax floor of 0.011 mas as one seeded Gaussian draw per

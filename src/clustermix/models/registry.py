@@ -19,6 +19,7 @@ Config layout (see workflow/schemas/config.schema.yaml)::
 
 from __future__ import annotations
 
+import ast
 import importlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -57,11 +58,33 @@ def get_model(name: str) -> ModuleType:
 
 
 def model_source_files(name: str) -> list[str]:
-    """The source files whose edits should refit model ``name``: its module and the shared
-    mixture machinery (absolute paths, for a Snakemake rule's input)."""
+    """The source files whose edits should refit model ``name`` (absolute paths, for a
+    Snakemake rule's input): its module and every ``clustermix.models`` module it imports,
+    directly or through another (the mixture machinery, quadrature, kinematics ...)."""
     if name not in MODEL_NAMES:
         raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
-    return [str(_MODELS_DIR / f"{name}.py"), str(_MODELS_DIR / "mixture.py")]
+    found: list[str] = []
+    pending = [name]
+    while pending:
+        module = pending.pop()
+        if module in found:
+            continue
+        found.append(module)
+        pending.extend(_imported_model_modules(_MODELS_DIR / f"{module}.py"))
+    return [str(_MODELS_DIR / f"{module}.py") for module in found]
+
+
+def _imported_model_modules(path: Path) -> list[str]:
+    """Names of the sibling modules in clustermix/models that the file at ``path`` imports."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module == "clustermix.models":
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "clustermix.models."
+        ):
+            names.append(node.module.rsplit(".", 1)[1])
+    return [name for name in names if (_MODELS_DIR / f"{name}.py").is_file()]
 
 
 def enabled_models(config: Mapping[str, Any], names: tuple[str, ...] = MODEL_NAMES) -> list[str]:
