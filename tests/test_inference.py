@@ -204,7 +204,7 @@ def test_run_fit_and_summary_from_files(tmp_path: Path, monkeypatch: pytest.Monk
     assert summary["truth_in_95"] == {"pmra": True, "f_cluster": True}
     diagnostics = json.loads(diagnostics_path.read_text())
     assert diagnostics["cluster"]["r_hat_max"] < 1.05
-    assert diagnostics["sampler"] == "pymc" and diagnostics["model"] == "toy"
+    assert diagnostics["sampler"] == sampling["backend"] and diagnostics["model"] == "toy"
 
     table_path = tmp_path / "membership.fits"
     fitting.run_membership_table(

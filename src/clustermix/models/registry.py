@@ -7,7 +7,7 @@ Nothing here imports PyMC.
 Config layout (see workflow/schemas/config.schema.yaml)::
 
     sampling:            # defaults for every model
-      backend: pymc      # pymc | nutpie | numpyro
+      backend: nutpie    # nutpie | pymc | numpyro
       chains: 4
       ...
     models:
@@ -31,7 +31,7 @@ from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES
 
 #: Sampling settings and their defaults (the schema's defaults are the same; a test checks).
 SAMPLING_DEFAULTS: dict[str, Any] = {
-    "backend": "pymc",
+    "backend": "nutpie",
     "chains": 4,
     "draws": 1000,
     "tune": 1000,
