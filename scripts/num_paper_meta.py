@@ -4,7 +4,5 @@ from clustermix.paper import paper_meta_macros, write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake):
-    macros = paper_meta_macros(
-        snakemake.params.cluster, snakemake.params.sampling, snakemake.params.checks
-    )
+    macros = paper_meta_macros(snakemake.params.cluster, snakemake.params.sampling)
     write_macros(macros, snakemake.output.macros, made_by=f"rule {snakemake.rule}")

@@ -198,7 +198,7 @@ def software_macros(versions: Mapping[str, str], code_version: str) -> dict[str,
     return macros
 
 
-def paper_meta_macros(cluster: Mapping, sampling: Mapping, checks: Mapping) -> dict[str, str]:
+def paper_meta_macros(cluster: Mapping, sampling: Mapping) -> dict[str, str]:
     """Macros for the paper cluster (name, centre, cone) and the sampler settings."""
     return {
         "ClusterLabel": escape_text(cluster.get("label") or cluster["name"]),
@@ -212,7 +212,4 @@ def paper_meta_macros(cluster: Mapping, sampling: Mapping, checks: Mapping) -> d
         "SamplingTargetAccept": f"{sampling['target_accept']:g}",
         "SamplingSeed": str(sampling["seed"]),
         "SamplingTotalDraws": format_count(sampling["chains"] * sampling["draws"]),
-        "ChecksRhatMax": f"{checks['rhat_max']:g}",
-        "ChecksEssBulkMin": f"{checks['ess_bulk_min']:g}",
-        "ChecksDivergencesMax": f"{checks['divergences_max']:g}",
     }

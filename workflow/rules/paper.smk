@@ -97,7 +97,6 @@ rule num_paper_meta:
     params:
         cluster=cluster_by_name(config, PAPER_CLUSTER),
         sampling=config["sampling"],
-        checks=config["checks"],
     script:
         "../../scripts/num_paper_meta.py"
 
