@@ -59,6 +59,22 @@ def run_snakemake(
     return process
 
 
+#: The tiny configuration of the end-to-end tests (targets must come before it).
+TEST_CONFIG = ("--configfile", "config/test.yaml")
+
+
+@pytest.fixture(scope="session")
+def built_paper(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the workflow in which ``snakemake --cores 2`` on the tiny config has run.
+
+    Shared by every test that inspects the finished products (the PDF, the provenance
+    manifest, the report, the arXiv tarball); tests that edit files restore them.
+    """
+    workdir = copy_workflow(tmp_path_factory.mktemp("paper"))
+    run_snakemake(workdir, *TEST_CONFIG, timeout_s=1500)
+    return workdir
+
+
 @pytest.fixture
 def snakemake_runner() -> Callable[..., subprocess.CompletedProcess[str]]:
     """The :func:`run_snakemake` function, as a fixture."""

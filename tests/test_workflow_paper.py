@@ -8,18 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import copy_workflow, run_snakemake
+from .conftest import TEST_CONFIG, run_snakemake
 
-TEST_CONFIG = ("--configfile", "config/test.yaml")
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the workflow in which `snakemake --cores 2` on the tiny config has run."""
-    workdir = copy_workflow(tmp_path_factory.mktemp("paper"))
-    run_snakemake(workdir, *TEST_CONFIG, timeout_s=1500)
-    return workdir
+@pytest.fixture
+def built(built_paper: Path) -> Path:
+    return built_paper
 
 
 def dry_run_jobs(workdir: Path) -> dict[str, int]:

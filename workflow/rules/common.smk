@@ -28,6 +28,9 @@ PAPER_CLUSTER = paper_cluster(config)
 # includes. Each stage's .smk appends what it makes; rules/paper.smk builds ms.pdf from them.
 PAPER_FIGURES = []
 PAPER_NUMBERS = []
+# Further products that `all` builds besides the fits and ms.pdf (the provenance manifest,
+# the arXiv tarball, the cross-cluster summary); each stage appends its own.
+FINAL_OUTPUTS = []
 # The commit the workflow runs from (without the dirty flag, which the scripts record):
 # a param of the rules that print it, so a new commit rewrites only those.
 CODE_COMMIT = code_version().removesuffix("-dirty")
@@ -147,6 +150,7 @@ def all_outputs():
         )
         + model_outputs()
         + ["ms.pdf"]
+        + FINAL_OUTPUTS
     )
 
 

@@ -1,0 +1,1 @@
+# Many clusters: the summary table across every configured cluster.

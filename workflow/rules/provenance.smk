@@ -1,0 +1,1 @@
+# Provenance: the manifest of every figure and number the paper includes.
