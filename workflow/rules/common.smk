@@ -28,6 +28,9 @@ PAPER_CLUSTER = paper_cluster(config)
 # includes. Each stage's .smk appends what it makes; rules/paper.smk builds ms.pdf from them.
 PAPER_FIGURES = []
 PAPER_NUMBERS = []
+# Files ms.tex reads that are not results of their own (the PDF's provenance macros):
+# build_paper and the arXiv tarball take them along, the provenance manifest does not list them.
+PAPER_SUPPORT = []
 # Further products that `all` builds besides the fits and ms.pdf (the provenance manifest,
 # the arXiv tarball, the cross-cluster summary); each stage appends its own.
 FINAL_OUTPUTS = []

@@ -123,6 +123,7 @@ rule build_paper:
         # Functions, evaluated once every stage has registered its files.
         figures=lambda wildcards: PAPER_FIGURES,
         numbers=lambda wildcards: PAPER_NUMBERS,
+        support=lambda wildcards: PAPER_SUPPORT,
     output:
         pdf="ms.pdf",
     log:
