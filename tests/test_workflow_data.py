@@ -101,3 +101,50 @@ def test_archive_source_through_the_workflow(workdir: Path) -> None:
     assert provenance["n_rows"] == len(downloaded) > 0
     assert "CONTAINS" in provenance["adql"]
     assert 0 < len(catalog) <= len(downloaded)
+    # The provenance lineage of the cleaned catalogue ends at the query, with its ADQL and time.
+    from clustermix.audit import Auditor, lineage_tree
+    from clustermix.manifest import build_manifest
+
+    manifest = build_manifest(
+        figures=[],
+        numbers=["results/ngc6819/masks.fits"],
+        configfiles=[],
+        config={},
+        rule_scripts={"query_gaia": "scripts/query_gaia.py"},
+        workdir=workdir,
+    )
+    query = manifest["files"]["resources/ngc6819/gaia_dr3.fits"]
+    assert query["made_by"]["rule"] == "query_gaia"
+    assert query["details"]["archive_query"]["adql"] == provenance["adql"]
+    assert query["made_by"]["software"]["astroquery"]
+    tree = lineage_tree(Auditor(manifest, workdir), "results/ngc6819/masks.fits")
+    assert f"Gaia archive query at {provenance['query_utc']}" in tree
+    assert "CONTAINS" in tree
+
+
+def test_user_catalogue_lineage_ends_at_its_checksum(workdir: Path) -> None:
+    """data.source: file; the manifest's lineage ends at the user's file and its sha256."""
+    from clustermix.audit import Auditor, lineage_tree
+    from clustermix.io import sha256_file
+    from clustermix.manifest import build_manifest
+
+    from .tap_server import make_gaia_like_table
+
+    make_gaia_like_table(n=400, seed=12, g_range_mag=(10.0, 19.0)).write(workdir / "my_gaia.fits")
+    override = workdir / "user.yaml"
+    override.write_text("data:\n  source: file\n  path: my_gaia.fits\n")
+    run_snakemake(workdir, *TARGETS, "--configfile", "config/test.yaml", str(override))
+
+    manifest = build_manifest(
+        figures=[],
+        numbers=["results/ngc6819/masks.fits"],
+        configfiles=["config/test.yaml", "user.yaml"],
+        config={},
+        rule_scripts={},
+        workdir=workdir,
+    )
+    user = manifest["files"]["my_gaia.fits"]
+    assert user["made_by"] is None and user["origin"] == "external file"
+    assert user["sha256"] == sha256_file(workdir / "my_gaia.fits")
+    tree = lineage_tree(Auditor(manifest, workdir), "results/ngc6819/masks.fits")
+    assert f"user catalogue, not made by the workflow (sha256 {user['sha256'][:12]})" in tree

@@ -62,7 +62,8 @@ def test_editing_the_text_rebuilds_only_the_pdf(built: Path) -> None:
     original = tex.read_text()
     tex.write_text(original.replace("Star clusters stand out", "Open clusters stand out"))
     try:
-        assert dry_run_jobs(built) == {"build_paper": 1, "all": 1}
+        # the PDF and the arXiv tarball, which carries ms.tex
+        assert dry_run_jobs(built) == {"build_paper": 1, "arxiv_tarball": 1, "all": 1}
     finally:
         tex.write_text(original)
 
@@ -72,7 +73,13 @@ def test_editing_one_figure_script_rebuilds_that_figure_and_the_pdf(built: Path)
     original = script.read_text()
     script.write_text(original + "\n# an edit\n")
     try:
-        assert dry_run_jobs(built) == {"fig_sky_masks": 1, "build_paper": 1, "all": 1}
+        assert dry_run_jobs(built) == {
+            "fig_sky_masks": 1,
+            "provenance_manifest": 1,
+            "build_paper": 1,
+            "arxiv_tarball": 1,
+            "all": 1,
+        }
     finally:
         script.write_text(original)
 

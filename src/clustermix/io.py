@@ -47,6 +47,12 @@ def write_json_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
+def write_text_atomic(text: str, path: str | os.PathLike[str]) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def write_table_atomic(table: Table, path: str | os.PathLike[str], **kwargs: Any) -> None:
     """Write an astropy table atomically; the format follows the suffix of ``path``."""
     fmt = kwargs.pop("format", None) or _format_for(Path(path))

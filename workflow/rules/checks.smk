@@ -79,7 +79,8 @@ rule fig_ppc:
         figure=report(
             "src/tex/figures/ppc.pdf",
             caption="../report/ppc.rst",
-            category="Paper figures",
+            category="Checks",
+            subcategory="Posterior predictive checks",
         ),
     log:
         "logs/paper/fig_ppc.log",

@@ -1,1 +1,73 @@
-# Many clusters: the summary table across every configured cluster.
+# Many clusters: the summary table across every configured cluster. Every cluster's
+# fits (summary, diagnostics and membership of each model) -> results/clusters_summary.csv,
+# one row per cluster and model with each cluster's adopted model flagged; for the paper,
+# \ClusterCount and the adopted rows -> src/tex/output/clusters_table.tex (ms.tex shows the
+# table only when more than one cluster is configured).
+
+if CLUSTER_MODELS:
+    FINAL_OUTPUTS.append("results/clusters_summary.csv")
+PAPER_NUMBERS.append("src/tex/output/clusters_table.tex")
+
+
+rule clusters_summary:
+    input:
+        # expand() runs over clusters, then models: the script pairs the files in that order
+        # (and checks each file's own cluster and model).
+        summaries=expand(
+            "results/{cluster}/summary/{model}.json",
+            cluster=CLUSTERS,
+            model=CLUSTER_MODELS,
+        ),
+        diagnostics=expand(
+            "results/{cluster}/diagnostics/{model}.json",
+            cluster=CLUSTERS,
+            model=CLUSTER_MODELS,
+        ),
+        memberships=expand(
+            "results/{cluster}/membership/{model}.fits",
+            cluster=CLUSTERS,
+            model=CLUSTER_MODELS,
+        ),
+    output:
+        csv="results/clusters_summary.csv",
+    log:
+        "logs/clusters_summary.log",
+    benchmark:
+        "benchmarks/clusters_summary.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        clusters=[
+            {key: cluster.get(key) for key in ("name", "label", "ra_deg", "dec_deg")}
+            for cluster in config["clusters"]
+        ],
+        models=CLUSTER_MODELS,
+        thresholds=config["checks"],
+    script:
+        "../../scripts/clusters_summary.py"
+
+
+rule num_clusters:
+    input:
+        # Without cluster models there is no summary: the table is empty (and not shown).
+        csv="results/clusters_summary.csv" if CLUSTER_MODELS else [],
+    output:
+        table="src/tex/output/clusters_table.tex",
+    log:
+        "logs/paper/num_clusters.log",
+    benchmark:
+        "benchmarks/paper/num_clusters.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        n_clusters=len(CLUSTERS),
+    script:
+        "../../scripts/num_clusters.py"

@@ -167,3 +167,14 @@ def paper_fit_files(name):
         f"results/{PAPER_CLUSTER}/{name.split('.')[0]}/{model}.json"
         for model in CLUSTER_MODELS
     ] + [f"results/examples/{example}/{name}" for example in EXAMPLE_MODELS]
+
+
+def rule_scripts():
+    """Rule name -> its script, relative to the working directory (for the manifest)."""
+    return {
+        job_rule.name: os.path.relpath(
+            os.path.join(os.path.dirname(job_rule.snakefile), job_rule.script)
+        )
+        for job_rule in workflow.rules
+        if job_rule.script
+    }

@@ -31,7 +31,8 @@ rule fig_sky_masks:
         figure=report(
             "src/tex/figures/sky_masks.pdf",
             caption="../report/sky_masks.rst",
-            category="Paper figures",
+            category="Data",
+            subcategory="Sky regions",
         ),
     log:
         "logs/paper/fig_sky_masks.log",
@@ -68,7 +69,8 @@ if CLUSTER_MODELS:
             figure=report(
                 "src/tex/figures/cmd_membership.pdf",
                 caption="../report/cmd_membership.rst",
-                category="Paper figures",
+                category=CMD_MODEL,
+                subcategory="Membership",
             ),
         log:
             "logs/paper/fig_cmd_membership.log",
@@ -98,7 +100,8 @@ if CLUSTER_MODELS:
             figure=report(
                 "src/tex/figures/model_comparison.pdf",
                 caption="../report/model_comparison.rst",
-                category="Paper figures",
+                category="Model comparison",
+                subcategory="Shared quantities",
             ),
         log:
             "logs/paper/fig_model_comparison.log",
@@ -128,7 +131,8 @@ if "line_outliers" in EXAMPLE_MODELS:
             figure=report(
                 "src/tex/figures/line_outliers.pdf",
                 caption="../report/line_outliers.rst",
-                category="Paper figures",
+                category="line_outliers",
+                subcategory="Fit to the data",
             ),
         log:
             "logs/paper/fig_line_outliers.log",

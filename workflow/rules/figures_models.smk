@@ -59,8 +59,8 @@ rule fig_pgm:
         figure=report(
             "src/tex/figures/pgm_{model_name}.pdf",
             caption="../report/pgm.rst",
-            category="Paper figures",
-            subcategory="Graphical models",
+            category="{model_name}",
+            subcategory="Graphical model",
         ),
     log:
         "logs/paper/fig_pgm/{model_name}.log",
@@ -87,8 +87,8 @@ rule fig_corner:
         figure=report(
             "src/tex/figures/corner_{model_name}.pdf",
             caption="../report/corner.rst",
-            category="Paper figures",
-            subcategory="Corner plots",
+            category="{model_name}",
+            subcategory="Posterior",
         ),
     log:
         "logs/paper/fig_corner/{model_name}.log",
@@ -120,7 +120,8 @@ rule fig_components:
         figure=report(
             "src/tex/figures/components.pdf",
             caption="../report/components.rst",
-            category="Paper figures",
+            category="Model comparison",
+            subcategory="Fitted components",
         ),
     log:
         "logs/paper/fig_components.log",
@@ -145,7 +146,8 @@ rule fig_galactocentric:
         figure=report(
             "src/tex/figures/galactocentric.pdf",
             caption="../report/galactocentric.rst",
-            category="Paper figures",
+            category="phase_space",
+            subcategory="Galactocentric position and velocity",
         ),
     log:
         "logs/paper/fig_galactocentric.log",

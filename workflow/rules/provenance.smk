@@ -1,1 +1,31 @@
-# Provenance: the manifest of every figure and number the paper includes.
+# Provenance: the manifest of every figure and number file the paper includes (what made
+# it, from Snakemake's records plus hashes, code, software, sampler and seed), and the
+# macros that stamp ms.pdf's metadata with the manifest's checksum for `clustermix audit`.
+
+PAPER_SUPPORT.append("src/tex/output/provenance.tex")
+FINAL_OUTPUTS.append("results/provenance.json")
+
+
+rule provenance_manifest:
+    input:
+        figures=lambda wildcards: PAPER_FIGURES,
+        numbers=lambda wildcards: PAPER_NUMBERS,
+    output:
+        manifest="results/provenance.json",
+        macros="src/tex/output/provenance.tex",
+    log:
+        "logs/paper/provenance_manifest.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    params:
+        configfiles=[os.path.relpath(path) for path in workflow.configfiles],
+        command_line_configfiles=[
+            os.path.relpath(path) for path in workflow.overwrite_configfiles
+        ],
+        rule_scripts=lambda wildcards: rule_scripts(),
+    script:
+        "../../scripts/provenance_manifest.py"

@@ -26,7 +26,12 @@ rule fig_membership_roc:
     input:
         membership=VALIDATION_MEMBERSHIP,
     output:
-        figure="src/tex/figures/membership_roc.pdf",
+        figure=report(
+            "src/tex/figures/membership_roc.pdf",
+            caption="../report/membership_roc.rst",
+            category="Validation",
+            subcategory="Membership",
+        ),
     log:
         "logs/paper/fig_membership_roc.log",
     benchmark:
@@ -47,7 +52,12 @@ rule fig_recovery:
     input:
         summaries=VALIDATION_SUMMARIES,
     output:
-        figure="src/tex/figures/recovery.pdf",
+        figure=report(
+            "src/tex/figures/recovery.pdf",
+            caption="../report/recovery.rst",
+            category="Validation",
+            subcategory="Parameter recovery",
+        ),
     log:
         "logs/paper/fig_recovery.log",
     benchmark:

@@ -58,9 +58,14 @@ def get_model(name: str) -> ModuleType:
 
 
 def model_source_files(name: str) -> list[str]:
-    """The source files whose edits should refit model ``name`` (absolute paths, for a
-    Snakemake rule's input): its module and every ``clustermix.models`` module it imports,
-    directly or through another (the mixture machinery, quadrature, kinematics ...)."""
+    """The source files whose edits should refit model ``name`` (for a Snakemake rule's
+    input): its module and every ``clustermix.models`` module it imports, directly or through
+    another (the mixture machinery, quadrature, kinematics ...).
+
+    Paths are relative to the working directory when the library lies below it (the
+    workflow's own ``src/``), so that Snakemake's records survive moving or cloning the
+    project; absolute otherwise (an installed package).
+    """
     if name not in MODEL_NAMES:
         raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
     found: list[str] = []
@@ -71,7 +76,15 @@ def model_source_files(name: str) -> list[str]:
             continue
         found.append(module)
         pending.extend(_imported_model_modules(_MODELS_DIR / f"{module}.py"))
-    return [str(_MODELS_DIR / f"{module}.py") for module in found]
+    return [_workdir_relative(_MODELS_DIR / f"{module}.py") for module in found]
+
+
+def _workdir_relative(path: Path) -> str:
+    """``path`` relative to the working directory if it lies below it, else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _imported_model_modules(path: Path) -> list[str]:

@@ -1,0 +1,290 @@
+"""The provenance manifest: what made every figure and number file the paper includes.
+
+Built by the workflow's ``provenance_manifest`` rule from Snakemake's own records (rule,
+inputs, params, start and end times, scheduler job id; see
+:mod:`clustermix.snakemake_records`), adding only what Snakemake does not keep: the sha256
+of every file in each product's lineage, the script and library files that ran (with
+hashes), the versions of the packages they import, the sampler and seed of each fit (from
+the trace's attributes), the simulator's seed and truth, the archive query's ADQL and time,
+or the checksum of the user's own catalogue.
+
+Layout (JSON)::
+
+    {"schema": "clustermix-provenance/1", "created": ..., "code_version": ...,
+     "commit": ..., "dirty": ..., "config": {"files": [...], "hash": ..., "values": {...}},
+     "software": {...},
+     "products": {path: {"kind", "name", "sha256", "lineage": [path, ...]}},
+     "files": {path: {"sha256", "size_bytes", "made_by": {...} | None, ...}}}
+
+``products`` are the paper's figures and number files; ``files`` holds one node per file
+in any product's lineage (the products included), each naming the job that made it and
+that job's inputs, down to the raw catalogue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from clustermix.code_imports import distribution_versions, script_dependencies
+from clustermix.io import sha256_file
+from clustermix.provenance import code_version, config_hash, package_versions, utc_now
+from clustermix.snakemake_records import is_incomplete, read_record, wall_time_s
+
+SCHEMA = "clustermix-provenance/1"
+#: A file whose modification time is later than the end of the job that made it, by more
+#: than this (seconds), was changed by something else afterwards (an edit by hand).
+MODIFIED_TOLERANCE_S = 1.0
+#: Trace attributes (see clustermix.fitting) that say how a fit was sampled.
+FIT_ATTRS = (
+    "sampler",
+    "sampler_version",
+    "seed",
+    "chains",
+    "draws",
+    "tune",
+    "target_accept",
+    "wall_time_s",
+    "created",
+    "model",
+    "cluster",
+    "n_stars",
+    "code_version",
+    "package_versions",
+)
+#: Truth values of the simulator recorded with its catalogue (units in the truth file).
+TRUTH_KEYS = (
+    "seed",
+    "n_members",
+    "n_field",
+    "parallax",
+    "distance",
+    "pmra",
+    "pmdec",
+    "rv",
+    "sigma_v",
+    "f_cluster",
+)
+
+
+def build_manifest(
+    *,
+    figures: Sequence[str],
+    numbers: Sequence[str],
+    configfiles: Sequence[str],
+    command_line_configfiles: Sequence[str] = (),
+    config: Mapping[str, Any],
+    rule_scripts: Mapping[str, str],
+    workdir: str | os.PathLike[str] = ".",
+    src_root: str | os.PathLike[str] = "src",
+) -> dict[str, Any]:
+    """The manifest of ``figures`` and ``numbers`` (paths relative to ``workdir``).
+
+    ``rule_scripts`` maps each rule to its script (relative to ``workdir``);
+    ``configfiles`` are every config file of the run; ``command_line_configfiles`` those
+    given with ``--configfile`` (they override the Snakefile's ``configfile:``), which is
+    what Snakemake needs to see the same config again.
+    """
+    workdir = Path(workdir)
+    hasher = _Hasher(workdir)
+    files: dict[str, dict[str, Any]] = {}
+    products: dict[str, dict[str, Any]] = {}
+    for kind, paths in (("figure", figures), ("number", numbers)):
+        for path in paths:
+            lineage = _walk(path, workdir, files, hasher, rule_scripts, Path(src_root))
+            products[path] = {
+                "kind": kind,
+                "name": Path(path).stem,
+                "sha256": files[path]["sha256"],
+                "lineage": sorted(lineage - {path}),
+            }
+    version = code_version(workdir)
+    return {
+        "schema": SCHEMA,
+        "created": utc_now(),
+        "code_version": version,
+        "commit": version.removeprefix("git:").removesuffix("-dirty")
+        if version.startswith("git:")
+        else None,
+        "dirty": version.endswith("-dirty") if version.startswith("git:") else None,
+        "config": {
+            "files": [{"path": str(path), "sha256": hasher(str(path))} for path in configfiles],
+            "command_line": [str(path) for path in command_line_configfiles],
+            "hash": config_hash(config),
+            "values": json.loads(json.dumps(config, default=str)),
+        },
+        "software": package_versions(),
+        "products": products,
+        "files": files,
+    }
+
+
+def _walk(
+    path: str,
+    workdir: Path,
+    files: dict[str, dict[str, Any]],
+    hasher: Callable[[str], str | None],
+    rule_scripts: Mapping[str, str],
+    src_root: Path,
+) -> set[str]:
+    """Add ``path`` and everything it was made from to ``files``; return those paths."""
+    lineage: set[str] = set()
+    pending = [path]
+    while pending:
+        current = pending.pop()
+        if current in lineage:
+            continue
+        lineage.add(current)
+        if current not in files:
+            files[current] = file_node(current, workdir, hasher, rule_scripts, src_root)
+        job = files[current]["made_by"]
+        if job is not None:
+            pending.extend(job["inputs"])
+    return lineage
+
+
+def file_node(
+    path: str,
+    workdir: Path,
+    hasher: Callable[[str], str | None],
+    rule_scripts: Mapping[str, str],
+    src_root: Path,
+) -> dict[str, Any]:
+    """The manifest entry of one file: its hash and the job that made it (None for a
+    source file or the user's own catalogue)."""
+    full = workdir / path
+    node: dict[str, Any] = {
+        "sha256": hasher(path),
+        "size_bytes": full.stat().st_size if full.is_file() else None,
+        "made_by": None,
+    }
+    record = read_record(workdir, path)
+    if record is None:
+        node["origin"] = "source" if _is_source(path, src_root) else "external file"
+        return node
+    rule = record.get("rule")
+    job: dict[str, Any] = {
+        "rule": rule,
+        "inputs": [_relative(item, workdir) for item in record.get("input") or []],
+        "params": record.get("params"),
+        "log": record.get("log"),
+        "started": _iso(record.get("starttime")),
+        "finished": _iso(record.get("endtime")),
+        "wall_time_s": wall_time_s(record),
+        "scheduler_job_id": record.get("external_jobid"),
+    }
+    if record.get("shellcmd"):
+        job["shellcmd"] = record["shellcmd"].strip()
+    script = rule_scripts.get(rule or "")
+    if script:
+        library, modules = script_dependencies(workdir / script, workdir / src_root)
+        job["script"] = {"path": script, "sha256": hasher(script)}
+        job["library"] = {
+            _relative(str(file), workdir): hasher(_relative(str(file), workdir)) for file in library
+        }
+        job["software"] = distribution_versions(modules)
+    node["made_by"] = job
+    node["incomplete"] = is_incomplete(workdir, path)
+    end = record.get("endtime")
+    node["modified_after_job"] = bool(
+        full.is_file() and end is not None and full.stat().st_mtime > end + MODIFIED_TOLERANCE_S
+    )
+    details = _details(path, rule, full)
+    if details:
+        node["details"] = details
+    return node
+
+
+def _details(path: str, rule: str | None, full: Path) -> dict[str, Any]:
+    """What a lineage tree shows of the file beyond its job: sampler and seed for a
+    trace, seed and truth for the simulator, ADQL and time for an archive query."""
+    if full.suffix == ".nc" and full.is_file():
+        return {"fit": trace_attributes(full)}
+    truth_file = full.with_name("truth.json")
+    if rule == "simulate_field" and truth_file.is_file():
+        truth = json.loads(truth_file.read_text())
+        simulator = {key: truth[key] for key in TRUTH_KEYS if key in truth}
+        return {"simulator": {**simulator, "truth_file": str(Path(path).with_name("truth.json"))}}
+    if rule == "query_gaia" and full.suffix == ".fits":
+        sidecar = full.with_name(full.name.removesuffix(".fits") + ".provenance.json")
+        if sidecar.is_file():
+            record = json.loads(sidecar.read_text())
+            keep = ("adql", "service_url", "query_utc", "n_rows", "astroquery_version")
+            return {"archive_query": {key: record[key] for key in keep if key in record}}
+    return {}
+
+
+def trace_attributes(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The sampling attributes a fit stamped on its NetCDF trace (without loading draws)."""
+    import h5netcdf
+
+    with h5netcdf.File(path, "r") as handle:
+        attrs = dict(handle.attrs)
+    found: dict[str, Any] = {}
+    for key in FIT_ATTRS:
+        if key not in attrs:
+            continue
+        value = attrs[key]
+        if hasattr(value, "item"):
+            value = value.item()
+        if isinstance(value, bytes):
+            value = value.decode()
+        if key == "package_versions" and isinstance(value, str):
+            value = json.loads(value)
+        found[key] = value
+    return found
+
+
+def manifest_macros(manifest_sha256: str, version: str, manifest_path: str) -> str:
+    """LaTeX that stamps the paper's PDF metadata with the manifest it was built with.
+
+    ``clustermix audit ms.pdf`` reads these fields back (Subject and Keywords).
+    """
+    return (
+        "% Written by the provenance_manifest rule: the PDF's metadata names the manifest\n"
+        "% (results/provenance.json) this paper was built with; see `clustermix audit`.\n"
+        "\\hypersetup{pdfcreator={clustermix},"
+        f"pdfsubject={{clustermix paper; manifest {manifest_path}}},"
+        f"pdfkeywords={{clustermix-manifest-sha256={manifest_sha256};"
+        f" clustermix-code={version}}}}}\n"
+    )
+
+
+class _Hasher:
+    """sha256 of files below a working directory, each file read once (None if absent)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self._workdir = workdir
+        self._cache: dict[str, str | None] = {}
+
+    def __call__(self, path: str) -> str | None:
+        if path not in self._cache:
+            full = self._workdir / path
+            self._cache[path] = sha256_file(full) if full.is_file() else None
+        return self._cache[path]
+
+
+def _relative(path: str, workdir: Path) -> str:
+    """``path`` relative to ``workdir`` when it lies below it (Snakemake may record either)."""
+    candidate = Path(path)
+    if candidate.is_absolute():
+        try:
+            return str(candidate.resolve().relative_to(workdir.resolve()))
+        except ValueError:
+            return str(candidate)
+    return os.path.normpath(path)
+
+
+def _is_source(path: str, src_root: Path) -> bool:
+    parts = Path(path).parts
+    return bool(parts) and parts[0] in {src_root.name, "scripts", "workflow"}
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return dt.datetime.fromtimestamp(float(timestamp), dt.UTC).isoformat(timespec="seconds")
