@@ -178,3 +178,5 @@ def test_a_fit_killed_mid_sampling_is_redone_alone(workdir: Path, tmp_path: Path
 
     assert trace_attrs(load_trace(killed))["model"] == KILLED
     assert trace_attrs(load_trace(completed))["model"] == COMPLETED
+    # The rewrite cleared the killed writer's temporary file.
+    assert not list(traces.glob(f".{KILLED}.nc.*.part"))

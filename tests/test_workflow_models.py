@@ -34,9 +34,10 @@ def test_dry_run_lists_every_enabled_model(workdir: Path) -> None:
     stub_missing_models(workdir)
     process = run_snakemake(workdir, "-n", "--configfile", "config/test.yaml")
     counts = job_counts(process.stdout + process.stderr)
-    assert counts["fit_model"] == 4
-    assert counts["summarize_fit"] == 4
-    assert counts["membership_table"] == 1
+    n_clusters = len(yaml.safe_load((workdir / "config/test.yaml").read_text())["clusters"])
+    assert counts["fit_model"] == 4 * n_clusters
+    assert counts["summarize_fit"] == 4 * n_clusters
+    assert counts["membership_table"] == n_clusters
     assert counts["fit_example"] == 1
     assert counts["summarize_example"] == 1
     text = process.stdout + process.stderr
@@ -68,7 +69,8 @@ def test_dry_run_follows_the_models_config(workdir: Path) -> None:
     )
     text = process.stdout + process.stderr
     counts = job_counts(text)
-    assert counts["fit_model"] == 3
+    n_clusters = len(yaml.safe_load((workdir / "config/test.yaml").read_text())["clusters"])
+    assert counts["fit_model"] == 3 * n_clusters
     assert "fit_example" not in counts
     assert "phase_space" not in text
     threads = dict(re.findall(r"model=(\w+)\n\s+threads: (\d+)", text))

@@ -8,9 +8,11 @@ file under the final name.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +25,12 @@ from astropy.table import Table
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
-    On any exception the temporary file is removed and ``path`` is left as it was.
+    On any exception the temporary file is removed and ``path`` is left as it was. A writer
+    killed outright (SIGKILL) cannot remove it: the next write of ``path`` does.
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftover_parts(final)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -39,6 +43,18 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_leftover_parts(final: Path) -> None:
+    """Delete temporary files that killed writers of ``final`` left beside it.
+
+    Only ``.<name>.<8 random characters>.part`` files of exactly this ``name`` match; one
+    job writes a given output, so none of them can belong to a live writer.
+    """
+    pattern = re.compile(rf"\.{re.escape(final.name)}\.[A-Za-z0-9_]{{8}}\.part")
+    for leftover in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
+        if pattern.fullmatch(leftover.name):
+            leftover.unlink(missing_ok=True)
 
 
 def write_json_atomic(obj: Any, path: str | os.PathLike[str]) -> None:

@@ -108,14 +108,22 @@ free_port() {
 
 pid_file() { printf '%s/pids/%s.pid\n' "$1" "$2"; }
 
+# Is process $1 alive? A zombie is not (the daemons' parent is init, which reaps them late).
+is_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != [ZX] ]]
+}
+
 # The PID of daemon $2 of cluster $1 if it is alive and still that program, else nothing.
 live_pid() {
 	local file pid comm
 	file=$(pid_file "$1" "$2")
 	[[ -s $file ]] || return 1
 	pid=$(<"$file")
-	[[ -r /proc/$pid/comm ]] || return 1
-	comm=$(<"/proc/$pid/comm")
+	is_alive "$pid" || return 1
+	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
 	# Guard against PID reuse: the process must be the daemon we started.
 	[[ $comm == "$2" ]] || return 1
 	printf '%s\n' "$pid"
@@ -132,21 +140,22 @@ start_daemon() {
 	# setsid execs (it is not a group leader here) and so does nohup: $! is the daemon.
 	local i
 	for ((i = 0; i < 50; i++)); do
-		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]] && return 0
-		kill -0 "$pid" 2>/dev/null || break
+		[[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$name" ]] && is_alive "$pid" && return 0
+		is_alive "$pid" || break
 		sleep 0.1
 	done
 	tail -n 20 "$dir/log/$name.out" >&2 || true
 	die "$name did not start (see $dir/log/)"
 }
 
-# Wait until the command that follows succeeds (quietly), at most WAIT_S seconds; $1 names it.
+# Wait until the command that follows succeeds, at most WAIT_S seconds; $1 names what for.
+# On a timeout, the command's last output tells why.
 wait_for() {
-	local what=$1
+	local what=$1 output
 	shift
 	local deadline=$((SECONDS + WAIT_S))
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < deadline)) || die "timed out waiting for $what"
+	until output=$("$@" 2>&1); do
+		((SECONDS < deadline)) || die "timed out waiting for $what; last output: ${output:-none}"
 		sleep 0.5
 	done
 }
@@ -431,8 +440,8 @@ cmd_stop() {
 	done
 	local deadline=$((SECONDS + WAIT_S / 2))
 	for pid in "${pids[@]}"; do
-		while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
-		if kill -0 "$pid" 2>/dev/null; then
+		while is_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+		if is_alive "$pid"; then
 			log "$(cat "/proc/$pid/comm" 2>/dev/null) ($pid) ignored SIGTERM; killing it"
 			kill -KILL "$pid" 2>/dev/null || true
 		fi

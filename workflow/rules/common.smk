@@ -90,7 +90,11 @@ def fit_threads(wildcards):
 
 
 def fit_resource(key):
-    """An input function for resource `key` of the model's fit (see FIT_RESOURCES)."""
+    """An input function for resource `key` of the model's fit (see FIT_RESOURCES). The
+    wall time grows with each attempt, so that a retry (--retries) of a fit that ran out
+    of time on a cluster gets more."""
+    if key == "runtime":
+        return lambda wildcards, attempt: FIT_RESOURCES[_model_name(wildcards)][key] * attempt
     return lambda wildcards: FIT_RESOURCES[_model_name(wildcards)][key]
 
 
