@@ -94,7 +94,10 @@ def fit_resource(key):
     wall time grows with each attempt, so that a retry (--retries) of a fit that ran out
     of time on a cluster gets more."""
     if key == "runtime":
-        return lambda wildcards, attempt: FIT_RESOURCES[_model_name(wildcards)][key] * attempt
+        return (
+            lambda wildcards, attempt: FIT_RESOURCES[_model_name(wildcards)][key]
+            * attempt
+        )
     return lambda wildcards: FIT_RESOURCES[_model_name(wildcards)][key]
 
 
