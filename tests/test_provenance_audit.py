@@ -193,3 +193,22 @@ def test_clear_errors(built_paper: Path, tmp_path: Path) -> None:
     )
     assert process.returncode == 2
     assert "no provenance manifest at" in process.stderr
+
+
+def test_a_job_left_incomplete_makes_its_products_stale(built_paper: Path) -> None:
+    """A fit killed after Snakemake marked it started (the marker Snakemake keeps under
+    .snakemake/incomplete/) is not taken for complete by the audit, even if a trace file
+    is there."""
+    from clustermix.snakemake_records import record_path
+
+    marker = record_path(built_paper, "results/ngc6819/traces/pm_2d.nc", "incomplete")
+    assert not marker.exists()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("{}")
+    try:
+        process = audit("corner_pm_2d", cwd=built_paper)
+        assert process.returncode == 1
+        assert "results/ngc6819/traces/pm_2d.nc was left incomplete" in process.stdout
+    finally:
+        marker.unlink()
+    assert audit("corner_pm_2d", cwd=built_paper).returncode == 0
