@@ -117,7 +117,7 @@ def audit_paper(pdf: Path, manifest_path: Path, workdir: Path) -> int:
         )
     auditor = Auditor(manifest, workdir)
     statuses = auditor.check_all()
-    width = max(len(status.path) for status in statuses)
+    width = max((len(status.path) for status in statuses), default=len("PRODUCT"))
     print(f"\n{'STATUS':<11} {'KIND':<7} {'PRODUCT':<{width}}  MADE BY")
     for status in statuses:
         made_by = f"rule {status.rule}" + (f" ({status.script})" if status.script else "")
@@ -137,7 +137,8 @@ def audit_paper(pdf: Path, manifest_path: Path, workdir: Path) -> int:
 
 
 def _is_paper(pdf: Path) -> bool:
-    """True if ``pdf`` carries a paper's manifest stamp or no figure provenance at all."""
+    """True if ``pdf`` carries a paper's manifest stamp, or is named ms.pdf and carries no
+    figure provenance (a paper from elsewhere: the audit then says it is not ours)."""
     try:
         paper_manifest_sha256(pdf)
         return True
