@@ -12,6 +12,7 @@ from scipy.special import logsumexp
 
 from clustermix.errors import InputDataError
 from clustermix.models import SUMMARY_UNITS, pmra_1d
+from clustermix.models.mixture import choose_n_components
 
 from .test_mixture import (
     auc,
@@ -207,7 +208,8 @@ def test_loo_prefers_two_field_components_for_a_two_component_field() -> None:
     # two well-separated field clumps: one Gaussian cannot describe them
     field = {"w": np.array([0.5, 0.5]), "mean": [-8.0, 4.0], "sd": [1.0, 1.5]}
     table, _ = simulate(seed=5, n=300, field=field)
-    result = pmra_1d.choose_n_components(
+    result = choose_n_components(
+        pmra_1d,
         table,
         pmra_1d.DEFAULT_OPTIONS,
         ks=(1, 2),

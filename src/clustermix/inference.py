@@ -163,10 +163,25 @@ def stamp_trace(idata: az.InferenceData, **attrs: Any) -> None:
 
 def trace_attrs(idata: az.InferenceData) -> dict[str, Any]:
     """The trace's attributes as plain Python values (JSON attributes decoded)."""
+    return _decoded_attrs(idata.attrs)
+
+
+def read_trace_attrs(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """:func:`trace_attrs` of the trace file at ``path``, read without loading any draws."""
+    import h5netcdf
+
+    with h5netcdf.File(path, "r") as handle:
+        return _decoded_attrs(handle.attrs)
+
+
+def _decoded_attrs(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Attributes as :func:`stamp_trace` wrote them -> plain Python values."""
     attrs: dict[str, Any] = {}
-    for key, value in idata.attrs.items():
+    for key, value in raw.items():
         if isinstance(value, np.generic):
             value = value.item()
+        if isinstance(value, bytes):
+            value = value.decode()
         if key in JSON_ATTRS and isinstance(value, str):
             value = json.loads(value)
         attrs[key] = value

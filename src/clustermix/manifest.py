@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from clustermix.code_imports import distribution_versions, script_dependencies
+from clustermix.inference import read_trace_attrs
 from clustermix.io import sha256_file
 from clustermix.provenance import code_version, config_hash, package_versions, utc_now
 from clustermix.snakemake_records import is_incomplete, read_record, wall_time_s
@@ -203,7 +204,8 @@ def _details(path: str, rule: str | None, full: Path) -> dict[str, Any]:
     """What a lineage tree shows of the file beyond its job: sampler and seed for a
     trace, seed and truth for the simulator, ADQL and time for an archive query."""
     if full.suffix == ".nc" and full.is_file():
-        return {"fit": trace_attributes(full)}
+        attrs = read_trace_attrs(full)
+        return {"fit": {key: attrs[key] for key in FIT_ATTRS if key in attrs}}
     truth_file = full.with_name("truth.json")
     if rule == "simulate_field" and truth_file.is_file():
         truth = json.loads(truth_file.read_text())
@@ -216,27 +218,6 @@ def _details(path: str, rule: str | None, full: Path) -> dict[str, Any]:
             keep = ("adql", "service_url", "query_utc", "n_rows", "astroquery_version")
             return {"archive_query": {key: record[key] for key in keep if key in record}}
     return {}
-
-
-def trace_attributes(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The sampling attributes a fit stamped on its NetCDF trace (without loading draws)."""
-    import h5netcdf
-
-    with h5netcdf.File(path, "r") as handle:
-        attrs = dict(handle.attrs)
-    found: dict[str, Any] = {}
-    for key in FIT_ATTRS:
-        if key not in attrs:
-            continue
-        value = attrs[key]
-        if hasattr(value, "item"):
-            value = value.item()
-        if isinstance(value, bytes):
-            value = value.decode()
-        if key == "package_versions" and isinstance(value, str):
-            value = json.loads(value)
-        found[key] = value
-    return found
 
 
 def manifest_macros(manifest_sha256: str, version: str, manifest_path: str) -> str:

@@ -42,7 +42,6 @@ wall (equal pmra means) between the two ways of placing them, on which chains st
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -51,7 +50,6 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from clustermix.errors import InputDataError
-from clustermix.models import mixture
 from clustermix.models.mixture import (
     bivariate_normal_logpdf,
     check_field_options,
@@ -325,19 +323,3 @@ def true_values(truth: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str,
         "pmdec": float(truth["pmdec"]),
         "f_cluster": true_member_fraction(truth["member_source_ids"], data["source_id"]),
     }
-
-
-def choose_n_components(
-    catalog: Any,
-    options: dict[str, Any],
-    ks: tuple[int, ...] = (1, 2, 3),
-    sample_kwargs: dict[str, Any] | None = None,
-    source: str = "catalogue",
-) -> dict[str, Any]:
-    """The number of field components chosen by PSIS-LOO over fits with K in ``ks``.
-
-    See :func:`clustermix.models.mixture.choose_n_components` for the rule and the result.
-    """
-    return mixture.choose_n_components(
-        sys.modules[__name__], catalog, options, ks, sample_kwargs, source
-    )
