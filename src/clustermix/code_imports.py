@@ -16,12 +16,14 @@ from pathlib import Path
 PACKAGE = "clustermix"
 
 
+@cache
 def script_dependencies(script: str | Path, src_root: str | Path) -> tuple[list[Path], set[str]]:
     """The clustermix source files ``script`` imports (transitively) and the top-level
     names of the third-party modules that they and the script import.
 
     ``src_root`` is the folder that holds the ``clustermix`` package (the repo's ``src/``).
-    Standard-library modules are left out of the second set.
+    Standard-library modules are left out of the second set. Cached: a rule's script is
+    parsed once however many outputs it made.
     """
     src_root = Path(src_root)
     library: list[Path] = []
