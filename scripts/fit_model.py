@@ -14,4 +14,5 @@ with logged(snakemake) as log:
         membership_path=getattr(snakemake.output, "membership", None),
         cores=snakemake.threads,
         label=snakemake.params.label,
+        hint=getattr(snakemake.params, "hint", None),
     )

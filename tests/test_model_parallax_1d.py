@@ -152,8 +152,9 @@ def constrained_point(model: pm.Model, values: dict[str, float]) -> dict[str, np
 
 def test_obs_logp_matches_independent_numpy():
     catalog, _ = simulate(n_stars=40, seed=5)
-    data = parallax_1d.prepare_data(catalog, {}, "synthetic")
-    model = parallax_1d.build_model(data, {})
+    options = {"cluster_min_members": 1}  # 40 stars: f down to 0.1 must be in the prior
+    data = parallax_1d.prepare_data(catalog, options, "synthetic")
+    model = parallax_1d.build_model(data, options)
     obs_logp = model.compile_fn(
         model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars
     )

@@ -34,6 +34,8 @@ OPTIONS = {
     "cone_dec_deg": CONE[1],
     "cone_radius_arcmin": CONE[2],
     "parallax_systematic_mas": 0.0,
+    "n_field_components": 2,  # a fit resolves the default "auto" from the control field
+    "cluster_min_members": 1,  # small test fields may take any cluster fraction
 }
 TRUE = {
     "parallax": 0.36,

@@ -370,7 +370,7 @@ def pmra_fit() -> tuple[pm.Model, xr.Dataset, xr.Dataset]:
         "pmra": pmra,
         "pmra_error": rng.uniform(0.05, 0.4, n),
     }
-    model = pmra_1d.build_model(data, {})
+    model = pmra_1d.build_model(data, {"n_field_components": 2})
     prior = pm.sample_prior_predictive(draws=40, model=model, random_seed=3).prior
     free = [rv.name for rv in model.free_RVs]
     return model, prior[free], prior

@@ -51,6 +51,9 @@ def constant_posterior(values: dict[str, float | list], n_draws: int = N_DRAWS) 
 
 # ----------------------------------------------------------------------------- pmra_1d
 
+#: pmra_1d's options with K fixed (a fit resolves the default "auto" first).
+PMRA_OPTIONS = {"n_field_components": 2}
+
 PMRA_TRUTH = {
     "pmra_cl": -2.9,
     "sigma_pmra_cl": 0.1,
@@ -93,13 +96,15 @@ def pmra_data(seed: int, n: int = 1500) -> dict[str, np.ndarray]:
 
 def test_pmra_1d_known_parameters_give_calibrated_p_values() -> None:
     posterior = constant_posterior(pmra_free_values(PMRA_TRUTH))
-    result = posterior_predictive_check("pmra_1d", pmra_data(1), {}, posterior, seed=1001)
+    result = posterior_predictive_check("pmra_1d", pmra_data(1), PMRA_OPTIONS, posterior, seed=1001)
     check = result["quantities"]["pmra"]
     assert 0.01 < check["p_value"] < 0.99, check["p_value"]
     assert check["band_fraction"] > 0.8
     assert result["n_draws"] == N_DRAWS
     # over 20 data sets (the stars' errors fixed, so one set of replicates serves all)
-    replicated = replicate("pmra_1d", pmra_data(0), {}, posterior, np.random.default_rng(2))
+    replicated = replicate(
+        "pmra_1d", pmra_data(0), PMRA_OPTIONS, posterior, np.random.default_rng(2)
+    )
     p_values = np.array(
         [
             histogram_check(pmra_data(seed)["pmra"], replicated["pmra"])["p_value"]
@@ -115,7 +120,7 @@ def test_pmra_1d_wrong_cluster_mean_is_rejected() -> None:
     spread = np.sqrt(PMRA_TRUTH["sigma_pmra_cl"] ** 2 + np.median(data["pmra_error"]) ** 2)
     wrong = {**PMRA_TRUTH, "pmra_cl": PMRA_TRUTH["pmra_cl"] + 10.0 * spread}
     result = posterior_predictive_check(
-        "pmra_1d", data, {}, constant_posterior(pmra_free_values(wrong)), seed=1
+        "pmra_1d", data, PMRA_OPTIONS, constant_posterior(pmra_free_values(wrong)), seed=1
     )
     assert result["quantities"]["pmra"]["p_value"] < 0.01
 
@@ -126,7 +131,9 @@ def test_replicated_stars_keep_their_own_errors() -> None:
     data = {"source_id": np.arange(n, dtype=np.int64), "pmra": np.zeros(n), "pmra_error": error}
     members = {**PMRA_TRUTH, "f_cluster": 1.0 - 1e-9}
     posterior = constant_posterior(pmra_free_values(members), n_draws=400)
-    replicated = replicate("pmra_1d", data, {}, posterior, np.random.default_rng(5))["pmra"]
+    replicated = replicate("pmra_1d", data, PMRA_OPTIONS, posterior, np.random.default_rng(5))[
+        "pmra"
+    ]
     assert replicated.shape == (400, n)
     spread = replicated.std(axis=0)
     expected = np.sqrt(PMRA_TRUTH["sigma_pmra_cl"] ** 2 + error**2)
@@ -140,12 +147,14 @@ def test_replicates_condition_on_every_posterior_value() -> None:
     # prior instead (all 20 draws are the same parameters, so the replicates agree).
     data = pmra_data(1)
     posterior = constant_posterior(pmra_free_values(PMRA_TRUTH), n_draws=20)
-    replicated = replicate("pmra_1d", data, {}, posterior, np.random.default_rng(0))["pmra"]
+    replicated = replicate("pmra_1d", data, PMRA_OPTIONS, posterior, np.random.default_rng(0))[
+        "pmra"
+    ]
     spread = np.percentile(replicated, [16, 84], axis=1)
     assert np.all(np.abs(spread - np.median(spread, axis=1, keepdims=True)) < 0.5), spread
     incomplete = posterior.drop_vars("pmra_field")
     with pytest.raises(ValueError, match="pmra_field"):
-        replicate("pmra_1d", data, {}, incomplete, np.random.default_rng(0))
+        replicate("pmra_1d", data, PMRA_OPTIONS, incomplete, np.random.default_rng(0))
 
 
 @pytest.mark.parametrize("model", ["pm_2d", "parallax_1d"])
@@ -163,9 +172,12 @@ def test_replicates_of_the_other_models_have_the_data_shape(model: str) -> None:
         "parallax_error": np.full(n, 0.05),
     }
     module = get_model(model)
-    start = module.initial_values(data, module.DEFAULT_OPTIONS)
+    options = {**module.DEFAULT_OPTIONS}
+    if "n_field_components" in options:
+        options["n_field_components"] = 2  # a fit resolves "auto" from the control field
+    start = module.initial_values(data, options)
     posterior = constant_posterior(start, n_draws=30)
-    replicated = replicate(model, data, {}, posterior, np.random.default_rng(2))
+    replicated = replicate(model, data, options, posterior, np.random.default_rng(2))
     assert list(replicated) == list(QUANTITIES[model])
     for values in replicated.values():
         assert values.shape == (30, n) and np.all(np.isfinite(values))

@@ -15,3 +15,8 @@ class InputDataError(ClusterMixError):
 
 class QueryError(ClusterMixError):
     """The Gaia archive query failed after all retries."""
+
+
+class ModeError(ClusterMixError):
+    """A mixture fit found no cluster-like mode, or its chains did not all stay on the
+    cluster's; the message names every mode seen (parallax, proper motion, f, dispersion)."""

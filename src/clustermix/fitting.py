@@ -12,6 +12,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import numpy as np
 from astropy.table import Table
 
 from clustermix.diagnostics import fit_diagnostics
-from clustermix.errors import InputDataError
+from clustermix.errors import InputDataError, ModeError
 from clustermix.inference import load_trace, sample, save_trace, stamp_trace, trace_attrs
 from clustermix.io import sha256_file, write_json_atomic, write_table_atomic
 from clustermix.membership import (
@@ -28,6 +29,8 @@ from clustermix.membership import (
     model_membership_table,
 )
 from clustermix.models import SUMMARY_UNITS
+from clustermix.models.field_choice import AUTO, resolve_field_components
+from clustermix.models.modes import candidate_centres, check_chains, search_modes
 from clustermix.models.registry import get_model, model_options
 from clustermix.provenance import code_version, config_hash, package_versions
 from clustermix.summary import json_safe, summarize
@@ -76,6 +79,101 @@ def load_model_data(
     return module.prepare_data(catalog, dict(options), str(catalog_path))
 
 
+def prepare_cluster_fit(
+    module: Any, options: Mapping[str, Any], catalog: Table, source: str
+) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any] | None]:
+    """Resolve ``n_field_components: auto`` on the control field (when the model has a
+    field mixture) and prepare the model's data. Returns (options with an integer K,
+    data, the K choice or None)."""
+    options = dict(options)
+    if not hasattr(module, "field_observables") or options.get("n_field_components") != AUTO:
+        return options, module.prepare_data(catalog, options, source), None
+    probe = module.prepare_data(catalog, {**options, "n_field_components": 1}, source)
+    in_control = None
+    if "in_control_field" in catalog.colnames:
+        control_ids = np.asarray(catalog["source_id"], np.int64)[
+            np.asarray(catalog["in_control_field"], bool)
+        ]
+        in_control = np.isin(probe["source_id"], control_ids)
+    options, choice = resolve_field_components(
+        options, probe, in_control, module.field_observables, source
+    )
+    log.info(
+        "%s: %d field components, chosen by BIC on %d %s stars: %s",
+        module.NAME,
+        options["n_field_components"],
+        choice["n_stars"],
+        choice["stars"],
+        {row["k"]: round(row["delta_bic"], 1) for row in choice["table"]},
+    )
+    return options, module.prepare_data(catalog, options, source), choice
+
+
+@dataclass
+class CatalogFit:
+    """What :func:`fit_catalog` made: the options (with the chosen K), the model's data,
+    the PyMC model, the trace (stamped with ``field_components``, ``mode_search`` and
+    ``hint``), and the :class:`~clustermix.errors.ModeError` of the chain check, if any."""
+
+    options: dict[str, Any]
+    data: dict[str, np.ndarray]
+    model: Any
+    idata: Any
+    mode_error: ModeError | None = None
+
+
+def fit_catalog(
+    module: Any,
+    options: Mapping[str, Any],
+    catalog: Table | None,
+    sampling: Mapping[str, Any],
+    *,
+    source: str,
+    cores: int | None = None,
+    hint: Mapping[str, float] | None = None,
+) -> CatalogFit:
+    """Choose K, find the cluster's mode, sample from it, and check every chain.
+
+    ``catalog``: the cleaned catalogue joined with its masks (None for a model with its own
+    example data); ``options``: complete model options; ``sampling``: keywords of
+    :func:`~clustermix.inference.sample`. Raises :class:`~clustermix.errors.ModeError`
+    before sampling when no cluster-like mode exists; a chain check that fails after
+    sampling is returned as ``mode_error`` (so that the caller can keep the trace).
+    """
+    field_choice, search = None, None
+    if catalog is None:
+        options = dict(options)
+        data = module.prepare_data(None, options, source)
+    else:
+        options, data, field_choice = prepare_cluster_fit(module, options, catalog, source)
+    log.info("model %s: %d stars, options %s", module.NAME, len(data["source_id"]), options)
+    model = module.build_model(data, options)
+    if hasattr(module, "MODE_QUANTITIES") and catalog is not None:
+        search = search_modes(
+            module, model, data, options, candidate_centres(catalog, hint, source)
+        )
+        initvals = search.chosen.start
+    else:
+        # data-driven starting values where the model provides them
+        initial_values = getattr(module, "initial_values", None)
+        initvals = initial_values(data, options) if initial_values is not None else None
+    idata = sample(model, **sampling, cores=cores, initvals=initvals, jitter=search is None)
+    stamp_trace(
+        idata,
+        field_components=field_choice,
+        mode_search=None if search is None else search.record(),
+        hint=dict(hint) if hint else None,
+    )
+    fit = CatalogFit(options, data, model, idata)
+    if search is not None:
+        try:
+            check_chains(module, idata.posterior, len(data["source_id"]), search.chosen, options)
+        except ModeError as err:
+            log.error("%s", err)
+            fit.mode_error = err
+    return fit
+
+
 def run_fit(
     model_name: str,
     option_overrides: Mapping[str, Any],
@@ -87,6 +185,7 @@ def run_fit(
     membership_path: PathLike | None = None,
     cores: int | None = None,
     label: str = "",
+    hint: Mapping[str, float] | None = None,
 ) -> None:
     """Fit model ``model_name`` and write its trace (and membership table).
 
@@ -94,22 +193,32 @@ def run_fit(
     ``DEFAULT_OPTIONS`` fill in the rest); ``sampling``: keyword arguments of
     :func:`clustermix.inference.sample` (backend, chains, draws, tune, target_accept,
     seed, store_log_likelihood). ``label``: the cluster name (or "examples"), recorded in
-    the trace. The trace's attributes record ``data_sha256`` / ``masks_sha256`` (of the
-    input files, "" without), ``config_hash`` (of model, options and sampling),
-    ``options``, ``sampling``, ``code_version`` and ``package_versions``, besides the
+    the trace. ``hint``: the cluster's approximate ``parallax_mas``, ``pmra_masyr``,
+    ``pmdec_masyr`` (config ``clusters[].hint``), used only to propose and pick the mode.
+
+    A cluster model (one with ``MODE_QUANTITIES``) first gets its number of field
+    components (``"auto"``: :mod:`clustermix.models.field_choice`) and its cluster mode
+    (:mod:`clustermix.models.modes`); every chain starts there, and after sampling every
+    chain must still be there, or a :class:`~clustermix.errors.ModeError` names the modes
+    (the trace is then kept beside the output as ``<name>.rejected.nc``, not as the output).
+
+    The trace's attributes record ``data_sha256`` / ``masks_sha256`` (of the input files,
+    "" without), ``config_hash`` (of model, options and sampling), ``options`` (with the
+    chosen K), ``sampling``, ``field_components`` and ``mode_search`` (the choices and the
+    tables they were made from), ``code_version`` and ``package_versions``, besides the
     sampler's own (see :func:`~clustermix.inference.sample`).
     """
     module = get_model(model_name)
     options = model_options(module, option_overrides)
-    data = load_model_data(module, options, catalog_path, masks_path)
-    log.info("model %s: %d stars, options %s", model_name, len(data["source_id"]), options)
-    model = module.build_model(data, options)
-    # Data-driven starting values (the cluster's peak, the field's spread) where the model
-    # provides them: mixture posteriors are multimodal.
-    initial_values = getattr(module, "initial_values", None)
-    initvals = initial_values(data, options) if initial_values is not None else None
-    idata = sample(model, **sampling, cores=cores, initvals=initvals)
-    settings = {"model": model_name, "options": options, "sampling": dict(sampling)}
+    catalog = None
+    if catalog_path is not None:
+        if masks_path is None:
+            raise ValueError("a catalogue needs its masks file")
+        catalog = read_catalog_with_masks(catalog_path, masks_path)
+    source = str(catalog_path) if catalog_path else f"{model_name} example data"
+    fit = fit_catalog(module, options, catalog, sampling, source=source, cores=cores, hint=hint)
+    data, model, idata = fit.data, fit.model, fit.idata
+    settings = {"model": model_name, "options": fit.options, "sampling": dict(sampling)}
     stamp_trace(
         idata,
         model=model_name,
@@ -118,11 +227,16 @@ def run_fit(
         data_sha256=sha256_file(catalog_path) if catalog_path else "",
         masks_sha256=sha256_file(masks_path) if masks_path else "",
         config_hash=config_hash(settings),
-        options=options,
+        options=fit.options,
         sampling=dict(sampling),
         code_version=code_version(),
         package_versions=package_versions(),
     )
+    if fit.mode_error is not None:
+        rejected = Path(trace_path).with_suffix(".rejected.nc")
+        save_trace(idata, rejected)
+        log.error("the rejected trace is kept in %s", rejected)
+        raise fit.mode_error
     save_trace(idata, trace_path)
     log.info("trace written to %s", trace_path)
     if membership_path is not None:

@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 BACKENDS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
 #: Trace attributes stored as JSON text (NetCDF attributes cannot hold mappings).
-JSON_ATTRS: frozenset[str] = frozenset({"options", "sampling", "package_versions"})
+JSON_ATTRS: frozenset[str] = frozenset(
+    {"options", "sampling", "package_versions", "field_components", "mode_search", "hint"}
+)
 NETCDF_ENGINE = "h5netcdf"
 
 
@@ -57,6 +59,7 @@ def sample(
     store_log_likelihood: bool = False,
     progressbar: bool = False,
     initvals: Mapping[str, Any] | None = None,
+    jitter: bool = True,
 ) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the trace.
 
@@ -68,6 +71,9 @@ def sample(
     (float32, one value per star and draw). ``initvals``: starting values by free-variable
     name (a model's data-driven ``initial_values``); mixture posteriors are multimodal, and
     chains started at the prior's centre can settle on a field clump instead of the cluster.
+    ``jitter``: False starts every chain exactly at ``initvals`` (a mode found beforehand);
+    True adds the samplers' usual random jitter (uniform in [-1, 1] in the unconstrained
+    space), which can throw a chain out of a narrow cluster mode.
 
     Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
     ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
@@ -90,6 +96,7 @@ def sample(
         "cores": int(cores),
         "progressbar": progressbar,
         "initvals": dict(initvals) if initvals else None,
+        "jitter": bool(jitter),
     }
     log.info(
         "sampling with %s: %s",
@@ -183,7 +190,7 @@ def _decoded_attrs(raw: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(value, bytes):
             value = value.decode()
         if key in JSON_ATTRS and isinstance(value, str):
-            value = json.loads(value)
+            value = json.loads(value) if value else None
         attrs[key] = value
     return attrs
 
@@ -215,6 +222,7 @@ def _sample_pymc(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, di
         target_accept=settings["target_accept"],
         random_seed=settings["seed"],
         initvals=settings["initvals"],
+        init="jitter+adapt_diag" if settings["jitter"] else "adapt_diag",
         var_names=free_var_names(model),
         discard_tuned_samples=False,
         progressbar=settings["progressbar"],
@@ -238,7 +246,10 @@ def _sample_nutpie(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, 
     names = free_var_names(model)
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(
-        model, var_names=names, initial_points=settings["initvals"]
+        model,
+        var_names=names,
+        initial_points=settings["initvals"],
+        jitter_rvs=None if settings["jitter"] else set(),
     )
     compile_time = time.perf_counter() - start
     start = time.perf_counter()

@@ -27,6 +27,7 @@ rule fit_model:
         label=lambda w: w.cluster,
         options=fit_options,
         sampling=fit_sampling,
+        hint=lambda w: cluster_config(w).get("hint"),
     script:
         "../../scripts/fit_model.py"
 

@@ -10,6 +10,8 @@ accept both).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -418,8 +420,8 @@ def check_field_options(options: dict, source: str, orderings: tuple[str, ...]) 
 
     Raises :class:`~clustermix.errors.InputDataError` naming ``source`` and the option.
     """
-    n_components = options["n_field_components"]
-    if isinstance(n_components, bool) or int(n_components) != n_components or n_components < 1:
+    n_components = require_field_components(options["n_field_components"], source)
+    if n_components < 1:
         raise InputDataError(
             f"{source}: n_field_components must be a positive integer, got {n_components!r}"
         )
@@ -429,3 +431,44 @@ def check_field_options(options: dict, source: str, orderings: tuple[str, ...]) 
             f"got {options['order_field_by']!r}"
         )
     return int(n_components)
+
+
+def require_field_components(value: Any, source: str) -> int:
+    """``n_field_components`` as an int; ``"auto"`` must have been resolved already (by
+    :func:`clustermix.models.field_choice.resolve_field_components`, as every fit does).
+
+    Raises :class:`~clustermix.errors.InputDataError` naming ``source`` and the option.
+    """
+    if value == "auto":
+        raise InputDataError(
+            f"{source}: n_field_components 'auto' is chosen from the catalogue's control field "
+            "when a fit starts (clustermix.models.field_choice.resolve_field_components); "
+            "resolve it before preparing the data, or give an integer"
+        )
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer)
+        or int(value) != value
+    ):
+        raise InputDataError(
+            f"{source}: n_field_components must be a positive integer or 'auto', got {value!r}"
+        )
+    return int(value)
+
+
+def cluster_fraction_prior(n_stars: int, min_members: float):
+    """The cluster fraction ``f_cluster`` ~ Uniform(m / N, 1): a cluster holds at least
+    m = ``min_members`` of the N = ``n_stars`` stars (capped at half of them), so no "cluster"
+    of a handful of field stars with nearly equal motions is allowed. Call inside a model."""
+    return pm.Uniform("f_cluster", lower=min_fraction(n_stars, min_members), upper=1.0)
+
+
+def min_fraction(n_stars: int, min_members: float) -> float:
+    """The lower bound of :func:`cluster_fraction_prior`: min(m / N, 1/2)."""
+    return min(float(min_members) / max(int(n_stars), 1), 0.5)
+
+
+def start_fraction(value: float, n_stars: int, min_members: float) -> float:
+    """A starting cluster fraction inside the prior's support, away from its edges."""
+    low = min_fraction(n_stars, min_members)
+    return float(np.clip(value, 1.5 * low + 1e-3, 0.95))

@@ -25,7 +25,8 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
 - field length scale L: ``ln_length_scale_field`` = ln(L / kpc) ~ Uniform(ln 0.25, ln 8),
   i.e. log-uniform between 0.25 and 8 kpc (the range over which the quadrature is
   accurate);
-- cluster fraction ``f_cluster`` = f ~ Beta(1, 1).
+- cluster fraction ``f_cluster`` = f ~ Uniform(m / N, 1): a cluster holds at least
+  m = ``cluster_min_members`` (20) of the N stars.
 
 Stars: by default those of the cluster region (``stars = "cluster_region"``), where
 members are a large fraction. Over the whole cone (``"all"``) the one-parameter EDSD
@@ -54,10 +55,12 @@ from clustermix.errors import InputDataError
 from clustermix.models.mixture import (
     checked_columns,
     cluster_fraction_per_star,
+    cluster_fraction_prior,
     histogram_peak,
     normal_logpdf,
     select_stars,
     selected_source_ids,
+    start_fraction,
     true_member_fraction,
 )
 from clustermix.models.quadrature import (
@@ -80,6 +83,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "chebyshev_degree": DEFAULT_DEGREE,
     "parallax_init": None,  # mas, starting cluster parallax; None: densest histogram bin
     "min_stars": 20,
+    "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
 }
 COLUMNS = ("parallax", "parallax_error")
 #: Bin width (mas) of the histogram whose densest bin starts the cluster parallax.
@@ -140,8 +144,21 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
     return {
         "parallax_cl": float(np.clip(init, low + margin, high - margin)),
         "ln_length_scale_field": float(np.log(1.35)),
-        "f_cluster": 0.3,
+        "f_cluster": start_fraction(0.3, len(data["parallax"]), opts["cluster_min_members"]),
     }
+
+
+#: The cluster quantities that tell modes apart (see :mod:`clustermix.models.modes`).
+MODE_QUANTITIES: dict[str, str] = {"parallax": "parallax_cl", "f_cluster": "f_cluster"}
+
+
+def start_at(
+    data: dict[str, np.ndarray], options: dict[str, Any], candidate: Any
+) -> dict[str, Any]:
+    """:func:`initial_values` with the cluster at ``candidate.parallax`` (mas) if known."""
+    if candidate.parallax is None:
+        return initial_values(data, options)
+    return initial_values(data, {**_options(options), "parallax_init": candidate.parallax})
 
 
 def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = None) -> pm.Model:
@@ -170,7 +187,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             if width_sd is not None
             else pt.constant(0.0)
         )
-        f_cluster = pm.Beta("f_cluster", 1.0, 1.0)
+        f_cluster = cluster_fraction_prior(len(data["parallax"]), opts["cluster_min_members"])
         ln_length = pm.Uniform(
             "ln_length_scale_field",
             np.log(l_range[0]),

@@ -41,12 +41,17 @@ Field
 Priors (defaults in :data:`DEFAULT_OPTIONS`):
 
 - centre offsets ``xi_cl``, ``eta_cl`` ~ N(0, 3^2) arcmin each;
-- Plummer radius ``plummer_radius_arcmin`` = a ~ LogNormal(ln 5 arcmin, 1);
+- Plummer radius ``plummer_radius_arcmin`` = a ~ LogNormal(ln 5 arcmin, 1) truncated at
+  the cone's radius: the cluster's core lies inside the cone;
 - cluster parallax ``parallax_cl`` ~ Uniform(0.05, 10) mas;
 - ``pmra_cl``, ``pmdec_cl`` ~ N(0, 10^2) mas/yr; ``rv_cl`` ~ N(0, 50^2) km/s;
-- internal dispersion ``sigma_v`` ~ HalfNormal(5) km/s;
-- cluster fraction ``f_cluster`` ~ Beta(1, 1);
-- field weights ``w_field`` ~ Dirichlet(1, ..., 1);
+- internal dispersion ``sigma_v`` ~ HalfNormal(3) km/s: open clusters have 0.5 to 2 km/s;
+- cluster fraction ``f_cluster`` ~ Uniform(m / N, 1): a cluster holds at least
+  m = ``cluster_min_members`` (20) of the N stars, never a handful of field stars;
+- field weights ``w_field`` ~ Dirichlet(1, ..., 1); K = ``n_field_components``, by default
+  ``"auto"``: chosen by BIC from 1 to ``max_field_components`` (4) with an
+  error-deconvolved mixture of the control field in (parallax, pmra, pmdec)
+  (:mod:`clustermix.models.field_choice`);
 - field means ``parallax_field`` ~ N(0.5, 2^2) mas and ``pm_field`` ~ N(0, 10^2) mas/yr;
 - field covariances Sigma_k = diag(s_k) R_k diag(s_k): standard deviations
   ``sd_field_parallax`` ~ HalfNormal(2) mas, ``sd_field_pmra`` and ``sd_field_pmdec``
@@ -59,15 +64,19 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
 - field radial velocities ``rv_field_mean`` ~ N(0, 50^2), ``rv_field_sd`` ~
   HalfNormal(50) km/s (only when some star has a radial velocity).
 
+What a cluster is (used to pick the mode before sampling and to check every chain after,
+:mod:`clustermix.models.modes`): at least ``cluster_min_members`` stars and sigma_v of at
+most ``cluster_sigma_v_max_kms`` (5 km/s).
+
 Starting values: the model sets none (so that ``pm.compute_log_likelihood`` works); a fit
 should start from :func:`initial_values` (cluster from the densest proper-motion bin of the
 central stars, field mixture from an EM fit to the outer half of the cone), passed as
 ``pm.sample(initvals=...)`` or nutpie's ``initial_points``.
 
-Field components: with K = 2 (the default, the cheaper fit) faint field stars at the
+Field components: with too few (K = 2 on the default field) faint field stars at the
 cluster's distance that share the disc's motion are partly absorbed by the cluster, which
-inflates ``f_cluster`` (and slightly the Plummer radius and sigma_v); K = 3 reduces that
-at about twice the cost. The cluster's position and velocity are not affected.
+inflates ``f_cluster`` (and slightly the Plummer radius and sigma_v); hence K is chosen by
+the data (``"auto"``). The cost grows about linearly with K.
 
 Reported quantities (:func:`summary_quantities`) are computed from the sampled ones draw
 by draw; ``parallax`` (and with it the distance, position and velocity) adds the Gaia
@@ -110,11 +119,14 @@ from clustermix.models.mixture import (
     catalog_column,
     checked_columns,
     cluster_fraction_per_star,
+    cluster_fraction_prior,
     histogram_peak,
     mixture_logp,
     normal_logpdf,
+    require_field_components,
     select_stars,
     selected_source_ids,
+    start_fraction,
     true_member_fraction,
 )
 
@@ -127,14 +139,17 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "cone_ra_deg": None,
     "cone_dec_deg": None,
     "cone_radius_arcmin": None,
-    "n_field_components": 2,
+    "n_field_components": "auto",  # an integer, or "auto": chosen by BIC on the control field
+    "max_field_components": 4,  # the largest K "auto" considers
+    "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
+    "cluster_sigma_v_max_kms": 5.0,  # and is at most this hot (km/s; mode search and checks)
     "centre_prior_sd_arcmin": 3.0,
     "plummer_prior_median_arcmin": 5.0,
     "plummer_log_prior_sd": 1.0,
     "parallax_prior_range_mas": [0.05, 10.0],
     "pm_prior_sd": 10.0,  # mas/yr, cluster and field proper-motion means
     "rv_prior_sd": 50.0,  # km/s, cluster radial velocity
-    "sigma_v_prior_sd": 5.0,  # km/s, HalfNormal
+    "sigma_v_prior_sd": 3.0,  # km/s, HalfNormal
     "field_parallax_prior": [0.5, 2.0],  # mas: mean and sd of the field parallax means
     "field_sd_prior_scales": [2.0, 10.0, 10.0],  # mas, mas/yr, mas/yr (HalfNormal)
     "field_lkj_eta": 2.0,
@@ -225,8 +240,8 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
 
 def _n_components(opts: dict[str, Any]) -> int:
     """The number of field components, checked to be a positive integer."""
-    k = opts["n_field_components"]
-    if int(k) != k or k < 1:
+    k = require_field_components(opts["n_field_components"], f"models.{NAME}")
+    if k < 1:
         raise ConfigError(f"models.{NAME}.n_field_components must be a positive integer, got {k}")
     return int(k)
 
@@ -476,16 +491,21 @@ def _obs_random(
     return mean + np.einsum("...ij,...j->...i", chol, rng.normal(size=(*size, 3)))
 
 
-def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict[str, Any]:
+def initial_values(
+    data: dict[str, np.ndarray],
+    options: dict[str, Any],
+    cluster_pm: tuple[float, float] | None = None,
+) -> dict[str, Any]:
     """Data-driven starting values, keyed by free-variable name, for
     ``pm.sample(initvals=...)`` or nutpie's ``initial_points`` (the model itself sets none,
     so that ``pm.compute_log_likelihood`` works; its default starting point is valid but far
     from the cluster, so a fit should use these).
 
-    The cluster proper motion starts at the densest 0.25 mas/yr bin of the stars within a
-    quarter of the cone radius; its parallax and radial velocity at the medians of those
-    stars within 0.75 mas/yr of it (better-measured half for the parallax); the field
-    mixture at a Gaussian-mixture fit by expectation-maximisation
+    The cluster proper motion starts at ``cluster_pm`` (mas/yr) or at the densest
+    0.25 mas/yr bin of the stars within a quarter of the cone radius; its parallax and
+    radial velocity at the medians of those stars within 0.75 mas/yr of it
+    (better-measured half for the parallax); the field mixture at a Gaussian-mixture fit by
+    expectation-maximisation
     (:func:`field_mixture_start`). Starting values do not change the posterior.
     """
     opts = _options(options)
@@ -497,7 +517,11 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
         inner = np.ones_like(inner)
     pm_values = np.column_stack([data["pmra"], data["pmdec"]])
     pm_errors = np.column_stack([data["pmra_error"], data["pmdec_error"]])
-    pm_init = histogram_peak(pm_values[inner], pm_errors[inner], 0.25)
+    pm_init = (
+        histogram_peak(pm_values[inner], pm_errors[inner], 0.25)
+        if cluster_pm is None
+        else np.asarray(cluster_pm, dtype=float)
+    )
     near = inner & (np.hypot(*(pm_values - pm_init).T) < _INIT_PM_WINDOW)
     if near.sum() < 3:
         near = inner
@@ -520,7 +544,7 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
         "pmdec_cl": float(pm_init[1]),
         "rv_cl": rv_init,
         "sigma_v": 1.0,
-        "f_cluster": 0.2,
+        "f_cluster": start_fraction(0.2, len(data["ra"]), opts["cluster_min_members"]),
         **field,
     }
     if data["has_rv"].any():
@@ -528,6 +552,42 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
         values["rv_field_mean"] = float(np.median(rv))
         values["rv_field_sd"] = float(max(np.std(rv), 1.0))
     return values
+
+
+#: The cluster quantities that tell modes apart (see :mod:`clustermix.models.modes`).
+MODE_QUANTITIES: dict[str, str] = {
+    "parallax": "parallax_cl",
+    "pmra": "pmra_cl",
+    "pmdec": "pmdec_cl",
+    "rv": "rv_cl",
+    "f_cluster": "f_cluster",
+    "sigma_v": "sigma_v",
+    "plummer_radius_arcmin": "plummer_radius_arcmin",
+}
+
+
+def start_at(
+    data: dict[str, np.ndarray], options: dict[str, Any], candidate: Any
+) -> dict[str, Any]:
+    """:func:`initial_values` with the cluster at the candidate's proper motion (mas/yr) and,
+    if it has one, parallax (mas)."""
+    opts = _options(options)
+    start = initial_values(data, opts, cluster_pm=(candidate.pmra, candidate.pmdec))
+    if candidate.parallax is not None:
+        low, high = (float(v) for v in opts["parallax_prior_range_mas"])
+        margin = 0.01 * (high - low)
+        start["parallax_cl"] = float(np.clip(candidate.parallax, low + margin, high - margin))
+    return start
+
+
+def field_observables(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(parallax, pmra, pmdec) (n, 3) and each star's covariance (n, 3, 3), for choosing K."""
+    entries = astrometric_covariance(*(data[name] for name in (*ERRORS, *CORRELATIONS)))
+    covariances = np.empty((len(data["parallax"]), 3, 3))
+    for value, (i, j) in zip(entries, ENTRIES, strict=True):
+        covariances[:, i, j] = value
+        covariances[:, j, i] = value
+    return np.column_stack([data[name] for name in ASTROMETRY]), covariances
 
 
 def field_mixture_start(data: dict[str, np.ndarray], k: int, n_iter: int = 60) -> dict[str, Any]:
@@ -609,7 +669,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             ),
             axis=-1,
         )
-        f_cluster = pm.Beta("f_cluster", 1.0, 1.0)
+        f_cluster = cluster_fraction_prior(len(data["ra"]), opts["cluster_min_members"])
         sky_rv_cl, mu_cl, var_cl = _cluster_terms(data, opts)
         sky_rv_field, mu_field, cov_field, log_w = _field_terms(data, opts, k)
         params = (
@@ -670,10 +730,12 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
     centre_sd, pm_sd = float(opts["centre_prior_sd_arcmin"]), float(opts["pm_prior_sd"])
     xi_cl = pm.Normal("xi_cl", 0.0, centre_sd)
     eta_cl = pm.Normal("eta_cl", 0.0, centre_sd)
-    scale = pm.LogNormal(
+    scale = pm.Truncated(
         "plummer_radius_arcmin",
-        np.log(float(opts["plummer_prior_median_arcmin"])),
-        float(opts["plummer_log_prior_sd"]),
+        pm.LogNormal.dist(
+            np.log(float(opts["plummer_prior_median_arcmin"])), float(opts["plummer_log_prior_sd"])
+        ),
+        upper=cone_radius,
     )
     plx_cl = pm.Uniform("parallax_cl", low, high)
     pmra_cl = pm.Normal("pmra_cl", 0.0, pm_sd)

@@ -15,8 +15,11 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
 
 - cluster mean (``pmra_cl``, ``pmdec_cl``) ~ N(pm_prior_centre, 10^2) per axis;
 - cluster intrinsic (isotropic) dispersion ``sigma_cl`` = s_cl ~ HalfNormal(0.5);
-- cluster fraction ``f_cluster`` = f ~ Beta(1, 1);
-- field weights ``w_field`` ~ Dirichlet(1, ..., 1), K = n_field_components;
+- cluster fraction ``f_cluster`` = f ~ Uniform(m / N, 1): a cluster holds at least
+  m = ``cluster_min_members`` (20) of the N stars, never a handful of field stars;
+- field weights ``w_field`` ~ Dirichlet(1, ..., 1); K = ``n_field_components``, by default
+  ``"auto"``: chosen by BIC from 1 to ``max_field_components`` (4) with an
+  error-deconvolved mixture of the control field (:mod:`clustermix.models.field_choice`);
 - field means ``pmra_field``, ``pmdec_field`` ~ N(pm_prior_centre, 10^2) each;
 - field widths (``sigma_field``) a_k = s_cl + exp(l_k + q_k / 2) along pmra and
   d_k = s_cl + exp(l_k - q_k / 2) along pmdec: the cluster's dispersion plus an excess
@@ -28,6 +31,11 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
 - field correlations rho_k = 2 u_k - 1 with ``rho_field_beta`` u_k ~ Beta(2, 2): the
   marginal of an LKJ(eta = 2) prior on a 2x2 correlation, density proportional to
   1 - rho^2.
+
+What a cluster is (used to pick the mode before sampling and to check every chain after,
+:mod:`clustermix.models.modes`): at least ``cluster_min_members`` stars and an internal
+velocity dispersion of at most ``cluster_sigma_v_max_kms`` (5 km/s), the dispersion s_cl
+converted with the parallax of the candidate's stars (s_cl 4.74047 / parallax).
 
 Label switching among the field components is broken by ordering one vector
 (``order_field_by``). ``"width"`` (default): l_1 < ... < l_K, written as
@@ -56,18 +64,23 @@ from clustermix.models.mixture import (
     checked_columns,
     cluster_field_start,
     cluster_fraction_per_star,
+    cluster_fraction_prior,
     component_locations,
     component_locations_start,
     convolved_gmm_logpdf_2d,
     select_stars,
     selected_source_ids,
+    start_fraction,
     true_member_fraction,
 )
 
 NAME = "pm_2d"
 DEFAULT_OPTIONS: dict[str, Any] = {
     "stars": "all",  # "all", "cluster_region" or "control_field"
-    "n_field_components": 2,
+    "n_field_components": "auto",  # an integer, or "auto": chosen by BIC on the control field
+    "max_field_components": 4,  # the largest K "auto" considers
+    "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
+    "cluster_sigma_v_max_kms": 5.0,  # and is at most this hot (km/s; mode search and checks)
     "order_field_by": "width",  # "width" (log excess widths increase) or "pmra" (means do)
     "pm_prior_centre": [0.0, 0.0],  # mas/yr (pmra, pmdec): centre of the mean priors
     "pm_prior_sd": 10.0,  # mas/yr
@@ -235,7 +248,9 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
         "pmra_cl": np.float64(start["cluster_mean"][0]),
         "pmdec_cl": np.float64(start["cluster_mean"][1]),
         "sigma_cl": np.float64(sigma_cl),
-        "f_cluster": np.float64(np.clip(start["f_cluster"], 0.01, 0.99)),
+        "f_cluster": start_fraction(
+            start["f_cluster"], len(data["pmra"]), opts["cluster_min_members"]
+        ),
         **component_locations_start("pmra_field", field_mean[order, 0], not by_width, 0.05),
         "pmdec_field": field_mean[order, 1],
         **component_locations_start("log_excess_sigma_field", log_excess[order], by_width, 0.05),
@@ -246,6 +261,34 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
         weights = np.clip(start["field_weights"][order], 1e-3, None)
         initial["w_field"] = weights / weights.sum()
     return initial
+
+
+#: The cluster quantities that tell modes apart (see :mod:`clustermix.models.modes`).
+MODE_QUANTITIES: dict[str, str] = {
+    "pmra": "pmra_cl",
+    "pmdec": "pmdec_cl",
+    "f_cluster": "f_cluster",
+    "sigma_pm": "sigma_cl",
+}
+
+
+def start_at(
+    data: dict[str, np.ndarray], options: dict[str, Any], candidate: Any
+) -> dict[str, Any]:
+    """:func:`initial_values` with the cluster started at the candidate's proper motion."""
+    centre = [candidate.pmra, candidate.pmdec]
+    start = initial_values(data, {**_options(options), "pm_init": centre})
+    # the EM behind initial_values may drift; the optimiser starts at the candidate itself
+    return {**start, "pmra_cl": np.float64(centre[0]), "pmdec_cl": np.float64(centre[1])}
+
+
+def field_observables(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(pmra, pmdec) (n, 2) and each star's covariance (n, 2, 2), for choosing K."""
+    var_a, var_d, cov_ad = star_covariances(
+        data["pmra_error"], data["pmdec_error"], data["pmra_pmdec_corr"]
+    )
+    covariances = np.stack([np.stack([var_a, cov_ad], -1), np.stack([cov_ad, var_d], -1)], -2)
+    return np.column_stack([data["pmra"], data["pmdec"]]), covariances
 
 
 def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = None) -> pm.Model:
@@ -262,7 +305,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         pmra_cl = pm.Normal("pmra_cl", centre[0], spread)
         pmdec_cl = pm.Normal("pmdec_cl", centre[1], spread)
         sigma_cl = pm.HalfNormal("sigma_cl", sigma=float(opts["sigma_cl_prior_sd"]))
-        f_cluster = pm.Beta("f_cluster", 1.0, 1.0)
+        f_cluster = cluster_fraction_prior(len(data["pmra"]), opts["cluster_min_members"])
         w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
         # one of the two is ordered (increasing), which breaks the field's label switching
         pmra_field = component_locations("pmra_field", centre[0], spread, k, not by_width)

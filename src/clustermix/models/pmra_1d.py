@@ -10,8 +10,11 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
 
 - cluster mean ``pmra_cl`` = mu_cl ~ N(pm_prior_centre, pm_prior_sd^2) = N(0, 10^2);
 - cluster intrinsic width ``sigma_pmra_cl`` = s_cl ~ HalfNormal(sigma_cl_prior_sd = 0.5);
-- cluster fraction ``f_cluster`` = f ~ Beta(1, 1);
-- field weights ``w_field`` = (w_1..w_K) ~ Dirichlet(1, ..., 1) (K = n_field_components);
+- cluster fraction ``f_cluster`` = f ~ Uniform(m / N, 1): a cluster holds at least
+  m = ``cluster_min_members`` (20) of the N stars, never a handful of field stars;
+- field weights ``w_field`` = (w_1..w_K) ~ Dirichlet(1, ..., 1); K = ``n_field_components``,
+  by default ``"auto"``: chosen by BIC from 1 to ``max_field_components`` (4) with an
+  error-deconvolved mixture of the control field (:mod:`clustermix.models.field_choice`);
 - field means ``pmra_field`` mu_k ~ N(0, 10^2);
 - field widths ``sigma_pmra_field`` s_k = s_cl + exp(t_k): the cluster's width plus a
   positive excess whose log ``log_excess_sigma_pmra_field`` t_k ~ N(ln 3, 1^2) (a
@@ -19,6 +22,11 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
   component is thus wider than the cluster: the cluster is the narrowest Gaussian, which
   stops a narrow field component from taking the cluster's stars while the "cluster"
   settles on the field's core (a trap that short chains otherwise fall into).
+
+What a cluster is (used to pick the mode before sampling and to check every chain after,
+:mod:`clustermix.models.modes`): at least ``cluster_min_members`` stars and an internal
+velocity dispersion of at most ``cluster_sigma_v_max_kms`` (5 km/s), the width s_cl
+converted with the parallax of the candidate's stars (s_cl 4.74047 / parallax).
 
 Label switching among the field components is broken by ordering one of these vectors
 (``order_field_by``). ``"width"`` (default): t_1 < ... < t_K, written as
@@ -45,19 +53,27 @@ from clustermix.models.mixture import (
     checked_columns,
     cluster_field_start,
     cluster_fraction_per_star,
+    cluster_fraction_prior,
     component_locations,
     component_locations_start,
     convolved_gmm_logpdf_1d,
     normal_logpdf,
     select_stars,
     selected_source_ids,
+    start_fraction,
     true_member_fraction,
 )
 
 NAME = "pmra_1d"
 DEFAULT_OPTIONS: dict[str, Any] = {
-    "stars": "all",  # "all", "cluster_region" or "control_field"
-    "n_field_components": 2,
+    # "all", "cluster_region" or "control_field". The cluster region by default: in one
+    # dimension a cluster of a few per cent of a wide cone is no mode of its own (the
+    # field's core is); in the region it is a large fraction.
+    "stars": "cluster_region",
+    "n_field_components": "auto",  # an integer, or "auto": chosen by BIC on the control field
+    "max_field_components": 4,  # the largest K "auto" considers
+    "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
+    "cluster_sigma_v_max_kms": 5.0,  # and is at most this hot (km/s; mode search and checks)
     "order_field_by": "width",  # "width" (log excess widths increase) or "pmra" (means do)
     "pm_prior_centre": 0.0,  # mas/yr, centre of the cluster and field mean priors
     "pm_prior_sd": 10.0,  # mas/yr
@@ -163,7 +179,9 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
     values = {
         "pmra_cl": np.float64(start["cluster_mean"][0]),
         "sigma_pmra_cl": np.float64(sigma_cl),
-        "f_cluster": np.float64(np.clip(start["f_cluster"], 0.01, 0.99)),
+        "f_cluster": start_fraction(
+            start["f_cluster"], len(data["pmra"]), opts["cluster_min_members"]
+        ),
         **component_locations_start("pmra_field", field_mean[order], not by_width, 0.05),
         **component_locations_start(
             "log_excess_sigma_pmra_field", log_excess[order], by_width, 0.05
@@ -173,6 +191,28 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
         weights = np.clip(start["field_weights"][order], 1e-3, None)
         values["w_field"] = weights / weights.sum()
     return values
+
+
+#: The cluster quantities that tell modes apart (see :mod:`clustermix.models.modes`).
+MODE_QUANTITIES: dict[str, str] = {
+    "pmra": "pmra_cl",
+    "f_cluster": "f_cluster",
+    "sigma_pm": "sigma_pmra_cl",
+}
+
+
+def start_at(
+    data: dict[str, np.ndarray], options: dict[str, Any], candidate: Any
+) -> dict[str, Any]:
+    """:func:`initial_values` with the cluster started at ``candidate.pmra`` (mas/yr)."""
+    start = initial_values(data, {**_options(options), "pm_init": candidate.pmra})
+    # the EM behind initial_values may drift; the optimiser starts at the candidate itself
+    return {**start, "pmra_cl": np.float64(candidate.pmra)}
+
+
+def field_observables(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """pmra (n, 1) and its error variance (n, 1, 1), (mas/yr)^2, for choosing K."""
+    return data["pmra"][:, None], (data["pmra_error"] ** 2)[:, None, None]
 
 
 def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = None) -> pm.Model:
@@ -187,7 +227,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         err = pm.Data("pmra_error", data["pmra_error"], dims="star")
         mu_cl = pm.Normal("pmra_cl", centre, spread)
         sigma_cl = pm.HalfNormal("sigma_pmra_cl", sigma=float(opts["sigma_cl_prior_sd"]))
-        f_cluster = pm.Beta("f_cluster", 1.0, 1.0)
+        f_cluster = cluster_fraction_prior(len(data["pmra"]), opts["cluster_min_members"])
         w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
         # one of the two is ordered (increasing), which breaks the field's label switching
         mu_field = component_locations("pmra_field", centre, spread, k, ordered=not by_width)

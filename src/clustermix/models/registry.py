@@ -48,6 +48,9 @@ EXAMPLE_MODEL_NAMES: tuple[str, ...] = tuple(
 )
 
 _MODELS_DIR = Path(__file__).resolve().parent
+#: Modules every cluster fit runs besides its model (choosing K, finding the mode): editing
+#: them refits too.
+FIT_MODULES: tuple[str, ...] = ("field_choice", "modes")
 
 
 def get_model(name: str) -> ModuleType:
@@ -69,7 +72,7 @@ def model_source_files(name: str) -> list[str]:
     if name not in MODEL_NAMES:
         raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
     found: list[str] = []
-    pending = [name]
+    pending = [name, *(FIT_MODULES if name in CLUSTER_MODEL_NAMES else ())]
     while pending:
         module = pending.pop()
         if module in found:
