@@ -12,6 +12,13 @@ with logged(snakemake) as log:
         max_bins=snakemake.params.max_bins,
         catalog_path=getattr(snakemake.input, "catalog", None),
         masks_path=getattr(snakemake.input, "masks", None),
+        membership_path=getattr(snakemake.input, "membership", None),
+        truth_path=getattr(snakemake.input, "truth", None),
+        n_annuli=getattr(snakemake.params, "n_annuli", None),
+        n_magnitude_bins=getattr(snakemake.params, "n_magnitude_bins", None),
     )
     for name, check in result["quantities"].items():
         log.info("%s: p = %.3f, band fraction %.2f", name, check["p_value"], check["band_fraction"])
+    for key in ("radial_window", "membership_by_magnitude"):
+        check = result[key]
+        log.info("%s: %s", key, check.get("reason") or f"p = {check.get('p_value', '-')}")

@@ -383,6 +383,9 @@ def test_run_ppc_writes_json_and_macros(tmp_path: Path) -> None:
     check = stored["quantities"]["y"]
     assert stored["model"] == "line_outliers" and stored["n_draws"] == 100
     assert 0.0 <= check["p_value"] <= 1.0 and 0.0 <= check["band_fraction"] <= 1.0
+    # the local checks (tests/test_ppc_local.py) need a cluster model: skipped, with reasons
+    for key in ("radial_window", "membership_by_magnitude"):
+        assert stored[key]["status"] == "skipped" and "line_outliers" in stored[key]["reason"]
     # the same seed gives the same file
     run_ppc(tmp_path / "trace.nc", tmp_path / "again.json", seed=12345, n_draws=100)
     assert (tmp_path / "again.json").read_text() == (tmp_path / "ppc.json").read_text()
@@ -399,6 +402,7 @@ def test_run_ppc_writes_json_and_macros(tmp_path: Path) -> None:
     assert summary[0].isupper() and summary.endswith(".")
     assert summary.count("$") % 2 == 0 and summary.count("{") == summary.count("}")
     assert "3 model--quantity pairs" in summary
+    assert macros["PpcLocalSummary"] == "No fit could be checked locally."
     assert macros["PpcPvalueMin"] in summary and macros["PpcBandPercent"] + r"\%" in summary
 
 

@@ -31,6 +31,11 @@ chi-square T(y) = sum_b (n_b(y) - E_b)^2 / max(E_b, 1) over all bins (tails incl
 the posterior predictive p-value is the fraction of replicated data sets with
 T(y_rep) >= T(y_obs). The band fraction is the fraction of bins (tails included) whose
 observed count lies within the replicated 2.5-97.5 percentile band.
+
+Local checks (:mod:`clustermix.ppc_local`), on the same replicates: the counts of stars in
+the posterior-median cluster's window per annulus of radius, and the summed membership
+probabilities per G bin against the replicated (and, for simulated data, the true)
+numbers of members.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -65,6 +70,9 @@ from clustermix.models.kinematics import (
 from clustermix.models.registry import get_model
 from clustermix.paper import format_number, macro_name, write_macros
 from clustermix.summary import json_safe
+
+if TYPE_CHECKING:
+    from clustermix.ppc_local import LocalInputs
 
 log = logging.getLogger(__name__)
 
@@ -541,10 +549,24 @@ def posterior_predictive_check(
     n_draws: int = DEFAULT_DRAWS,
     seed: int,
     max_bins: int = DEFAULT_MAX_BINS,
+    local: LocalInputs | None = None,
+    n_annuli: int | None = None,
+    n_magnitude_bins: int | None = None,
 ) -> dict[str, Any]:
     """Replicate ``n_draws`` random posterior draws (seeded by ``seed``) and compare them
     with the observed quantities of ``model``: ``{"quantities": {name: histogram_check}}``
-    with each quantity's ``unit`` and ``symbol`` added."""
+    with each quantity's ``unit`` and ``symbol`` added, and the two local checks of
+    :mod:`clustermix.ppc_local` on the same replicates (keys ``radial_window`` and
+    ``membership_by_magnitude``; ``local`` holds the per-star values they need beyond
+    ``data``, without which a check is skipped with its reason; ``n_annuli`` and
+    ``n_magnitude_bins``: their numbers of bins, default
+    :data:`~clustermix.ppc_local.DEFAULT_ANNULI` and ``DEFAULT_MAGNITUDE_BINS``)."""
+    from clustermix.ppc_local import (  # ppc_local builds on this module
+        DEFAULT_ANNULI,
+        DEFAULT_MAGNITUDE_BINS,
+        local_checks,
+    )
+
     rng = np.random.default_rng(seed)
     thinned = thin_posterior(posterior, n_draws, rng)
     observed = observed_quantities(model, data)
@@ -564,12 +586,30 @@ def posterior_predictive_check(
             check["n_bins_in_band"],
             check["n_bins_total"],
         )
+    checks = local_checks(
+        model,
+        data,
+        posterior,
+        thinned,
+        observed,
+        replicated,
+        local,
+        seed=seed,
+        n_annuli=n_annuli or DEFAULT_ANNULI,
+        n_magnitude_bins=n_magnitude_bins or DEFAULT_MAGNITUDE_BINS,
+    )
+    for key, check in checks.items():
+        if check["status"] == "done":
+            log.info("%s %s: p = %s", model, key, check.get("p_value", "-"))
+        else:
+            log.info("%s %s skipped: %s", model, key, check["reason"])
     return {
         "model": model,
         "n_draws": int(thinned.sizes["draw"]),
         "seed": int(seed),
         "statistic": "binned chi-square against the replicated mean counts, tails as two bins",
         "quantities": quantities,
+        **checks,
     }
 
 
@@ -606,13 +646,23 @@ def run_ppc(
     max_bins: int = DEFAULT_MAX_BINS,
     catalog_path: PathLike | None = None,
     masks_path: PathLike | None = None,
+    membership_path: PathLike | None = None,
+    truth_path: PathLike | None = None,
+    n_annuli: int | None = None,
+    n_magnitude_bins: int | None = None,
 ) -> dict[str, Any]:
     """Write the posterior predictive check of one fit (trace) to ``ppc_path`` (JSON).
 
     The model, options and stars are those of the trace (its attributes, and the
     catalogue and masks it was fitted to, checked against the recorded ``data_sha256``
-    and against its observed data); the line example passes no catalogue.
+    and against its observed data); the line example passes no catalogue. The local
+    checks (:mod:`clustermix.ppc_local`) also read G and ``separation_arcmin`` from the
+    catalogue and masks, ``p_cluster`` from the fit's ``membership_path`` and, for
+    simulated data, the true members from ``truth_path`` (truth.json); ``n_annuli`` and
+    ``n_magnitude_bins`` are their numbers of bins (None: the defaults).
     """
+    from clustermix.ppc_local import load_local_inputs  # ppc_local builds on this module
+
     idata = load_trace(trace_path)
     attrs = trace_attrs(idata)
     model = attrs["model"]
@@ -624,6 +674,13 @@ def run_ppc(
         )
     data = load_model_data(module, attrs["options"], catalog_path, masks_path)
     check_observed_data(idata, model, data, trace_path)
+    local = load_local_inputs(
+        data["source_id"],
+        catalog_path=catalog_path,
+        masks_path=masks_path,
+        membership_path=membership_path,
+        truth_path=truth_path,
+    )
     result = posterior_predictive_check(
         model,
         data,
@@ -632,6 +689,9 @@ def run_ppc(
         n_draws=n_draws,
         seed=seed,
         max_bins=max_bins,
+        local=local,
+        n_annuli=n_annuli,
+        n_magnitude_bins=n_magnitude_bins,
     )
     header = {key: attrs.get(key) for key in ("cluster", "n_stars", "code_version")}
     result = json_safe({**header, **result})
@@ -672,8 +732,9 @@ def ppc_macros(
     ``\\PpcPairs`` (model-quantity pairs), ``\\PpcPvalueMin``, ``\\PpcPvalueMax``,
     ``\\PpcLowCount`` (pairs with p below ``\\PpcLowThreshold`` = :data:`LOW_P_VALUE`),
     ``\\PpcBandPercent`` (bins in the band over all checks, per cent) and
-    ``\\PpcSummary``, one sentence stating them. ``labels`` names
-    the models in that sentence (default: the model names).
+    ``\\PpcSummary``, one sentence stating them; and the local checks' macros
+    (:func:`clustermix.ppc_local.local_macros`). ``labels`` names the models in the
+    sentences (default: the model names).
     """
     pairs = ppc_pairs(results)
     if not pairs:
@@ -709,6 +770,9 @@ def ppc_macros(
         f"{macros['PpcLowThreshold']}, and {percent}\\% of the bins lie within the "
         "replicated 95\\% bands."
     )
+    from clustermix.ppc_local import local_macros  # ppc_local builds on this module
+
+    macros.update(local_macros(results, labels))
     return macros
 
 

@@ -3,14 +3,20 @@
 # their own uncertainties) -> results/{cluster}/ppc/{model}.json and
 # results/examples/{example}/ppc.json; for the paper, the observed-against-replicated
 # histograms -> src/tex/figures/ppc.pdf and the p-values -> src/tex/output/ppc.tex.
-# A check reads only the trace, the catalogue and masks and the model code: it is redone
-# only when its fit changes.
+# A check reads only the trace, the catalogue and masks, the fit's memberships (and, for
+# simulated data, the truth) and the model code: it is redone only when its fit changes.
+# Besides the histograms, two local checks (src/clustermix/ppc_local.py): the counts in
+# the cluster's window per annulus of radius, and the summed membership probabilities per
+# G bin against the replicated (and true) numbers of members.
 
-# How many posterior draws are replicated, the most histogram bins per quantity, and the
-# seed (that of the sampler) that picks the draws and draws the replicates.
+# How many posterior draws are replicated, the most histogram bins per quantity, the
+# annuli and G bins of the local checks (equal star counts), and the seed (that of the
+# sampler) that picks the draws and draws the replicates.
 PPC_SETTINGS = {
     "n_draws": 200,
     "max_bins": 40,
+    "n_annuli": 5,
+    "n_magnitude_bins": 5,
     "seed": config["sampling"]["seed"],
 }
 PPC_PAPER_FILES = expand(
@@ -24,9 +30,11 @@ if PPC_PAPER_FILES:
 
 rule ppc_fit:
     input:
+        unpack(truth_file),
         trace="results/{cluster}/traces/{model}.nc",
         catalog="results/{cluster}/catalog.fits",
         masks="results/{cluster}/masks.fits",
+        membership="results/{cluster}/membership/{model}.fits",
         code=model_code,
     output:
         ppc="results/{cluster}/ppc/{model}.json",
@@ -43,6 +51,8 @@ rule ppc_fit:
     params:
         n_draws=PPC_SETTINGS["n_draws"],
         max_bins=PPC_SETTINGS["max_bins"],
+        n_annuli=PPC_SETTINGS["n_annuli"],
+        n_magnitude_bins=PPC_SETTINGS["n_magnitude_bins"],
         seed=PPC_SETTINGS["seed"],
     script:
         "../../scripts/ppc_fit.py"

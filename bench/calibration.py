@@ -1,0 +1,359 @@
+"""Calibration benchmark: interval coverage, f pulls and membership reliability over seeds.
+
+For each of ``--seeds`` seeds and each field configuration, a field is simulated (the
+bundled simulator), cleaned and masked as the workflow does, and every cluster model is
+fitted exactly as a workflow fit is (:func:`clustermix.fitting.fit_catalog`: K chosen on
+the control field, the mode search, every chain checked). Recorded per fit: for every
+cluster quantity, whether the simulator's truth lies inside the central 68% and 95%
+intervals; the pull of f, (posterior mean - true member fraction) / posterior sd; and each
+star's membership probability with its true label, for a reliability diagram (fraction of
+true members per bin of p). A fit that stops with a :class:`~clustermix.errors.ModeError`
+is counted as such (it returned no number).
+
+Configurations (both at the NGC 6819 position, fields of a few thousand stars):
+
+``default``
+    The default simulated field of ``config/config.yaml`` scaled down (members and field
+    stars by ``--scale``), NGC 6819's parameters.
+``hard``
+    A poor, distant cluster (2.5% of the stars) moving with the field's bulk, in a wide
+    (40') cone, with a richer second cluster 27' away, two comoving clumps, unresolved
+    binaries and uncertainties underestimated by 20%.
+
+Results go to ``--json`` (every fit) and ``--markdown`` (coverage per model and quantity,
+f pulls, the reliability table); ``bench/README.md`` holds a measured run.
+
+Usage (from the repository root)::
+
+    .venv/bin/python bench/calibration.py --seeds 20 --json bench/calibration.json \\
+        --markdown bench/calibration.md
+    .venv/bin/python bench/calibration.py --seeds 2 --models pm_2d --quick   # smoke test
+
+The systematic floors that ``summary_quantities`` adds as seeded draws are set to zero:
+the simulator has no systematics, and they would widen the intervals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from clustermix.data.clean import clean_catalog  # noqa: E402
+from clustermix.data.masks import sky_masks  # noqa: E402
+from clustermix.data.simulate import simulate_field  # noqa: E402
+from clustermix.errors import ModeError  # noqa: E402
+from clustermix.fitting import fit_catalog  # noqa: E402
+from clustermix.membership import membership_statistics  # noqa: E402
+from clustermix.models import CLUSTER_MODEL_NAMES  # noqa: E402
+from clustermix.models.registry import get_model, model_options  # noqa: E402
+
+CONFIG_PATH = REPO / "config" / "config.yaml"
+SAMPLING = {"backend": "pymc", "chains": 2, "draws": 500, "tune": 500, "target_accept": 0.9}
+QUICK_SAMPLING = {"backend": "pymc", "chains": 2, "draws": 150, "tune": 150}
+NO_SYSTEMATICS = {"parallax_systematic_mas": 0.0, "pm_systematic_masyr": 0.0}
+P_BINS = np.linspace(0.0, 1.0, 6)  # width 0.2
+G_MAX = 19.0
+
+
+def default_field(seed: int, scale: float) -> dict[str, Any]:
+    """Simulation keywords of the default field, scaled down by ``scale``."""
+    cluster = yaml.safe_load(CONFIG_PATH.read_text())["clusters"][0]
+    simulation = dict(cluster["simulation"])
+    simulation.update(
+        seed=seed,
+        n_members=round(simulation["n_members"] * scale),
+        n_field=round(simulation["n_field"] * scale),
+        g_max_mag=G_MAX,
+    )
+    return {
+        "ra_deg": cluster["ra_deg"],
+        "dec_deg": cluster["dec_deg"],
+        "radius_arcmin": cluster["radius_arcmin"],
+        **simulation,
+    }
+
+
+def hard_field(seed: int, scale: float) -> dict[str, Any]:
+    """A field built to break the models (see the module docstring)."""
+    return {
+        "ra_deg": 295.327,
+        "dec_deg": 40.190,
+        "radius_arcmin": 40.0,
+        "seed": seed,
+        "n_members": round(80 * scale / 0.15),
+        "n_field": round(3100 * scale / 0.15),
+        "parallax_mas": 0.30,
+        "pmra_masyr": -3.05,
+        "pmdec_masyr": -5.2,
+        "rv_kms": 0.0,
+        "sigma_v_kms": 1.0,
+        "plummer_radius_arcmin": 3.0,
+        "g_max_mag": G_MAX,
+        "extra_clusters": [
+            {
+                "n_members": round(200 * scale / 0.15),
+                "parallax_mas": 0.8,
+                "pmra_masyr": 1.5,
+                "pmdec_masyr": -1.0,
+                "rv_kms": -20.0,
+                "sigma_v_kms": 0.8,
+                "plummer_radius_arcmin": 3.0,
+                "offset_arcmin": [25.0, 10.0],
+            }
+        ],
+        "comoving_clumps": [
+            {
+                "n_stars": 6,
+                "pmra_masyr": 6.0,
+                "pmdec_masyr": 2.0,
+                "parallax_mas": 1.5,
+                "sigma_pm_masyr": 0.02,
+            },
+            {
+                "n_stars": 5,
+                "pmra_masyr": -9.0,
+                "pmdec_masyr": -1.0,
+                "parallax_mas": 0.5,
+                "sigma_pm_masyr": 0.02,
+            },
+        ],
+        "binary_fraction": 0.3,
+        "error_underestimate": 1.2,
+    }
+
+
+CONFIGURATIONS = {"default": default_field, "hard": hard_field}
+
+
+def prepared_field(simulation: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Simulate, clean (quality cuts and the parallax zero point) and mask a field as the
+    workflow's data stage does; the catalogue with the mask columns, and the truth."""
+    raw, truth = simulate_field(**simulation)
+    catalog, _ = clean_catalog(
+        raw,
+        source="simulated",
+        ruwe_max=1.4,
+        params_solved=(31, 95),
+        g_max_mag=G_MAX,
+        zero_point=True,
+    )
+    masks = sky_masks(
+        catalog,
+        ra_deg=simulation["ra_deg"],
+        dec_deg=simulation["dec_deg"],
+        cluster_radius_arcmin=5.0,
+        control_min_arcmin=15.0,
+        source="simulated",
+    )
+    for name in ("in_cluster_region", "in_control_field", "separation_arcmin"):
+        catalog[name] = masks[name]
+    return catalog, truth
+
+
+def interval_record(draws: np.ndarray, truth: float) -> dict[str, Any]:
+    """Posterior mean and sd, and whether ``truth`` is inside the central 68% and 95%."""
+    flat = np.asarray(draws, float).ravel()
+    q = np.quantile(flat, [0.025, 0.16, 0.84, 0.975])
+    return {
+        "mean": float(flat.mean()),
+        "sd": float(flat.std()),
+        "truth": float(truth),
+        "in_68": bool(q[1] <= truth <= q[2]),
+        "in_95": bool(q[0] <= truth <= q[3]),
+    }
+
+
+def fit_one(
+    model_name: str, catalog: Any, truth: Mapping[str, Any], sampling: Mapping[str, Any], seed: int
+) -> dict[str, Any]:
+    """One workflow-like fit; its coverage record, f pull and memberships."""
+    module = get_model(model_name)
+    overrides = {
+        key: value for key, value in NO_SYSTEMATICS.items() if key in module.DEFAULT_OPTIONS
+    }
+    options = model_options(module, overrides)
+    started = time.perf_counter()
+    try:
+        fit = fit_catalog(module, options, catalog, {**sampling, "seed": seed}, source="sim")
+    except ModeError as err:
+        return {"model": model_name, "status": "no cluster mode", "message": str(err)}
+    seconds = time.perf_counter() - started
+    if fit.mode_error is not None:
+        return {"model": model_name, "status": "chains left the mode", "seconds": seconds}
+    quantities = module.summary_quantities(fit.idata.posterior, fit.data, fit.options)
+    truths = module.true_values(dict(truth), fit.data)
+    records = {
+        name: interval_record(quantities[name].values, truths[name])
+        for name in quantities
+        if name in truths
+    }
+    f = records["f_cluster"]
+    mean, _ = membership_statistics(fit.model, fit.idata)
+    members = np.isin(fit.data["source_id"], np.asarray(truth["member_source_ids"], np.int64))
+    return {
+        "model": model_name,
+        "status": "ok",
+        "seconds": seconds,
+        "n_field_components": fit.options.get("n_field_components"),
+        "quantities": records,
+        "f_pull": (f["mean"] - f["truth"]) / f["sd"],
+        "p": [float(v) for v in mean],
+        "member": [bool(v) for v in members],
+    }
+
+
+def coverage_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per configuration, model and quantity: fits, coverage of the 68% and 95% intervals."""
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for fit in fits:
+        for name, record in fit.get("quantities", {}).items():
+            groups.setdefault((fit["configuration"], fit["model"], name), []).append(record)
+    return [
+        {
+            "configuration": configuration,
+            "model": model,
+            "quantity": name,
+            "fits": len(records),
+            "coverage_68": float(np.mean([r["in_68"] for r in records])),
+            "coverage_95": float(np.mean([r["in_95"] for r in records])),
+        }
+        for (configuration, model, name), records in sorted(groups.items())
+    ]
+
+
+def reliability_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per configuration and model: per p bin of width 0.2, stars, mean p and the fraction
+    of true members (a calibrated membership has the two equal)."""
+    rows = []
+    keys = sorted({(fit["configuration"], fit["model"]) for fit in fits if "p" in fit})
+    for configuration, model in keys:
+        chosen = [f for f in fits if (f["configuration"], f["model"]) == (configuration, model)]
+        p = np.concatenate([np.asarray(f["p"]) for f in chosen if "p" in f])
+        member = np.concatenate([np.asarray(f["member"]) for f in chosen if "p" in f])
+        index = np.clip(np.digitize(p, P_BINS) - 1, 0, len(P_BINS) - 2)
+        for b in range(len(P_BINS) - 1):
+            inside = index == b
+            rows.append(
+                {
+                    "configuration": configuration,
+                    "model": model,
+                    "p_bin": f"[{P_BINS[b]:.1f}, {P_BINS[b + 1]:.1f})",
+                    "stars": int(inside.sum()),
+                    "mean_p": float(p[inside].mean()) if inside.any() else None,
+                    "member_fraction": float(member[inside].mean()) if inside.any() else None,
+                }
+            )
+    return rows
+
+
+def markdown(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> str:
+    """The Markdown report: settings, outcomes, coverage, f pulls, reliability."""
+    lines = [f"Settings: {json.dumps(settings, sort_keys=True)}", ""]
+    lines += [
+        "| configuration | model | fits | ok | no cluster mode | chains left | median s | K |"
+    ]
+    lines += ["| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for configuration in CONFIGURATIONS:
+        for model in CLUSTER_MODEL_NAMES:
+            chosen = [f for f in fits if (f["configuration"], f["model"]) == (configuration, model)]
+            if not chosen:
+                continue
+            status = [f["status"] for f in chosen]
+            seconds = [f["seconds"] for f in chosen if "seconds" in f]
+            ks = sorted(
+                {f.get("n_field_components") for f in chosen if f.get("n_field_components")}
+            )
+            lines.append(
+                f"| {configuration} | {model} | {len(chosen)} | {status.count('ok')} | "
+                f"{status.count('no cluster mode')} | {status.count('chains left the mode')} | "
+                f"{np.median(seconds) if seconds else float('nan'):.0f} | {ks} |"
+            )
+    lines += ["", "| configuration | model | quantity | fits | 68% coverage | 95% coverage |"]
+    lines += ["| --- | --- | --- | --- | --- | --- |"]
+    for row in coverage_table(fits):
+        lines.append(
+            f"| {row['configuration']} | {row['model']} | {row['quantity']} | {row['fits']} | "
+            f"{row['coverage_68']:.2f} | {row['coverage_95']:.2f} |"
+        )
+    lines += ["", "| configuration | model | f pulls: mean | sd | min | max |", "| --- " * 6 + "|"]
+    for configuration in CONFIGURATIONS:
+        for model in CLUSTER_MODEL_NAMES:
+            pulls = [
+                f["f_pull"]
+                for f in fits
+                if (f["configuration"], f["model"]) == (configuration, model) and "f_pull" in f
+            ]
+            if pulls:
+                lines.append(
+                    f"| {configuration} | {model} | {np.mean(pulls):+.2f} | {np.std(pulls):.2f} | "
+                    f"{np.min(pulls):+.2f} | {np.max(pulls):+.2f} |"
+                )
+    lines += ["", "| configuration | model | p bin | stars | mean p | member fraction |"]
+    lines += ["| --- | --- | --- | --- | --- | --- |"]
+    for row in reliability_table(fits):
+        mean_p = "" if row["mean_p"] is None else f"{row['mean_p']:.3f}"
+        fraction = "" if row["member_fraction"] is None else f"{row['member_fraction']:.3f}"
+        lines.append(
+            f"| {row['configuration']} | {row['model']} | {row['p_bin']} | {row['stars']} | "
+            f"{mean_p} | {fraction} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=1000)
+    parser.add_argument("--scale", type=float, default=0.15, help="default field's size factor")
+    parser.add_argument("--configurations", nargs="+", default=list(CONFIGURATIONS))
+    parser.add_argument("--models", nargs="+", default=list(CLUSTER_MODEL_NAMES))
+    parser.add_argument("--quick", action="store_true", help="short chains: a smoke test")
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--markdown", type=Path, default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    sampling = QUICK_SAMPLING if args.quick else SAMPLING
+    settings = {
+        "seeds": args.seeds,
+        "first_seed": args.first_seed,
+        "scale": args.scale,
+        "sampling": sampling,
+        "models": args.models,
+    }
+    fits: list[dict[str, Any]] = []
+    for configuration in args.configurations:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            catalog, truth = prepared_field(CONFIGURATIONS[configuration](seed, args.scale))
+            for model in args.models:
+                record = fit_one(model, catalog, truth, sampling, seed)
+                record.update(configuration=configuration, seed=seed, n_stars=len(catalog))
+                fits.append(record)
+                pull = record.get("f_pull")
+                print(
+                    f"{configuration} seed {seed} {model}: {record['status']}"
+                    + (f", f pull {pull:+.2f}" if pull is not None else ""),
+                    flush=True,
+                )
+            if args.json:
+                args.json.write_text(json.dumps({"settings": settings, "fits": fits}))
+    report = markdown(fits, settings)
+    if args.markdown:
+        args.markdown.write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
