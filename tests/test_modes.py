@@ -267,3 +267,18 @@ def test_a_hint_picks_the_other_cluster_when_asked(hard_field) -> None:
     with pytest.raises(ModeError, match="no cluster-like mode near the hint"):
         far = {"pmra_masyr": 30.0, "pmdec_masyr": 30.0}
         search_modes(pm_2d, model, data, data_options, candidate_centres(catalog, far, "sim"))
+
+
+def test_a_model_of_the_cluster_region_learns_its_field_from_the_control_field(
+    hard_field,
+) -> None:
+    """The cluster is not a field component: K is chosen on the control field's stars
+    even when the model itself sees only the cluster region."""
+    from clustermix.fitting import prepare_cluster_fit
+
+    catalog, _ = hard_field
+    options, data, choice = prepare_cluster_fit(pmra_1d, model_options(pmra_1d, {}), catalog, "sim")
+    n_control = int(np.sum(np.asarray(catalog["in_control_field"], bool)))
+    assert choice["stars"] == "control_field" and choice["n_stars"] == min(n_control, 6000)
+    assert options["n_field_components"] == choice["n_field_components"]
+    assert len(data["source_id"]) == int(np.sum(np.asarray(catalog["in_cluster_region"], bool)))

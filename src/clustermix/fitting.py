@@ -84,11 +84,17 @@ def prepare_cluster_fit(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any] | None]:
     """Resolve ``n_field_components: auto`` on the control field (when the model has a
     field mixture) and prepare the model's data. Returns (options with an integer K,
-    data, the K choice or None)."""
+    data, the K choice or None). The control field's stars are the model's own selection's
+    (``stars: all``) or, for a model of another selection (the cluster region), the
+    control field's stars prepared the model's way."""
     options = dict(options)
     if not hasattr(module, "field_observables") or options.get("n_field_components") != AUTO:
         return options, module.prepare_data(catalog, options, source), None
-    probe = module.prepare_data(catalog, {**options, "n_field_components": 1}, source)
+    probe_options = {**options, "n_field_components": 1}
+    if options.get("stars", "all") != "all" and "in_control_field" in catalog.colnames:
+        # a model of the cluster region learns its field from the control field's stars
+        probe_options["stars"] = "control_field"
+    probe = module.prepare_data(catalog, probe_options, source)
     in_control = None
     if "in_control_field" in catalog.colnames:
         control_ids = np.asarray(catalog["source_id"], np.int64)[

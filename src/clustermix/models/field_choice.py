@@ -171,12 +171,11 @@ def resolve_field_components(
             f"{source}: max_field_components must be a positive integer, got {max_k!r}"
         )
     values, covariances = field_observables(data)
-    field = np.ones(len(values), dtype=bool)
-    if in_control_field is not None and np.asarray(in_control_field, bool).sum() >= 20:
-        field = np.asarray(in_control_field, bool)
+    use_control = in_control_field is not None and np.sum(in_control_field) >= 20
+    field = np.asarray(in_control_field, bool) if use_control else np.ones(len(values), bool)
     rows = np.flatnonzero(field)
     rows = rows[:: int(np.ceil(rows.size / MAX_STARS))]
     choice = choose_field_components(values[rows], covariances[rows], int(max_k))
-    choice["stars"] = "control_field" if not field.all() else "all"
+    choice["stars"] = "control_field" if use_control else "all"
     resolved["n_field_components"] = choice["n_field_components"]
     return resolved, choice
