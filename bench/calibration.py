@@ -191,7 +191,12 @@ def fit_one(
         return {"model": model_name, "status": "no cluster mode", "message": str(err)}
     seconds = time.perf_counter() - started
     if fit.mode_error is not None:
-        return {"model": model_name, "status": "chains left the mode", "seconds": seconds}
+        return {
+            "model": model_name,
+            "status": "chains left the mode",
+            "seconds": seconds,
+            "message": str(fit.mode_error),
+        }
     quantities = module.summary_quantities(fit.idata.posterior, fit.data, fit.options)
     truths = module.true_values(dict(truth), fit.data)
     records = {
