@@ -51,6 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from clustermix.data.clean import clean_catalog  # noqa: E402
+from clustermix.data.hard_fields import hard_field  # noqa: E402
 from clustermix.data.masks import sky_masks  # noqa: E402
 from clustermix.data.simulate import simulate_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
@@ -85,56 +86,21 @@ def default_field(seed: int, scale: float) -> dict[str, Any]:
     }
 
 
-def hard_field(seed: int, scale: float) -> dict[str, Any]:
-    """A field built to break the models (see the module docstring)."""
-    return {
-        "ra_deg": 295.327,
-        "dec_deg": 40.190,
-        "radius_arcmin": 40.0,
-        "seed": seed,
-        "n_members": round(80 * scale / 0.15),
-        "n_field": round(3100 * scale / 0.15),
-        "parallax_mas": 0.30,
-        "pmra_masyr": -3.05,
-        "pmdec_masyr": -5.2,
-        "rv_kms": 0.0,
-        "sigma_v_kms": 1.0,
-        "plummer_radius_arcmin": 3.0,
-        "g_max_mag": G_MAX,
-        "extra_clusters": [
-            {
-                "n_members": round(200 * scale / 0.15),
-                "parallax_mas": 0.8,
-                "pmra_masyr": 1.5,
-                "pmdec_masyr": -1.0,
-                "rv_kms": -20.0,
-                "sigma_v_kms": 0.8,
-                "plummer_radius_arcmin": 3.0,
-                "offset_arcmin": [25.0, 10.0],
-            }
-        ],
-        "comoving_clumps": [
-            {
-                "n_stars": 6,
-                "pmra_masyr": 6.0,
-                "pmdec_masyr": 2.0,
-                "parallax_mas": 1.5,
-                "sigma_pm_masyr": 0.02,
-            },
-            {
-                "n_stars": 5,
-                "pmra_masyr": -9.0,
-                "pmdec_masyr": -1.0,
-                "parallax_mas": 0.5,
-                "sigma_pm_masyr": 0.02,
-            },
-        ],
-        "binary_fraction": 0.3,
-        "error_underestimate": 1.2,
-    }
+def hard_configuration(seed: int, scale: float) -> dict[str, Any]:
+    """The field built to break the models (:mod:`clustermix.data.hard_fields`), with 30%
+    unresolved binaries and uncertainties underestimated by 20%."""
+    return hard_field(
+        seed,
+        n_members=round(80 * scale / 0.15),
+        n_field=round(3100 * scale / 0.15),
+        neighbour_members=round(200 * scale / 0.15),
+        g_max_mag=G_MAX,
+        binary_fraction=0.3,
+        error_underestimate=1.2,
+    )
 
 
-CONFIGURATIONS = {"default": default_field, "hard": hard_field}
+CONFIGURATIONS = {"default": default_field, "hard": hard_configuration}
 
 
 def prepared_field(simulation: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:

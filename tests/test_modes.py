@@ -16,6 +16,7 @@ import xarray as xr
 from astropy.table import Table
 
 from clustermix.data.clean import clean_catalog
+from clustermix.data.hard_fields import hard_field
 from clustermix.data.masks import sky_masks
 from clustermix.data.simulate import simulate_field
 from clustermix.errors import ModeError
@@ -131,8 +132,8 @@ def test_split_chains_stop_the_fit_and_name_every_mode() -> None:
 
 def _field(**simulation) -> tuple[Table, dict]:
     """A simulated, cleaned cone with its sky masks joined (what a fit reads)."""
-    centre = {"ra_deg": 295.327, "dec_deg": 40.190}
-    raw, truth = simulate_field(**centre, **simulation)
+    centre = {key: simulation[key] for key in ("ra_deg", "dec_deg")}
+    raw, truth = simulate_field(**simulation)
     catalog, _ = clean_catalog(
         raw, source="sim", ruwe_max=1.4, params_solved=(31, 95), g_max_mag=19.0, zero_point=False
     )
@@ -144,58 +145,18 @@ def _field(**simulation) -> tuple[Table, dict]:
     return catalog, truth
 
 
-#: A poor, distant cluster whose proper motion lies close to the field's bulk, in a wide,
+#: A poor, distant cluster whose proper motion lies in the field's densest bin, in a wide,
 #: field-dominated cone with another, richer cluster and two comoving clumps.
-HARD = {
-    "radius_arcmin": 40.0,
-    "seed": 11,
-    "n_members": 90,
-    "n_field": 2400,
-    "parallax_mas": 0.30,
-    "pmra_masyr": -3.05,
-    "pmdec_masyr": -5.2,
-    "rv_kms": 0.0,
-    "sigma_v_kms": 1.0,
-    "plummer_radius_arcmin": 3.0,
-    "g_max_mag": 19.0,
-    "extra_clusters": [
-        {
-            "n_members": 150,
-            "parallax_mas": 0.8,
-            "pmra_masyr": 1.5,
-            "pmdec_masyr": -1.0,
-            "rv_kms": -20.0,
-            "sigma_v_kms": 0.8,
-            "plummer_radius_arcmin": 3.0,
-            "offset_arcmin": [25.0, 10.0],
-        }
-    ],
-    "comoving_clumps": [
-        {
-            "n_stars": 6,
-            "pmra_masyr": 6.0,
-            "pmdec_masyr": 2.0,
-            "parallax_mas": 1.5,
-            "sigma_pm_masyr": 0.02,
-        },
-        {
-            "n_stars": 5,
-            "pmra_masyr": -9.0,
-            "pmdec_masyr": -1.0,
-            "parallax_mas": 0.5,
-            "sigma_pm_masyr": 0.02,
-        },
-    ],
-}
+HARD = hard_field(seed=11, n_members=90, n_field=2400, neighbour_members=150)
 
 
 @pytest.fixture(scope="module")
-def hard_field() -> tuple[Table, dict]:
+def hard() -> tuple[Table, dict]:
     return _field(**HARD)
 
 
-def test_candidates_put_the_cluster_first(hard_field) -> None:
-    catalog, truth = hard_field
+def test_candidates_put_the_cluster_first(hard) -> None:
+    catalog, truth = hard
     candidates = candidate_centres(catalog, None, "sim")
     first = candidates[0]
     assert first.label.startswith("overdensity 1")
@@ -216,10 +177,10 @@ def _interval_holds(fit, module, truth, names) -> dict[str, tuple[float, float]]
     return {name: equal_tailed_interval(quantities[name]) for name in names}
 
 
-def test_pmra_1d_on_a_wide_cone_finds_the_poor_cluster_not_the_field_core(hard_field) -> None:
+def test_pmra_1d_on_a_wide_cone_finds_the_poor_cluster_not_the_field_core(hard) -> None:
     """The failure seen on a real 42' cone: f = 0.55 and a 0.69 mas/yr "cluster" (the
     field's core) with R-hat 1.00. Now every chain is on the 2% cluster."""
-    catalog, truth = hard_field
+    catalog, truth = hard
     # over the whole cone the cluster is no mode of its own in pmra alone: the fit stops
     # and names the field's core it found, instead of reporting it
     whole_cone = model_options(pmra_1d, {"stars": "all"})
@@ -236,8 +197,8 @@ def test_pmra_1d_on_a_wide_cone_finds_the_poor_cluster_not_the_field_core(hard_f
     assert float(az.rhat(fit.idata.posterior)["pmra_cl"]) <= 1.01
 
 
-def test_pm_2d_with_another_cluster_and_clumps_stays_on_the_target(hard_field) -> None:
-    catalog, truth = hard_field
+def test_pm_2d_with_another_cluster_and_clumps_stays_on_the_target(hard) -> None:
+    catalog, truth = hard
     options = model_options(pm_2d, {})
     fit = fit_catalog(pm_2d, options, catalog, SAMPLING, source="sim")
     assert fit.mode_error is None
@@ -250,9 +211,9 @@ def test_pm_2d_with_another_cluster_and_clumps_stays_on_the_target(hard_field) -
     assert max(float(rhat[name]) for name in ("pmra_cl", "pmdec_cl", "f_cluster")) <= 1.01
 
 
-def test_a_hint_picks_the_other_cluster_when_asked(hard_field) -> None:
+def test_a_hint_picks_the_other_cluster_when_asked(hard) -> None:
     """The hint decides which cluster a fit is about; the richer neighbour is a mode too."""
-    catalog, truth = hard_field
+    catalog, truth = hard
     other = truth["extra_clusters"][0]
     hint = {"pmra_masyr": other["pmra"], "pmdec_masyr": other["pmdec"]}
     options = model_options(pm_2d, {})
@@ -270,13 +231,13 @@ def test_a_hint_picks_the_other_cluster_when_asked(hard_field) -> None:
 
 
 def test_a_model_of_the_cluster_region_learns_its_field_from_the_control_field(
-    hard_field,
+    hard,
 ) -> None:
     """The cluster is not a field component: K is chosen on the control field's stars
     even when the model itself sees only the cluster region."""
     from clustermix.fitting import prepare_cluster_fit
 
-    catalog, _ = hard_field
+    catalog, _ = hard
     options, data, choice = prepare_cluster_fit(pmra_1d, model_options(pmra_1d, {}), catalog, "sim")
     n_control = int(np.sum(np.asarray(catalog["in_control_field"], bool)))
     assert choice["stars"] == "control_field" and choice["n_stars"] == min(n_control, 6000)

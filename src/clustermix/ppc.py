@@ -480,6 +480,22 @@ def chi_square(counts: np.ndarray, expected: np.ndarray) -> np.ndarray:
     return np.sum((counts - expected) ** 2 / np.maximum(expected, 1.0), axis=-1)
 
 
+def chi_square_summary(t_obs: float, t_rep: np.ndarray) -> dict[str, Any]:
+    """The observed chi-square, the replicated ones' 2.5/50/97.5 percentiles and the
+    posterior predictive p-value P(T_rep >= T_obs)."""
+    return {
+        "chi2_observed": t_obs,
+        "chi2_replicated": dict(
+            zip(
+                ("q2.5", "q50", "q97.5"),
+                np.percentile(t_rep, BAND_PERCENTILES).tolist(),
+                strict=True,
+            )
+        ),
+        "p_value": float(np.mean(t_rep >= t_obs)),
+    }
+
+
 def histogram_check(
     observed: np.ndarray, replicated: np.ndarray, n_bins: int | None = None
 ) -> dict[str, Any]:
@@ -525,15 +541,7 @@ def histogram_check(
         **inner,
         "below": {key: float(value) for key, value in per_bin(0).items()},
         "above": {key: float(value) for key, value in per_bin(-1).items()},
-        "chi2_observed": t_obs,
-        "chi2_replicated": dict(
-            zip(
-                ("q2.5", "q50", "q97.5"),
-                np.percentile(t_rep, BAND_PERCENTILES).tolist(),
-                strict=True,
-            )
-        ),
-        "p_value": float(np.mean(t_rep >= t_obs)),
+        **chi_square_summary(t_obs, t_rep),
         "band_fraction": float(inside.mean()),
         "n_bins_in_band": int(inside.sum()),
         "n_bins_total": int(inside.size),

@@ -78,6 +78,7 @@ from clustermix.ppc import (
     LOW_P_VALUE,
     PathLike,
     chi_square,
+    chi_square_summary,
     draw_values,
     format_p_value,
 )
@@ -338,15 +339,7 @@ def radial_window_check(
         **band(counts_rep),
         "ratio": _ratio(counts_obs, expected),
         "p_values": p_values.tolist(),
-        "chi2_observed": t_obs,
-        "chi2_replicated": dict(
-            zip(
-                ("q2.5", "q50", "q97.5"),
-                np.percentile(t_rep, BAND_PERCENTILES).tolist(),
-                strict=True,
-            )
-        ),
-        "p_value": float(np.mean(t_rep >= t_obs)),
+        **chi_square_summary(t_obs, t_rep),
         "n_annuli_low": int(np.sum(p_values < LOW_P_VALUE)),
     }
 
