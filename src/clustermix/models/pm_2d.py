@@ -32,16 +32,10 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
   marginal of an LKJ(eta = 2) prior on a 2x2 correlation, density proportional to
   1 - rho^2.
 
-The cluster's mean is the members' mean proper motion. The simulator's truth, and
-phase_space, give the centre's (the mean velocity projected at the centre); the two differ
-at second order in the cluster's extent, mu (<z^2>/d^2 - <xi^2>/2) (xi the sky offsets in
-radians, z the depth offsets): about 5e-5 mas/yr for an M67-like cluster at 880 pc, 0.03
-mas/yr at 100 pc, so this model is for clusters beyond a few hundred pc.
-
-What a cluster is (used to pick the mode before sampling and to check every chain after,
-:mod:`clustermix.models.modes`): at least ``cluster_min_members`` stars and an internal
-velocity dispersion of at most ``cluster_sigma_v_max_kms`` (5 km/s), the dispersion s_cl
-converted with the parallax of the candidate's stars (s_cl 4.74047 / parallax).
+The cluster's mean is the members' mean proper motion, and a cluster has at least
+``cluster_min_members`` stars and at most ``cluster_sigma_v_max_kms`` of dispersion: see
+:mod:`clustermix.models.modes` for both (how the mode is picked and checked, and how the
+members' mean differs from the centre's proper motion that phase_space fits).
 
 Label switching among the field components is broken by ordering one vector
 (``order_field_by``). ``"width"`` (default): l_1 < ... < l_K, written as
