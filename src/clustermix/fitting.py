@@ -91,6 +91,8 @@ def prepare_cluster_fit(
     if not hasattr(module, "field_observables") or options.get("n_field_components") != AUTO:
         return options, module.prepare_data(catalog, options, source), None
     probe_options = {**options, "n_field_components": 1}
+    if "field_model" in options:
+        probe_options["field_model"] = "joint"  # the probe needs the observables only
     if options.get("stars", "all") != "all" and "in_control_field" in catalog.colnames:
         # a model of the cluster region learns its field from the control field's stars
         probe_options["stars"] = "control_field"

@@ -179,3 +179,48 @@ def resolve_field_components(
     choice["stars"] = "control_field" if use_control else "all"
     resolved["n_field_components"] = choice["n_field_components"]
     return resolved, choice
+
+
+def magnitude_bins(g_mag: np.ndarray, n_bins: int, min_stars: int) -> np.ndarray:
+    """Inner edges (mag) of up to ``n_bins`` bins of equal counts of ``g_mag`` (each
+    holding at least ``min_stars``; fewer bins when there are not enough stars)."""
+    g_mag = np.asarray(g_mag, dtype=np.float64)
+    n_bins = max(1, min(int(n_bins), len(g_mag) // max(int(min_stars), 1)))
+    return np.quantile(g_mag, np.arange(1, n_bins) / n_bins)
+
+
+def control_field_mixture(
+    values: np.ndarray,
+    covariances: np.ndarray,
+    g_mag: np.ndarray,
+    k: int,
+    n_bins: int,
+) -> dict[str, Any]:
+    """The field's intrinsic density learned from control-field stars, per magnitude bin.
+
+    ``values`` (n, d), ``covariances`` (n, d, d) and ``g_mag`` (n,) (mag) of the control
+    field's stars. The stars are split into ``n_bins`` bins of G of equal counts (fewer if
+    a bin would hold under 50 (K + 1) stars), and a K-component :func:`deconvolved_mixture`
+    is fitted in each (at most :data:`MAX_STARS` stars per bin, every m-th beyond): the
+    field's motions change with magnitude (faint stars are mostly distant and kinematically
+    colder), which one mixture for all magnitudes cannot follow.
+
+    Returns ``g_edges`` (B - 1,) inner bin edges (mag), ``weights`` (B, K), ``means``
+    (B, K, d), ``covariances`` (B, K, d, d) (intrinsic) and ``n_stars`` (B,).
+    """
+    x = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
+    s = np.asarray(covariances, dtype=np.float64).reshape(len(x), x.shape[1], x.shape[1])
+    edges = magnitude_bins(g_mag, n_bins, 50 * (k + 1))
+    index = np.searchsorted(edges, g_mag)
+    fits = []
+    for b in range(len(edges) + 1):
+        rows = np.flatnonzero(index == b)
+        rows = rows[:: int(np.ceil(rows.size / MAX_STARS))]
+        fits.append(deconvolved_mixture(x[rows], s[rows], k))
+    return {
+        "g_edges": edges,
+        "weights": np.stack([fit["weights"] for fit in fits]),
+        "means": np.stack([fit["means"] for fit in fits]),
+        "covariances": np.stack([fit["covariances"] for fit in fits]),
+        "n_stars": np.bincount(index, minlength=len(edges) + 1),
+    }

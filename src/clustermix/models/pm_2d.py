@@ -11,13 +11,28 @@ motions analytically,
                      + (1 - f) sum_k w_k N2(x_i | mu_k, C_i + Sigma_k),
     Sigma_k = [[a_k^2, rho_k a_k d_k], [rho_k a_k d_k, d_k^2]].
 
+The field (``field_model``). By default (``"control_field"``) the field's intrinsic
+proper-motion density is learned before the fit from the control annulus's stars
+(``in_control_field``), which hold almost no members, and then held fixed: the stars are
+split into ``field_magnitude_bins`` (4) bins of G of equal counts and an error-deconvolved
+K-component mixture (:func:`clustermix.models.field_choice.control_field_mixture`) is
+fitted in each, so that each star i has the field (w_k, mu_k, Sigma_k) of its own G bin.
+Only the cluster (mean, dispersion, f) is sampled. Fitted jointly, a field of a few
+Gaussians shared by all magnitudes cannot follow a real field, whose faint stars are
+distant, kinematically cold and move nearly like a distant cluster; the cluster then takes
+part of that faint field (on the default simulated field f came out 5 sd high, and stars
+given p = 0.5 were members 39% of the time). The fixed field's own uncertainty (a few
+thousand control stars per bin) is not propagated. ``"joint"`` keeps the field's
+parameters free, with the priors below, for catalogues without a control field.
+
 Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
 
 - cluster mean (``pmra_cl``, ``pmdec_cl``) ~ N(pm_prior_centre, 10^2) per axis;
 - cluster intrinsic (isotropic) dispersion ``sigma_cl`` = s_cl ~ HalfNormal(0.5);
 - cluster fraction ``f_cluster`` = f ~ Uniform(m / N, 1): a cluster holds at least
   m = ``cluster_min_members`` (20) of the N stars, never a handful of field stars;
-- field weights ``w_field`` ~ Dirichlet(1, ..., 1); K = ``n_field_components``, by default
+- (``field_model: joint`` only, the next five) field weights ``w_field`` ~ Dirichlet(1, ...,
+  1); K = ``n_field_components`` (for both field models), by default
   ``"auto"``: chosen by BIC from 1 to ``max_field_components`` (4) with an
   error-deconvolved mixture of the control field (:mod:`clustermix.models.field_choice`);
 - field means ``pmra_field``, ``pmdec_field`` ~ N(pm_prior_centre, 10^2) each;
@@ -58,8 +73,10 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from clustermix.errors import InputDataError
+from clustermix.models.field_choice import control_field_mixture
 from clustermix.models.mixture import (
     bivariate_normal_logpdf,
+    catalog_column,
     check_field_options,
     checked_columns,
     cluster_field_start,
@@ -89,13 +106,18 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "field_log_sigma_prior_sd": 1.0,  # natural-log sd of that log-normal excess
     "field_log_axis_ratio_prior_sd": 1.0,  # natural-log width of the axis-ratio prior
     "pm_init": None,  # mas/yr (pmra, pmdec) starting cluster mean; None: densest bin
+    "field_model": "control_field",  # "control_field" (learned there, fixed) or "joint"
+    "field_magnitude_bins": 4,  # G bins of the control-field field model
 }
 
 #: A fit needs at least this many stars per mixture component (cluster + K field ones).
 STARS_PER_COMPONENT = 10
+#: The magnitude (mag) by which the control-field field model is binned.
+MAGNITUDE_COLUMN = "phot_g_mean_mag"
 COLUMNS = ("pmra", "pmdec", "pmra_error", "pmdec_error", "pmra_pmdec_corr")
 AXES = ("pmra", "pmdec")
 ORDERINGS = ("width", "pmra")
+FIELD_MODELS = ("control_field", "joint")
 
 
 def _options(options: dict[str, Any] | None) -> dict[str, Any]:
@@ -105,6 +127,10 @@ def _options(options: dict[str, Any] | None) -> dict[str, Any]:
 
 def _n_components(opts: dict[str, Any], source: str) -> int:
     """The number of field components K, after checking K and ``order_field_by``."""
+    if opts["field_model"] not in FIELD_MODELS:
+        raise InputDataError(
+            f"{source}: field_model must be one of {FIELD_MODELS}, got {opts['field_model']!r}"
+        )
     return check_field_options(opts, source, ORDERINGS)
 
 
@@ -132,7 +158,60 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
             f"{source}: column 'pmra_pmdec_corr' is outside (-1, 1) on {n_bad} of the "
             f"{mask.sum()} selected rows"
         )
-    return {"source_id": selected_source_ids(catalog, mask, source), **arrays}
+    data = {"source_id": selected_source_ids(catalog, mask, source), **arrays}
+    if opts["field_model"] == "control_field":
+        data.update(_control_field(catalog, opts, n_components, mask, source))
+    return data
+
+
+def _magnitudes(catalog: Any, mask: np.ndarray, source: str) -> np.ndarray:
+    """G (mag) of the rows in ``mask``; every one must be finite."""
+    g_mag = catalog_column(catalog, MAGNITUDE_COLUMN, source)[mask]
+    if n_bad := int((~np.isfinite(g_mag)).sum()):
+        raise InputDataError(
+            f"{source}: column '{MAGNITUDE_COLUMN}' is NaN or infinite on {n_bad} of the "
+            f"{mask.sum()} rows (models.{NAME}.field_model 'control_field' bins the field by G)"
+        )
+    return g_mag
+
+
+def _control_field(
+    catalog: Any, opts: dict[str, Any], k: int, mask: np.ndarray, source: str
+) -> dict[str, np.ndarray]:
+    """Each selected star's field mixture, learned on the control field's stars of its G bin
+    (:func:`~clustermix.models.field_choice.control_field_mixture`): ``field_weights``
+    (n, K), ``field_means`` and ``field_sigmas`` (n, K, 2) (mas/yr), ``field_rho`` (n, K)."""
+    names = getattr(catalog, "colnames", None) or list(catalog)
+    if "in_control_field" not in names:
+        raise InputDataError(
+            f"{source}: models.{NAME}.field_model 'control_field' learns the field from the "
+            "control annulus, but the catalogue has no 'in_control_field' column (the masks); "
+            "join the masks or set field_model: joint"
+        )
+    control = select_stars(catalog, "control_field", source)
+    stars = checked_columns(
+        catalog,
+        COLUMNS,
+        positive=("pmra_error", "pmdec_error"),
+        mask=control,
+        source=f"{source} (control field)",
+        min_stars=STARS_PER_COMPONENT * (k + 1),
+    )
+    mixture = control_field_mixture(
+        *field_observables(stars),
+        _magnitudes(catalog, control, source),
+        k,
+        int(opts["field_magnitude_bins"]),
+    )
+    index = np.searchsorted(mixture["g_edges"], _magnitudes(catalog, mask, source))
+    cov = mixture["covariances"][index]
+    sigmas = np.sqrt(np.stack([cov[..., 0, 0], cov[..., 1, 1]], axis=-1))
+    return {
+        "field_weights": mixture["weights"][index],
+        "field_means": mixture["means"][index],
+        "field_sigmas": sigmas,
+        "field_rho": cov[..., 0, 1] / np.prod(sigmas, axis=-1),
+    }
 
 
 def star_covariances(pmra_error, pmdec_error, corr):
@@ -188,23 +267,37 @@ def _obs_random(
     rng=None,
     size=None,
 ):
-    """Draw (pmra, pmdec) pairs (mas/yr) from the mixture, for posterior predictive checks."""
+    """Draw (pmra, pmdec) pairs (mas/yr) from the mixture, for posterior predictive checks.
+
+    The field's parameters are either shared by every star (K,) or each star's own (n, K)
+    (the control-field field model); everything is broadcast to one set per star.
+    """
     f_cluster = np.asarray(f_cluster)[..., None]
-    weights = np.concatenate([f_cluster, (1.0 - f_cluster) * w_field], axis=-1)
     sigma_cl = np.asarray(sigma_cl)[..., None]
-    # per component (cluster first): means (..., K+1, 2), intrinsic covariance entries
-    means = np.concatenate([np.asarray(mu_cl)[..., None, :], mu_field], axis=-2)
-    var_a = np.concatenate([sigma_cl**2, sigma_field[..., 0] ** 2], axis=-1)
-    var_d = np.concatenate([sigma_cl**2, sigma_field[..., 1] ** 2], axis=-1)
-    cov = np.concatenate([0.0 * sigma_cl, rho * np.prod(sigma_field, axis=-1)], axis=-1)
+    mu_field, sigma_field = np.asarray(mu_field), np.asarray(sigma_field)
+    k = np.shape(w_field)[-1]
     if size is None:
-        size = np.broadcast_shapes(np.shape(pmra_error), weights.shape[:-1])
-    n_comp = weights.shape[-1]
-    cumulative = np.cumsum(np.broadcast_to(weights, (*size, n_comp)), axis=-1)
+        size = np.broadcast_shapes(
+            np.shape(pmra_error), f_cluster.shape[:-1], np.shape(w_field)[:-1], mu_field.shape[:-2]
+        )
+
+    def per_star(cluster, field):
+        """Cluster and field values, (..., 1) and (..., K), as one (*size, K + 1) array."""
+        return np.concatenate(
+            [np.broadcast_to(cluster, (*size, 1)), np.broadcast_to(field, (*size, k))], axis=-1
+        )
+
+    weights = per_star(f_cluster, (1.0 - f_cluster) * np.asarray(w_field))
+    mean_a = per_star(np.asarray(mu_cl)[..., :1], mu_field[..., 0])
+    mean_d = per_star(np.asarray(mu_cl)[..., 1:], mu_field[..., 1])
+    var_a = per_star(sigma_cl**2, sigma_field[..., 0] ** 2)
+    var_d = per_star(sigma_cl**2, sigma_field[..., 1] ** 2)
+    cov = per_star(0.0 * sigma_cl, rho * np.prod(sigma_field, axis=-1))
+    cumulative = np.cumsum(weights, axis=-1)
     index = (rng.random(size)[..., None] > cumulative[..., :-1]).sum(axis=-1)[..., None]
 
     def pick(array):
-        return np.take_along_axis(np.broadcast_to(array, (*size, n_comp)), index, -1)[..., 0]
+        return np.take_along_axis(array, index, -1)[..., 0]
 
     e_var_a, e_var_d, e_cov = star_covariances(pmra_error, pmdec_error, corr)
     total_a = pick(var_a) + e_var_a
@@ -215,8 +308,7 @@ def _obs_random(
     l21 = total_cov / l11
     l22 = np.sqrt(total_d - l21**2)
     z1, z2 = rng.normal(size=size), rng.normal(size=size)
-    mean_a, mean_d = pick(means[..., 0]), pick(means[..., 1])
-    return np.stack([mean_a + l11 * z1, mean_d + l21 * z1 + l22 * z2], axis=-1)
+    return np.stack([pick(mean_a) + l11 * z1, pick(mean_d) + l21 * z1 + l22 * z2], axis=-1)
 
 
 def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict[str, Any]:
@@ -236,6 +328,16 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
     errors = np.column_stack([data["pmra_error"], data["pmdec_error"]])
     start = cluster_field_start(values, errors, k, opts["pm_init"])
     sigma_cl = 0.1
+    cluster = {
+        "pmra_cl": np.float64(start["cluster_mean"][0]),
+        "pmdec_cl": np.float64(start["cluster_mean"][1]),
+        "sigma_cl": np.float64(sigma_cl),
+        "f_cluster": start_fraction(
+            start["f_cluster"], len(data["pmra"]), opts["cluster_min_members"]
+        ),
+    }
+    if "field_weights" in data:  # the field is fixed: only the cluster is free
+        return cluster
     cov = start["field_covariances"]
     sd = np.sqrt(np.stack([cov[:, 0, 0], cov[:, 1, 1]], axis=-1))
     log_excess_axes = np.log(np.maximum(sd - sigma_cl, 0.05))
@@ -245,12 +347,7 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
     order = np.argsort(log_excess if by_width else field_mean[:, 0])
     rho = np.clip(cov[:, 0, 1] / np.prod(sd, axis=-1), -0.95, 0.95)[order]
     initial = {
-        "pmra_cl": np.float64(start["cluster_mean"][0]),
-        "pmdec_cl": np.float64(start["cluster_mean"][1]),
-        "sigma_cl": np.float64(sigma_cl),
-        "f_cluster": start_fraction(
-            start["f_cluster"], len(data["pmra"]), opts["cluster_min_members"]
-        ),
+        **cluster,
         **component_locations_start("pmra_field", field_mean[order, 0], not by_width, 0.05),
         "pmdec_field": field_mean[order, 1],
         **component_locations_start("log_excess_sigma_field", log_excess[order], by_width, 0.05),
@@ -295,7 +392,6 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
     """The 2D proper-motion mixture: isotropic Gaussian cluster, K full-covariance field ones."""
     opts = _options(options)
     k = _n_components(opts, NAME)
-    by_width = opts["order_field_by"] == "width"
     centre = np.asarray(opts["pm_prior_centre"], dtype=float)
     spread = float(opts["pm_prior_sd"])
     coords = {"star": data["source_id"], "component": np.arange(k), "axis": list(AXES)}
@@ -306,31 +402,12 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         pmdec_cl = pm.Normal("pmdec_cl", centre[1], spread)
         sigma_cl = pm.HalfNormal("sigma_cl", sigma=float(opts["sigma_cl_prior_sd"]))
         f_cluster = cluster_fraction_prior(len(data["pmra"]), opts["cluster_min_members"])
-        w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
-        # one of the two is ordered (increasing), which breaks the field's label switching
-        pmra_field = component_locations("pmra_field", centre[0], spread, k, not by_width)
-        pmdec_field = pm.Normal("pmdec_field", centre[1], spread, dims="component")
-        log_excess = component_locations(
-            "log_excess_sigma_field",
-            np.log(float(opts["field_sigma_prior_median"])),
-            float(opts["field_log_sigma_prior_sd"]),
-            k,
-            by_width,
-        )
-        log_ratio = pm.Normal(
-            "log_axis_ratio_field",
-            0.0,
-            float(opts["field_log_axis_ratio_prior_sd"]),
-            dims="component",
-        )
-        rho_beta = pm.Beta("rho_field_beta", 2.0, 2.0, dims="component")
-        rho_field = pm.Deterministic("rho_field", 2.0 * rho_beta - 1.0, dims="component")
-        sigma_field = pm.Deterministic(
-            "sigma_field", field_widths(sigma_cl, log_excess, log_ratio), dims=("component", "axis")
-        )
+        if "field_weights" in data:
+            field = _fixed_field(data)
+        else:
+            field = _joint_field(opts, k, sigma_cl, centre, spread)
         mu_cl = pt.stack([pmra_cl, pmdec_cl])
-        mu_field = pt.stack([pmra_field, pmdec_field], axis=-1)
-        params = (mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, rho_field)
+        params = (mu_cl, sigma_cl, f_cluster, *field)
         pm.CustomDist(
             "obs",
             *params,
@@ -346,6 +423,71 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             "p_cluster", cluster_fraction_per_star(log_cluster, log_field), dims="star"
         )
     return model
+
+
+def average_field(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The control-field field model of all stars as one mixture (for figures): each (G bin,
+    component) pair weighted by its weight times its bin's share of the stars. Returns
+    ``w`` (M,), ``mu`` (M, 2), ``sigma`` (M, 2) (mas/yr) and ``rho`` (M,)."""
+    n, k = data["field_weights"].shape
+    rows = np.column_stack(
+        [
+            data["field_weights"],
+            data["field_means"].reshape(n, -1),
+            data["field_sigmas"].reshape(n, -1),
+            data["field_rho"],
+        ]
+    )
+    unique, counts = np.unique(rows, axis=0, return_counts=True)
+    share = counts / counts.sum()
+    weights = unique[:, :k] * share[:, None]
+    return {
+        "w": weights.ravel(),
+        "mu": unique[:, k : 3 * k].reshape(-1, 2),
+        "sigma": unique[:, 3 * k : 5 * k].reshape(-1, 2),
+        "rho": unique[:, 5 * k :].ravel(),
+    }
+
+
+def _fixed_field(data: dict[str, np.ndarray]) -> tuple[Any, ...]:
+    """The control-field field model as data: each star's (w, means, sds, rho)."""
+    return (
+        pm.Data("field_weights", data["field_weights"], dims=("star", "component")),
+        pm.Data("field_means", data["field_means"], dims=("star", "component", "axis")),
+        pm.Data("field_sigmas", data["field_sigmas"], dims=("star", "component", "axis")),
+        pm.Data("field_rho", data["field_rho"], dims=("star", "component")),
+    )
+
+
+def _joint_field(
+    opts: dict[str, Any], k: int, sigma_cl: Any, centre: np.ndarray, spread: float
+) -> tuple[Any, ...]:
+    """The field fitted with the cluster: (w, means, sds, rho) as free parameters (K,)."""
+    by_width = opts["order_field_by"] == "width"
+    w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
+    # one of the two is ordered (increasing), which breaks the field's label switching
+    pmra_field = component_locations("pmra_field", centre[0], spread, k, not by_width)
+    pmdec_field = pm.Normal("pmdec_field", centre[1], spread, dims="component")
+    log_excess = component_locations(
+        "log_excess_sigma_field",
+        np.log(float(opts["field_sigma_prior_median"])),
+        float(opts["field_log_sigma_prior_sd"]),
+        k,
+        by_width,
+    )
+    log_ratio = pm.Normal(
+        "log_axis_ratio_field",
+        0.0,
+        float(opts["field_log_axis_ratio_prior_sd"]),
+        dims="component",
+    )
+    rho_beta = pm.Beta("rho_field_beta", 2.0, 2.0, dims="component")
+    rho_field = pm.Deterministic("rho_field", 2.0 * rho_beta - 1.0, dims="component")
+    sigma_field = pm.Deterministic(
+        "sigma_field", field_widths(sigma_cl, log_excess, log_ratio), dims=("component", "axis")
+    )
+    mu_field = pt.stack([pmra_field, pmdec_field], axis=-1)
+    return w_field, mu_field, sigma_field, rho_field
 
 
 def summary_quantities(

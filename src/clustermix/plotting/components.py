@@ -146,8 +146,22 @@ def pmra_components(posterior: xr.Dataset, model: Any) -> Components1D:
     )
 
 
-def pm_components(posterior: xr.Dataset, model: Any) -> Components2D:
-    """The ``pm_2d`` components at the posterior medians (``model``: its pm.Model)."""
+def pm_components(
+    posterior: xr.Dataset, model: Any, data: Mapping[str, np.ndarray] | None = None
+) -> Components2D:
+    """The ``pm_2d`` components at the posterior medians (``model``: its pm.Model; ``data``
+    its arrays, which hold the field when it was learned on the control field)."""
+    if data is not None and "field_weights" in data:
+        from clustermix.models.pm_2d import average_field
+
+        medians = posterior_medians(posterior, ("f_cluster", "pmra_cl", "pmdec_cl", "sigma_cl"))
+        field = average_field(dict(data))
+        return Components2D(
+            f=float(medians["f_cluster"]),
+            mu_cl=np.array([medians["pmra_cl"], medians["pmdec_cl"]], float),
+            sigma_cl=float(medians["sigma_cl"]),
+            **field,
+        )
     names = ("f_cluster", "pmra_cl", "pmdec_cl", "sigma_cl", "w_field", "pmra_field")
     medians = posterior_medians(
         posterior, (*names, "pmdec_field", "sigma_field", "rho_field"), model
@@ -443,7 +457,7 @@ def components_panels(
                 "pmra": data["pmra"],
                 "pmdec": data["pmdec"],
                 "covariances": covariances,
-                "components": pm_components(posterior, fitted.build_model()),
+                "components": pm_components(posterior, fitted.build_model(), data),
             }
         elif name == "parallax_1d":
             panels["parallax"] = {
