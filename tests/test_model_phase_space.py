@@ -35,6 +35,7 @@ OPTIONS = {
     "cone_radius_arcmin": CONE[2],
     "parallax_systematic_mas": 0.0,
     "n_field_components": 2,  # a fit resolves the default "auto" from the control field
+    "field_model": "joint",  # these fields have no control field (masks)
     "cluster_min_members": 1,  # small test fields may take any cluster fraction
 }
 TRUE = {
@@ -706,3 +707,68 @@ def test_missing_radial_velocities_are_marginalised():
     model = phase_space.build_model(data, OPTIONS)
     assert "rv_field_mean" not in model.named_vars
     assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+# ------------------------------------------------------- the field learned on the control field
+
+
+def test_control_field_model_uses_each_bins_deconvolved_field():
+    """With ``field_model: control_field`` each star's field astrometry is the
+    error-deconvolved mixture of the control field's stars in its G bin, held fixed; the
+    field's log-likelihood term (sky x RV x mixture) matches SciPy star by star, and only
+    the cluster and the field's RVs are free."""
+    from clustermix.models.field_choice import control_field_mixture
+
+    catalog, _ = simulate(seed=21, n_members=150, n_field=900)
+    rng = np.random.default_rng(21)
+    catalog["phot_g_mean_mag"] = rng.uniform(12.0, 20.0, len(catalog))
+    separation = SkyCoord(catalog["ra"], catalog["dec"], unit="deg").separation(
+        SkyCoord(CONE[0], CONE[1], unit="deg")
+    )
+    catalog["in_control_field"] = separation.arcmin > 12.0
+    options = {**OPTIONS, "field_model": "control_field", "field_magnitude_bins": 2}
+    data = phase_space.prepare_data(catalog, options, "synthetic")
+    model = phase_space.build_model(data, options)
+    free = {rv.name for rv in model.free_RVs}
+    assert "w_field" not in free and "parallax_field" not in free
+    assert {"parallax_cl", "f_cluster", "rv_field_mean"} <= free
+
+    control = np.asarray(catalog["in_control_field"])
+    stars = {name: np.asarray(catalog[name])[control] for name in phase_space.COLUMNS}
+    g_mag = np.asarray(catalog["phot_g_mean_mag"])
+    mixture = control_field_mixture(*phase_space.field_observables(stars), g_mag[control], 2, 2)
+    assert mixture["g_edges"].size == 1
+
+    params = {**PARAMETER_POINTS[0], "f_cluster": 0.2, "rv_field_mean": -15.0, "rv_field_sd": 30.0}
+    point = constrained_point(model, params)
+    obs = model.compile_fn(model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars)
+    p_cluster = model.compile_fn(
+        model.replace_rvs_by_values([model["p_cluster"]])[0],
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+    )
+    log_field = obs(point) + np.log1p(-p_cluster(point))  # log((1 - f) L_field) per star
+
+    values, covariances = phase_space.field_observables(data)
+    in_cone = np.isin(np.asarray(catalog["source_id"]), data["source_id"])
+    bins = np.searchsorted(mixture["g_edges"], g_mag[in_cone])
+    expected = np.empty(len(values))
+    for i, x in enumerate(values):
+        b = bins[i]
+        terms = [
+            np.log(w) + stats.multivariate_normal.logpdf(x, mean, covariances[i] + cov)
+            for w, mean, cov in zip(
+                mixture["weights"][b], mixture["means"][b], mixture["covariances"][b], strict=True
+            )
+        ]
+        expected[i] = special.logsumexp(terms)
+    expected += np.log1p(-params["f_cluster"]) + phase_space.field_sky_log_density(
+        data["xi"], data["eta"], CONE[2]
+    )
+    has_rv = data["has_rv"]
+    expected[has_rv] += stats.norm.logpdf(
+        data["radial_velocity"][has_rv],
+        params["rv_field_mean"],
+        np.hypot(data["radial_velocity_error"][has_rv], params["rv_field_sd"]),
+    )
+    np.testing.assert_allclose(log_field, expected, rtol=0, atol=1e-6)

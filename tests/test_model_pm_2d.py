@@ -287,8 +287,8 @@ def simulate_magnitude_dependent_field(seed: int, n: int = 3000) -> tuple[Table,
     centre = np.array([TRUE_CLUSTER["pmra_cl"], TRUE_CLUSTER["pmdec_cl"]])
     true_pm = np.where(
         faint[:, None],
-        rng.normal(centre + [0.7, -0.7], 1.2, (n, 2)),
-        rng.normal(centre + [1.0, -2.0], 5.0, (n, 2)),
+        rng.normal(centre + np.array([0.7, -0.7]), 1.2, (n, 2)),
+        rng.normal(centre + np.array([1.0, -2.0]), 5.0, (n, 2)),
     )
     true_pm[member] = rng.normal(centre, TRUE_CLUSTER["sigma_cl"], (member.sum(), 2))
     error = 0.02 * 10 ** (0.2 * (g_mag - 15.0))
@@ -330,9 +330,9 @@ def test_control_field_model_holds_each_bins_deconvolved_mixture() -> None:
     np.testing.assert_allclose(data["field_means"], mixture["means"][bins])
     # the bins learn different fields: the faint one is colder
     widths = np.sqrt(np.einsum("bkii->bk", mixture["covariances"]))
-    assert (mixture["weights"] * widths).sum(axis=1)[1] < (mixture["weights"] * widths).sum(
-        axis=1
-    )[0]
+    assert (mixture["weights"] * widths).sum(axis=1)[1] < (mixture["weights"] * widths).sum(axis=1)[
+        0
+    ]
     model = pm_2d.build_model(data, CONTROL_OPTIONS)
     assert {rv.name for rv in model.free_RVs} == {"pmra_cl", "pmdec_cl", "sigma_cl", "f_cluster"}
     cluster = {"pmra_cl": -2.9, "pmdec_cl": -3.9, "sigma_cl": 0.1, "f_cluster": 0.07}
@@ -360,7 +360,7 @@ def test_control_field_model_holds_each_bins_deconvolved_mixture() -> None:
 def test_control_field_model_needs_the_masks() -> None:
     table, _ = simulate_magnitude_dependent_field(seed=4, n=600)
     table.remove_column("in_control_field")
-    with pytest.raises(InputDataError, match="in_control_field.*field_model: joint"):
+    with pytest.raises(InputDataError, match=r"in_control_field.*field_model: joint"):
         pm_2d.prepare_data(table, CONTROL_OPTIONS, SOURCE)
 
 

@@ -247,6 +247,7 @@ def replicate_phase_space(
     """
     params = phase_space_parameters(posterior)
     n_draws = params["f_cluster"].shape[0]
+    field = phase_space_field(params, data)
     star_cov = np.stack(
         astrometric_covariance(
             *(
@@ -267,7 +268,11 @@ def replicate_phase_space(
     chunks = []
     for start in range(0, n_draws, PHASE_SPACE_CHUNK):
         part = {key: value[start : start + PHASE_SPACE_CHUNK] for key, value in params.items()}
-        chunks.append(_phase_space_chunk(part, star_cov, cone, rng))
+        part_field = {
+            key: value[start : start + PHASE_SPACE_CHUNK] if value.shape[0] > 1 else value
+            for key, value in field.items()
+        }
+        chunks.append(_phase_space_chunk(part, part_field, star_cov, cone, rng))
     return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
 
 
@@ -305,6 +310,8 @@ def phase_space_parameters(posterior: xr.Dataset) -> dict[str, np.ndarray]:
         "f_cluster",
     )
     params = {name: draw_values(posterior, name).astype(float) for name in scalars}
+    if "parallax_field" not in posterior:  # the field was learned on the control field
+        return params
     plx_field = draw_values(posterior, "parallax_field")
     if "w_field" in posterior:
         params["w_field"] = draw_values(posterior, "w_field")
@@ -327,8 +334,28 @@ def phase_space_parameters(posterior: xr.Dataset) -> dict[str, np.ndarray]:
     return params
 
 
+def phase_space_field(
+    params: Mapping[str, np.ndarray], data: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """The field mixture as (draw, star, K, ...) arrays ``w`` (K,), ``mean`` (K, 3) and
+    ``cov`` (K, 6): each draw's own, shared by the stars (a field fitted jointly: star axis
+    of length 1), or each star's own, learned on the control field (draw axis of length 1)."""
+    if "field_weights" in data:
+        return {
+            "w": np.asarray(data["field_weights"], float)[None],
+            "mean": np.asarray(data["field_means"], float)[None],
+            "cov": np.asarray(data["field_covariances"], float)[None],
+        }
+    return {
+        "w": params["w_field"][:, None],
+        "mean": params["field_mean"][:, None],
+        "cov": params["field_cov"][:, None],
+    }
+
+
 def _phase_space_chunk(
     params: Mapping[str, np.ndarray],
+    field: Mapping[str, np.ndarray],
     star_cov: np.ndarray,
     cone: tuple[float, float, float],
     rng: np.random.Generator,
@@ -362,11 +389,16 @@ def _phase_space_chunk(
     var_cl = np.zeros((n_draws, 6))
     var_cl[:, 0], var_cl[:, 3], var_cl[:, 5] = s_plx2, s_pm2, s_pm2
     # field: a component per star
-    cumulative = np.cumsum(params["w_field"], axis=-1)
-    cumulative /= cumulative[:, -1:]
-    component = (rng.random(shape)[..., None] > cumulative[:, None, :-1]).sum(axis=-1)
-    mean_f = np.take_along_axis(params["field_mean"], component[..., None], axis=1)
-    cov_f = np.take_along_axis(params["field_cov"], component[..., None], axis=1)
+    cumulative = np.cumsum(field["w"], axis=-1)
+    cumulative /= cumulative[..., -1:]
+    component = (rng.random(shape)[..., None] > cumulative[..., :-1]).sum(axis=-1)
+    n_comp = field["w"].shape[-1]
+
+    def pick(array: np.ndarray) -> np.ndarray:
+        full = np.broadcast_to(array, (*shape, n_comp, array.shape[-1]))
+        return np.take_along_axis(full, component[..., None, None], axis=-2)[..., 0, :]
+
+    mean_f, cov_f = pick(field["mean"]), pick(field["cov"])
     mean = np.where(member[..., None], mean_cl, mean_f)
     cov = star_cov[None] + np.where(member[..., None], var_cl[:, None, :], cov_f)
     values = mean + correlated_normal(cov, rng)

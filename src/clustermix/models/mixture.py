@@ -472,3 +472,72 @@ def start_fraction(value: float, n_stars: int, min_members: float) -> float:
     """A starting cluster fraction inside the prior's support, away from its edges."""
     low = min_fraction(n_stars, min_members)
     return float(np.clip(value, 1.5 * low + 1e-3, 0.95))
+
+
+#: The magnitude (mag) by which a field learned on the control field is binned.
+MAGNITUDE_COLUMN = "phot_g_mean_mag"
+
+
+def magnitudes(catalog, mask: np.ndarray, source: str, model: str) -> np.ndarray:
+    """G (mag) of the rows in ``mask``; every one must be finite (``model`` names who asks)."""
+    g_mag = catalog_column(catalog, MAGNITUDE_COLUMN, source)[mask]
+    if n_bad := int((~np.isfinite(g_mag)).sum()):
+        raise InputDataError(
+            f"{source}: column '{MAGNITUDE_COLUMN}' is NaN or infinite on {n_bad} of the "
+            f"{mask.sum()} rows (models.{model}.field_model 'control_field' bins the field by G)"
+        )
+    return g_mag
+
+
+def control_field_model(
+    catalog,
+    mask: np.ndarray,
+    columns: tuple[str, ...],
+    positive: tuple[str, ...],
+    observables,
+    options: dict,
+    source: str,
+    model: str,
+) -> dict[str, np.ndarray]:
+    """Each selected star's field mixture, learned on the control field's stars of its G bin.
+
+    The control field's stars (``in_control_field``) are checked like the model's own
+    (``columns``, ``positive``); ``observables(arrays)`` gives their values (n, d) and
+    covariances (n, d, d); :func:`clustermix.models.field_choice.control_field_mixture` fits
+    K = ``options["n_field_components"]`` components in each of
+    ``options["field_magnitude_bins"]`` G bins. Returns, for the rows of ``mask``,
+    ``field_weights`` (n, K), ``field_means`` (n, K, d) and ``field_covariances``
+    (n, K, d, d) (intrinsic, in the observables' units). Raises
+    :class:`~clustermix.errors.InputDataError` if the catalogue has no control field.
+    """
+    from clustermix.models.field_choice import control_field_mixture
+
+    names = getattr(catalog, "colnames", None) or list(catalog)
+    if "in_control_field" not in names:
+        raise InputDataError(
+            f"{source}: models.{model}.field_model 'control_field' learns the field from the "
+            "control annulus, but the catalogue has no 'in_control_field' column (the masks); "
+            "join the masks or set field_model: joint"
+        )
+    k = require_field_components(options["n_field_components"], f"models.{model}")
+    control = select_stars(catalog, "control_field", source)
+    stars = checked_columns(
+        catalog,
+        columns,
+        positive=positive,
+        mask=control,
+        source=f"{source} (control field)",
+        min_stars=10 * (k + 1),
+    )
+    mixture = control_field_mixture(
+        *observables(stars),
+        magnitudes(catalog, control, source, model),
+        k,
+        int(options["field_magnitude_bins"]),
+    )
+    index = np.searchsorted(mixture["g_edges"], magnitudes(catalog, mask, source, model))
+    return {
+        "field_weights": mixture["weights"][index],
+        "field_means": mixture["means"][index],
+        "field_covariances": mixture["covariances"][index],
+    }

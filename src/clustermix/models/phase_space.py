@@ -37,6 +37,17 @@ Field
     tangent plane (rho the plane radius in radians, Omega = 2 pi (1 - cos r_cone)).
     Astrometry: a K-component Gaussian mixture with full covariances Sigma_k, each
     convolved with C_i; radial velocities: one Gaussian N(mu_rv, s_rv^2).
+    ``field_model: control_field`` (the default): the mixture (w_k, mu_k, Sigma_k) is learned
+    before the fit on the control annulus's stars (``in_control_field``), separately in
+    each of ``field_magnitude_bins`` (4) bins of G of equal counts, by an error-deconvolved
+    fit (:func:`clustermix.models.field_choice.control_field_mixture`), and held fixed:
+    star i has the field of its own G bin, and only the cluster and the field's RVs are
+    sampled. A field's astrometry changes with magnitude (faint stars are distant, with
+    small parallaxes and the disc's motion at the cluster's distance), which one mixture
+    for all magnitudes cannot follow; the cluster then absorbs faint field stars (on the
+    default simulated field, f 2 sd high and stars given p = 0.5 members 38% of the time;
+    with the fixed field 0.47). The fixed field's own uncertainty is not propagated.
+    ``field_model: joint`` fits the mixture with the cluster, with the priors below.
 
 Priors (defaults in :data:`DEFAULT_OPTIONS`):
 
@@ -48,7 +59,8 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
 - internal dispersion ``sigma_v`` ~ HalfNormal(3) km/s: open clusters have 0.5 to 2 km/s;
 - cluster fraction ``f_cluster`` ~ Uniform(m / N, 1): a cluster holds at least
   m = ``cluster_min_members`` (20) of the N stars, never a handful of field stars;
-- field weights ``w_field`` ~ Dirichlet(1, ..., 1); K = ``n_field_components``, by default
+- (``field_model: joint`` only, up to the field's RVs) field weights ``w_field`` ~
+  Dirichlet(1, ..., 1); K = ``n_field_components`` (both field models), by default
   ``"auto"``: chosen by BIC from 1 to ``max_field_components`` (4) with an
   error-deconvolved mixture of the control field in (parallax, pmra, pmdec)
   (:mod:`clustermix.models.field_choice`);
@@ -76,7 +88,8 @@ central stars, field mixture from an EM fit to the outer half of the cone), pass
 Field components: with too few (K = 2 on the default field) faint field stars at the
 cluster's distance that share the disc's motion are partly absorbed by the cluster, which
 inflates ``f_cluster`` (and slightly the Plummer radius and sigma_v); hence K is chosen by
-the data (``"auto"``). The cost grows about linearly with K.
+the data (``"auto"``), and by default the field is learned per G bin on the control field
+(above). The cost grows about linearly with K.
 
 Reported quantities (:func:`summary_quantities`) are computed from the sampled ones draw
 by draw; ``parallax`` (and with it the distance, position and velocity) adds the Gaia
@@ -120,6 +133,7 @@ from clustermix.models.mixture import (
     checked_columns,
     cluster_fraction_per_star,
     cluster_fraction_prior,
+    control_field_model,
     histogram_peak,
     mixture_logp,
     normal_logpdf,
@@ -141,6 +155,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "cone_radius_arcmin": None,
     "n_field_components": "auto",  # an integer, or "auto": chosen by BIC on the control field
     "max_field_components": 4,  # the largest K "auto" considers
+    "field_model": "control_field",  # "control_field" (learned there, fixed) or "joint"
+    "field_magnitude_bins": 4,  # G bins of the control-field field model
     "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
     "cluster_sigma_v_max_kms": 5.0,  # and is at most this hot (km/s; mode search and checks)
     "centre_prior_sd_arcmin": 3.0,
@@ -226,7 +242,15 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
     _check_correlations(arrays, source)
     rv, rv_error = _radial_velocities(catalog, inside, source)
     xi, eta = tangent_plane(arrays["ra"], arrays["dec"], cone[0], cone[1])
+    field = {}
+    if opts["field_model"] == "control_field":
+        field = control_field_model(
+            catalog, inside, COLUMNS, ERRORS, field_observables, opts, source, NAME
+        )
+        cov = field["field_covariances"]
+        field["field_covariances"] = np.stack([cov[..., i, j] for i, j in ENTRIES], axis=-1)
     return {
+        **field,
         "source_id": selected_source_ids(catalog, inside, source),
         **arrays,
         "xi": xi,
@@ -238,8 +262,17 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
     }
 
 
+#: How the field's astrometry is modelled (``field_model``).
+FIELD_MODELS = ("control_field", "joint")
+
+
 def _n_components(opts: dict[str, Any]) -> int:
-    """The number of field components, checked to be a positive integer."""
+    """The number of field components, checked to be a positive integer (and the field
+    model to be one of :data:`FIELD_MODELS`)."""
+    if opts["field_model"] not in FIELD_MODELS:
+        raise ConfigError(
+            f"models.{NAME}.field_model must be one of {FIELD_MODELS}, got {opts['field_model']!r}"
+        )
     k = require_field_components(opts["n_field_components"], f"models.{NAME}")
     if k < 1:
         raise ConfigError(f"models.{NAME}.n_field_components must be a positive integer, got {k}")
@@ -532,7 +565,8 @@ def initial_values(
     )
     with_rv = near & data["has_rv"]
     rv_init = float(np.median(data["radial_velocity"][with_rv])) if with_rv.any() else 0.0
-    field = field_mixture_start(data, k)
+    # a field learned on the control field is fixed: nothing of it to start
+    field = {} if "field_weights" in data else field_mixture_start(data, k)
     values: dict[str, Any] = {
         "xi_cl": 0.0,
         "eta_cl": 0.0,
@@ -767,9 +801,30 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
 
 
 def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int):
-    """The field's free parameters (inside the current model) and its sky + RV
-    log-density per star (n,), component means (K, 3), covariance entries (K, 6) and
-    log weights (K,)."""
+    """The field's sky + RV log-density per star (n,) and its astrometric mixture: component
+    means (K, 3), covariance entries (K, 6) and log weights (K,) as free parameters
+    (``field_model: joint``), or each star's own (n, K, ...) as data, learned on the
+    control field (``control_field``). Call inside the model."""
+    log_terms = pt.as_tensor_variable(
+        field_sky_log_density(data["xi"], data["eta"], float(data["cone_radius_arcmin"]))
+    )
+    if np.any(data["has_rv"]):
+        rv_sd = float(opts["field_rv_prior_sd"])
+        rv_mean = pm.Normal("rv_field_mean", 0.0, rv_sd)
+        rv_width = pm.HalfNormal("rv_field_sd", rv_sd)
+        rv, variance, weight = _rv_arrays(data)
+        log_terms = log_terms + weight * normal_logpdf(rv, rv_mean, variance + rv_width**2)
+    if "field_weights" in data:
+        weights = pm.Data("field_weights", data["field_weights"], dims=("star", "component"))
+        mu_field = pm.Data("field_means", data["field_means"])
+        cov_field = pm.Data("field_covariances", data["field_covariances"])
+        return log_terms, mu_field, cov_field, pt.log(weights)
+    return (log_terms, *_joint_field(opts, k))
+
+
+def _joint_field(opts: dict[str, Any], k: int):
+    """The field mixture's free parameters: means (K, 3), covariance entries (K, 6) and log
+    weights (K,), with the priors of the module docstring. Call inside the model."""
     w_field = pm.Dirichlet("w_field", a=np.ones(k), dims="component") if k > 1 else pt.ones(1)
     plx_prior = [float(v) for v in opts["field_parallax_prior"]]
     plx_field = pm.Normal("parallax_field", *plx_prior, dims="component")
@@ -798,16 +853,7 @@ def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int):
         covariance_from_partial_correlations(sd_field, z[:, 0], z[:, 1], z[:, 2]), axis=-1
     )
     mu_field = pt.concatenate([plx_field[:, None], pm_field], axis=-1)
-    log_terms = pt.as_tensor_variable(
-        field_sky_log_density(data["xi"], data["eta"], float(data["cone_radius_arcmin"]))
-    )
-    if np.any(data["has_rv"]):
-        rv_sd = float(opts["field_rv_prior_sd"])
-        rv_mean = pm.Normal("rv_field_mean", 0.0, rv_sd)
-        rv_width = pm.HalfNormal("rv_field_sd", rv_sd)
-        rv, variance, weight = _rv_arrays(data)
-        log_terms = log_terms + weight * normal_logpdf(rv, rv_mean, variance + rv_width**2)
-    return log_terms, mu_field, cov_field, pt.log(w_field)
+    return mu_field, cov_field, pt.log(w_field)
 
 
 # -------------------------------------------------------------------------- summaries

@@ -73,10 +73,8 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from clustermix.errors import InputDataError
-from clustermix.models.field_choice import control_field_mixture
 from clustermix.models.mixture import (
     bivariate_normal_logpdf,
-    catalog_column,
     check_field_options,
     checked_columns,
     cluster_field_start,
@@ -84,6 +82,7 @@ from clustermix.models.mixture import (
     cluster_fraction_prior,
     component_locations,
     component_locations_start,
+    control_field_model,
     convolved_gmm_logpdf_2d,
     select_stars,
     selected_source_ids,
@@ -112,8 +111,6 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 
 #: A fit needs at least this many stars per mixture component (cluster + K field ones).
 STARS_PER_COMPONENT = 10
-#: The magnitude (mag) by which the control-field field model is binned.
-MAGNITUDE_COLUMN = "phot_g_mean_mag"
 COLUMNS = ("pmra", "pmdec", "pmra_error", "pmdec_error", "pmra_pmdec_corr")
 AXES = ("pmra", "pmdec")
 ORDERINGS = ("width", "pmra")
@@ -160,58 +157,29 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
         )
     data = {"source_id": selected_source_ids(catalog, mask, source), **arrays}
     if opts["field_model"] == "control_field":
-        data.update(_control_field(catalog, opts, n_components, mask, source))
+        data.update(_control_field(catalog, opts, mask, source))
     return data
 
 
-def _magnitudes(catalog: Any, mask: np.ndarray, source: str) -> np.ndarray:
-    """G (mag) of the rows in ``mask``; every one must be finite."""
-    g_mag = catalog_column(catalog, MAGNITUDE_COLUMN, source)[mask]
-    if n_bad := int((~np.isfinite(g_mag)).sum()):
-        raise InputDataError(
-            f"{source}: column '{MAGNITUDE_COLUMN}' is NaN or infinite on {n_bad} of the "
-            f"{mask.sum()} rows (models.{NAME}.field_model 'control_field' bins the field by G)"
-        )
-    return g_mag
-
-
 def _control_field(
-    catalog: Any, opts: dict[str, Any], k: int, mask: np.ndarray, source: str
+    catalog: Any, opts: dict[str, Any], mask: np.ndarray, source: str
 ) -> dict[str, np.ndarray]:
-    """Each selected star's field mixture, learned on the control field's stars of its G bin
-    (:func:`~clustermix.models.field_choice.control_field_mixture`): ``field_weights``
-    (n, K), ``field_means`` and ``field_sigmas`` (n, K, 2) (mas/yr), ``field_rho`` (n, K)."""
-    names = getattr(catalog, "colnames", None) or list(catalog)
-    if "in_control_field" not in names:
-        raise InputDataError(
-            f"{source}: models.{NAME}.field_model 'control_field' learns the field from the "
-            "control annulus, but the catalogue has no 'in_control_field' column (the masks); "
-            "join the masks or set field_model: joint"
-        )
-    control = select_stars(catalog, "control_field", source)
-    stars = checked_columns(
+    """Each selected star's field, learned on the control field's stars of its G bin
+    (:func:`~clustermix.models.mixture.control_field_model`): ``field_weights`` (n, K),
+    ``field_means`` and ``field_sigmas`` (n, K, 2) (mas/yr), ``field_rho`` (n, K)."""
+    field = control_field_model(
         catalog,
+        mask,
         COLUMNS,
-        positive=("pmra_error", "pmdec_error"),
-        mask=control,
-        source=f"{source} (control field)",
-        min_stars=STARS_PER_COMPONENT * (k + 1),
+        ("pmra_error", "pmdec_error"),
+        field_observables,
+        opts,
+        source,
+        NAME,
     )
-    mixture = control_field_mixture(
-        *field_observables(stars),
-        _magnitudes(catalog, control, source),
-        k,
-        int(opts["field_magnitude_bins"]),
-    )
-    index = np.searchsorted(mixture["g_edges"], _magnitudes(catalog, mask, source))
-    cov = mixture["covariances"][index]
+    cov = field.pop("field_covariances")
     sigmas = np.sqrt(np.stack([cov[..., 0, 0], cov[..., 1, 1]], axis=-1))
-    return {
-        "field_weights": mixture["weights"][index],
-        "field_means": mixture["means"][index],
-        "field_sigmas": sigmas,
-        "field_rho": cov[..., 0, 1] / np.prod(sigmas, axis=-1),
-    }
+    return {**field, "field_sigmas": sigmas, "field_rho": cov[..., 0, 1] / np.prod(sigmas, axis=-1)}
 
 
 def star_covariances(pmra_error, pmdec_error, corr):

@@ -223,27 +223,25 @@ def parallax_1d_diagram() -> daft.PGM:
 
 
 def pm_2d_diagram() -> daft.PGM:
-    """Both proper motions: fraction f, field weights w, cluster mean vector mu_cl and
-    isotropic dispersion s_cl, and K field components with mean vector mu_k and
-    covariance Sigma_k (widths s_cl + exp(l_k +- q_k / 2), correlation rho_k); per star its
-    class c_i, true proper motion and observed proper motion with known 2x2 covariance
-    C_i."""
+    """Both proper motions (the default field model, learned on the control field):
+    fraction f, cluster mean vector mu_cl and isotropic dispersion s_cl; the field's K
+    components in each G bin b, weights w_b, means mu_bk and covariances Sigma_bk, fixed
+    before the fit; per star its magnitude G_i (which picks its bin), class c_i, true
+    proper motion and observed proper motion with known 2x2 covariance C_i."""
     d = new_pgm("pm_2d", (-0.51, 7.82), (-1.47, 3.62))
     add_variable(d, "f", r"$f$", 0.0, 3.0)
-    add_variable(d, "w", r"$\boldsymbol{w}$", 1.0, 3.0)
     add_variable(d, "mu_cl", r"$\boldsymbol{\mu}_\mathrm{cl}$", 2.2, 3.0)
     add_variable(d, "s_cl", r"$s_\mathrm{cl}$", 3.2, 3.0)
-    add_variable(d, "mu_k", r"$\boldsymbol{\mu}_k$", 4.9, 3.0)
-    add_variable(d, "lq", r"$l_k, q_k$", 6.05, 3.0, aspect=1.3)
-    add_variable(d, "rho", r"$\rho_k$", 7.2, 3.0)
-    add_variable(d, "sigma_k", r"$\Sigma_k$", 6.05, 1.8, kind="deterministic")
+    add_variable(d, "w", r"$\boldsymbol{w}_b$", 4.9, 3.0, kind="fixed")
+    add_variable(d, "mu_k", r"$\boldsymbol{\mu}_{bk}$", 6.05, 3.0, kind="fixed")
+    add_variable(d, "sigma_k", r"$\Sigma_{bk}$", 7.2, 3.0, kind="fixed")
+    add_variable(d, "g", r"$G_i$", 1.0, 0.45, kind="observed")
     add_variable(d, "c", r"$c_i$", 1.0, 1.65)
     add_variable(d, "pm_true", r"$\hat{\boldsymbol{\mu}}_i$", 2.7, 0.45)
     add_variable(d, "pm", r"$\boldsymbol{\mu}_i$", 2.7, -0.75, kind="observed")
     add_variable(d, "cov", r"$C_i$", 3.8, -0.75, kind="fixed")
-    add_edges(d, ["f", "w"], "c")
-    add_edges(d, ["s_cl", "lq", "rho"], "sigma_k")
-    add_edges(d, ["mu_cl", "s_cl", "c", "mu_k", "sigma_k"], "pm_true")
+    add_edges(d, ["f", "w", "g"], "c")
+    add_edges(d, ["mu_cl", "s_cl", "c", "g", "mu_k", "sigma_k"], "pm_true")
     add_edges(d, ["pm_true", "cov"], "pm")
     add_plate(d, 4.4, 1.0, 3.3, 2.5, COMPONENT_PLATE)
     add_plate(d, 0.45, -1.35, 3.85, 3.55, STAR_PLATE, corner="left")
@@ -255,7 +253,9 @@ def phase_space_diagram() -> daft.PGM:
     centre (xi_cl, eta_cl), Plummer radius a, parallax plx_cl, centre proper motion mu_cl
     and radial velocity v_r,cl (which give the mean 3D velocity v), dispersion sigma_v;
     field weights w, K astrometric components (mean m_k, covariance Sigma_k) and the field's
-    RV mean and width; per star its class c_i, sky position (xi_i, eta_i), true and
+    RV mean and width (the astrometric ones per G bin b, learned on the control field
+    before the fit, drawn fixed); per star its magnitude G_i (which picks its bin), its
+    class c_i, sky position (xi_i, eta_i), true and
     observed astrometry y_i = (parallax, pmra, pmdec) with known covariance C_i and, where
     measured, true and observed radial velocity with known error e_vr,i."""
     d = new_pgm("phase_space", (-0.21, 11.12), (-1.02, 5.42))
@@ -270,9 +270,9 @@ def phase_space_diagram() -> daft.PGM:
     add_variable(d, "sigma_v", r"$\sigma_v$", 5.6, middle)
     # mixture and field parameters
     add_variable(d, "f", r"$f$", 7.4, top)
-    add_variable(d, "w", r"$\boldsymbol{w}$", 8.4, top)
-    add_variable(d, "m_k", r"$\boldsymbol{m}_k$", 10.2, top)
-    add_variable(d, "sigma_k", r"$\Sigma_k$", 10.2, middle)
+    add_variable(d, "w", r"$\boldsymbol{w}_b$", 8.4, top, kind="fixed")
+    add_variable(d, "m_k", r"$\boldsymbol{m}_{bk}$", 10.2, top, kind="fixed")
+    add_variable(d, "sigma_k", r"$\Sigma_{bk}$", 10.2, middle, kind="fixed")
     add_variable(d, "rv_field", r"$\mu_{v_r}, s_{v_r}$", 10.4, 1.9, aspect=1.55)
     # stars
     add_variable(d, "pos", r"$\xi_i, \eta_i$", 1.0, 2.2, kind="observed", aspect=1.35)
@@ -283,10 +283,11 @@ def phase_space_diagram() -> daft.PGM:
     add_variable(d, "cov", r"$C_i$", 4.9, -0.3, kind="fixed")
     add_variable(d, "rv", r"$v_{r,i}$", 7.2, -0.3, kind="observed")
     add_variable(d, "rv_err", r"$e_{v_r,i}$", 8.2, -0.3, kind="fixed")
+    add_variable(d, "g", r"$G_i$", 5.9, 0.95, kind="observed")
     add_edges(d, ["centre", "plx_cl", "pm_cl", "rv_cl"], "v")
-    add_edges(d, ["f", "w"], "c")
+    add_edges(d, ["f", "w", "g"], "c")
     add_edges(d, ["a", "centre", "c"], "pos")
-    add_edges(d, ["a", "plx_cl", "v", "sigma_v", "pos", "c", "m_k", "sigma_k"], "y_true")
+    add_edges(d, ["a", "plx_cl", "v", "sigma_v", "pos", "c", "g", "m_k", "sigma_k"], "y_true")
     add_edges(d, ["v", "sigma_v", "pos", "c", "rv_field"], "rv_true")
     add_edges(d, ["y_true", "cov"], "y")
     add_edges(d, ["rv_true", "rv_err"], "rv")
