@@ -293,7 +293,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="short chains: a smoke test")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
+    parser.add_argument(
+        "--report-from", type=Path, default=None, help="only write the report of this JSON"
+    )
     args = parser.parse_args(argv)
+    if args.report_from:  # e.g. of a run stopped early: the seeds it finished
+        saved = json.loads(args.report_from.read_text())
+        report = markdown(saved["fits"], saved["settings"])
+        if args.markdown:
+            args.markdown.write_text(report)
+        print(report)
+        return 0
     logging.basicConfig(level=logging.WARNING)
     sampling = QUICK_SAMPLING if args.quick else SAMPLING
     settings = {
@@ -304,8 +314,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "models": args.models,
     }
     fits: list[dict[str, Any]] = []
-    for configuration in args.configurations:
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
+    # seeds outermost, so that a run stopped early has every configuration for its seeds
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for configuration in args.configurations:
             catalog, truth = prepared_field(CONFIGURATIONS[configuration](seed, args.scale))
             for model in args.models:
                 record = fit_one(model, catalog, truth, sampling, seed)
