@@ -1,15 +1,18 @@
-"""Rule num_diagnostics: the table of convergence diagnostics of every fit."""
+"""Rule num_diagnostics: the tables of convergence diagnostics and of the set-up (field K,
+field model, mode search) of every fit."""
 
 import json
 
 from clustermix.io import atomic_path
-from clustermix.paper import diagnostics_row, latex_table_rows
+from clustermix.paper import diagnostics_row, latex_table_rows, setup_row
 from clustermix.scripting import logged
 
 with logged(snakemake):
-    rows = [
-        diagnostics_row(model, json.loads(open(path).read()))
+    fits = [
+        (model, json.loads(open(path).read()))
         for model, path in zip(snakemake.params.models, snakemake.input.diagnostics, strict=True)
     ]
     with atomic_path(snakemake.output.table) as tmp:
-        tmp.write_text(latex_table_rows(rows))
+        tmp.write_text(latex_table_rows(diagnostics_row(*fit) for fit in fits))
+    with atomic_path(snakemake.output.setup) as tmp:
+        tmp.write_text(latex_table_rows(setup_row(*fit) for fit in fits))

@@ -106,3 +106,39 @@ def test_diagnostics_flag_chains_that_disagree() -> None:
     assert result["divergences"] == 5
     assert any("R-hat" in warning for warning in result["warnings"])
     assert any("divergent" in warning for warning in result["warnings"])
+
+
+def test_diagnostics_record_the_set_up_and_the_paper_table_shows_it() -> None:
+    """The field's K and its BIC table, the field model and the mode search, from the
+    trace's attributes, reach the diagnostics and a row of the paper's set-up table."""
+    from clustermix.paper import setup_row
+
+    idata = fake_trace((0.0, 0.0))
+    stamp_trace(
+        idata,
+        options={"n_field_components": 3, "field_model": "control_field"},
+        field_components={
+            "n_field_components": 3,
+            "criterion": "BIC",
+            "n_stars": 3565,
+            "table": [{"k": k, "delta_bic": d} for k, d in ((1, 9593.5), (2, 930.6), (3, 0.0))],
+        },
+        mode_search={
+            "modes": [{"is_cluster": True}, {"is_cluster": False}],
+            "chosen": "hint",
+            "seconds": 9.3,
+        },
+    )
+    setup = json.loads(json.dumps(json_safe(fit_diagnostics(idata, ["mu"]))))["setup"]
+    assert setup["n_field_components"] == 3 and setup["field_model"] == "control_field"
+    assert setup["modes"] == 2 and setup["cluster_modes"] == 1 and setup["chosen"] == "hint"
+    assert setup["k_stars"] == 3565
+    row = setup_row("pm_2d", {"setup": setup})
+    assert row == ["pm\\_2d", "control field", "3", "9594, 931, 0", "3{,}565", "1/2", "hint", "9"]
+    # a fit without a field choice or a mode search (the line example): dashes
+    assert (
+        setup_row("line_outliers", {"setup": fit_diagnostics(fake_trace((0.0,)), ["mu"])["setup"]})[
+            1:
+        ]
+        == ["--"] * 7
+    )

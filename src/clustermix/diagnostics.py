@@ -95,9 +95,34 @@ def fit_diagnostics(
         "e_bfmi": e_bfmi,
         "e_bfmi_min": min(e_bfmi),
         **{key: attrs[key] for key in COPIED_ATTRS if key in attrs},
+        "setup": fit_setup(attrs),
     }
     result["warnings"] = _warnings(result)
     return result
+
+
+def fit_setup(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """What was decided before sampling, from the trace's attributes: the field's K and
+    how (``n_field_components``; ``k_criterion`` "BIC" with ``delta_bic`` {K: BIC - min} and
+    ``k_stars``, or None for a K given in the config), ``field_model`` (None for a model
+    without the option), and the mode search: ``modes`` (found before sampling),
+    ``cluster_modes`` (of them, cluster-like), ``chosen`` (the candidate whose mode every
+    chain started in) and ``search_seconds``."""
+    options = attrs.get("options") or {}
+    choice = attrs.get("field_components") or None
+    search = attrs.get("mode_search") or None
+    modes = (search or {}).get("modes", [])
+    return {
+        "n_field_components": options.get("n_field_components"),
+        "k_criterion": choice.get("criterion") if choice else None,
+        "delta_bic": {row["k"]: row["delta_bic"] for row in choice["table"]} if choice else None,
+        "k_stars": choice.get("n_stars") if choice else None,
+        "field_model": options.get("field_model"),
+        "modes": len(modes) if search else None,
+        "cluster_modes": sum(bool(mode.get("is_cluster")) for mode in modes) if search else None,
+        "chosen": search.get("chosen") if search else None,
+        "search_seconds": search.get("seconds") if search else None,
+    }
 
 
 def _warnings(result: dict[str, Any]) -> list[str]:

@@ -171,6 +171,34 @@ def diagnostics_row(model: str, diagnostics: Mapping) -> list[str]:
     ]
 
 
+def setup_row(model: str, diagnostics: Mapping) -> list[str]:
+    """One row of the fit set-up table: the field model, K and the BIC differences it was
+    chosen from, the modes found before sampling (cluster-like / all), the candidate chosen
+    and the search time (s). Dashes where a fit had no such step (the line example)."""
+    setup = diagnostics.get("setup") or {}
+    delta = setup.get("delta_bic")
+    bic = (
+        ", ".join(
+            f"{float(value):.0f}" for _, value in sorted(delta.items(), key=lambda kv: int(kv[0]))
+        )
+        if delta
+        else "given"
+    )
+    k = setup.get("n_field_components")
+    modes = setup.get("modes")
+    seconds = setup.get("search_seconds")
+    return [
+        escape_text(model),
+        escape_text(str(setup.get("field_model") or "joint").replace("_", " ")) if k else "--",
+        str(k) if k else "--",
+        bic if k else "--",
+        format_count(setup["k_stars"]) if setup.get("k_stars") else "--",
+        f"{setup.get('cluster_modes')}/{modes}" if modes is not None else "--",
+        escape_text(str(setup.get("chosen"))) if modes is not None else "--",
+        f"{float(seconds):.0f}" if seconds is not None else "--",
+    ]
+
+
 def gate_macros(gate: Mapping) -> dict[str, str]:
     """Macros that tell the paper whether fits failed the convergence gate, and which."""
     failures = gate["failures"]

@@ -50,6 +50,7 @@ rule num_diagnostics:
         diagnostics=paper_fit_files("diagnostics.json"),
     output:
         table="src/tex/output/diagnostics_table.tex",
+        setup="src/tex/output/setup_table.tex",
     log:
         "logs/paper/num_diagnostics.log",
     conda:
@@ -111,6 +112,7 @@ PAPER_NUMBERS.extend(
         "src/tex/output/gate.tex",
         "src/tex/output/results.tex",
         "src/tex/output/diagnostics_table.tex",
+        "src/tex/output/setup_table.tex",
         "src/tex/output/software.tex",
     ]
 )
