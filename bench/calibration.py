@@ -229,6 +229,55 @@ def reliability_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     return rows
 
 
+def outcome_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per configuration and model: fits, those that returned a number, those stopped
+    before sampling (no cluster-like mode) and after (chains left the mode), median s."""
+    rows = []
+    for configuration in CONFIGURATIONS:
+        for model in CLUSTER_MODEL_NAMES:
+            chosen = [f for f in fits if (f["configuration"], f["model"]) == (configuration, model)]
+            if chosen:
+                status = [f["status"] for f in chosen]
+                seconds = [f["seconds"] for f in chosen if "seconds" in f]
+                rows.append(
+                    {
+                        "configuration": configuration,
+                        "model": model,
+                        "fits": len(chosen),
+                        "ok": status.count("ok"),
+                        "no_cluster_mode": status.count("no cluster mode"),
+                        "chains_left": status.count("chains left the mode"),
+                        "median_seconds": float(np.median(seconds)) if seconds else None,
+                        "f_pull_mean": _mean([f.get("f_pull") for f in chosen]),
+                        "f_pull_sd": _sd([f.get("f_pull") for f in chosen]),
+                    }
+                )
+    return rows
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.mean(kept)) if kept else None
+
+
+def _sd(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.std(kept)) if kept else None
+
+
+def summary(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact record the paper's calibration figure and numbers are made from
+    (``bench/calibration_summary.json``): settings, the seeds done, outcomes, coverage and
+    reliability tables."""
+    return {
+        "settings": dict(settings),
+        "seeds": sorted({int(f["seed"]) for f in fits}),
+        "outcomes": outcome_table(fits),
+        "coverage": coverage_table(fits),
+        "reliability": reliability_table(fits),
+    }
+
+
 def markdown(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> str:
     """The Markdown report: settings, outcomes, coverage, f pulls, reliability."""
     lines = [f"Settings: {json.dumps(settings, sort_keys=True)}", ""]
@@ -294,15 +343,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
     parser.add_argument(
+        "--summary", type=Path, default=None, help="the compact record the paper reads"
+    )
+    parser.add_argument(
         "--report-from", type=Path, default=None, help="only write the report of this JSON"
     )
     args = parser.parse_args(argv)
     if args.report_from:  # e.g. of a run stopped early: the seeds it finished
         saved = json.loads(args.report_from.read_text())
-        report = markdown(saved["fits"], saved["settings"])
-        if args.markdown:
-            args.markdown.write_text(report)
-        print(report)
+        write_reports(saved["fits"], saved["settings"], args.markdown, args.summary)
         return 0
     logging.basicConfig(level=logging.WARNING)
     sampling = QUICK_SAMPLING if args.quick else SAMPLING
@@ -330,11 +379,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             if args.json:
                 args.json.write_text(json.dumps({"settings": settings, "fits": fits}))
-    report = markdown(fits, settings)
-    if args.markdown:
-        args.markdown.write_text(report)
-    print(report)
+    write_reports(fits, settings, args.markdown, args.summary)
     return 0
+
+
+def write_reports(
+    fits: Sequence[Mapping[str, Any]],
+    settings: Mapping[str, Any],
+    markdown_path: Path | None,
+    summary_path: Path | None,
+) -> None:
+    """Print the Markdown report and write it and the compact summary where asked."""
+    report = markdown(fits, settings)
+    if markdown_path:
+        markdown_path.write_text(report)
+    if summary_path:
+        summary_path.write_text(json.dumps(summary(fits, settings), indent=1) + "\n")
+    print(report)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 # What a workflow run needs from the repository (no results, no resources).
-WORKFLOW_PARTS = ("workflow", "scripts", "src", "config", "environment.yml")
+WORKFLOW_PARTS = (
+    "workflow",
+    "scripts",
+    "src",
+    "config",
+    "environment.yml",
+    "bench/calibration_summary.json",  # the paper's calibration figure reads it
+)
 
 
 def copy_workflow(destination: Path) -> Path:
@@ -28,6 +35,7 @@ def copy_workflow(destination: Path) -> Path:
                 ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "figures", "output"),
             )
         else:
+            (destination / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, destination / part)
     return destination
 

@@ -29,6 +29,7 @@ CATEGORIES = {
     "ppc": ("Checks", "Posterior predictive checks"),
     "membership_roc": ("Validation", "Membership"),
     "recovery": ("Validation", "Parameter recovery"),
+    "calibration": ("Validation", "Calibration"),
 }
 #: Per-model figures: file-name prefix -> (caption file, subcategory).
 PER_MODEL = {"pgm_": ("pgm", "Graphical model"), "corner_": ("corner", "Posterior")}

@@ -338,3 +338,91 @@ def test_workflow_validation_without_truth(workdir: Path) -> None:
     assert "ValidationAucPhaseSpace" in macros
     assert (workdir / "logs" / "paper" / "num_validation.log").exists()
     assert not (workdir / "results").exists()
+
+
+# ------------------------------------------------------------- the calibration benchmark record
+
+
+def calibration_record() -> dict:
+    """A small record as bench/calibration.py --summary writes it."""
+    return {
+        "settings": {"sampling": {"chains": 2, "draws": 500}},
+        "seeds": [1000, 1001],
+        "outcomes": [
+            {"configuration": "default", "model": "pm_2d", "fits": 2, "ok": 2},
+            {"configuration": "hard", "model": "pm_2d", "fits": 2, "ok": 1},
+        ],
+        "coverage": [
+            {
+                "configuration": "default",
+                "model": "pm_2d",
+                "quantity": "pmra",
+                "fits": 2,
+                "coverage_68": 0.5,
+                "coverage_95": 1.0,
+            },
+            {
+                "configuration": "hard",
+                "model": "pm_2d",
+                "quantity": "pmra",
+                "fits": 1,
+                "coverage_68": 1.0,
+                "coverage_95": 0.9,
+            },
+        ],
+        "reliability": [
+            {
+                "configuration": "default",
+                "model": "pm_2d",
+                "p_bin": "[0.4, 0.6)",
+                "stars": 40,
+                "mean_p": 0.5,
+                "member_fraction": 0.42,
+            },
+            {
+                "configuration": "default",
+                "model": "pm_2d",
+                "p_bin": "[0.6, 0.8)",
+                "stars": 5,
+                "mean_p": 0.7,
+                "member_fraction": 0.2,
+            },  # too few stars to count
+            {
+                "configuration": "hard",
+                "model": "pm_2d",
+                "p_bin": "[0.8, 1.0)",
+                "stars": 30,
+                "mean_p": 0.9,
+                "member_fraction": 0.85,
+            },
+        ],
+    }
+
+
+def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
+    from clustermix.calibration import calibration_macros, read_calibration
+    from clustermix.plotting.validation import plot_calibration
+
+    path = tmp_path / "calibration_summary.json"
+    path.write_text(json.dumps(calibration_record()))
+    record = read_calibration(path)
+    macros = calibration_macros(record)
+    assert macros["CalibrationSeeds"] == "2"
+    assert (macros["CalibrationFits"], macros["CalibrationReturned"]) == ("4", "3")
+    assert macros["CalibrationStopped"] == "1"
+    assert macros["CalibrationCoverageNinetyFiveMin"] == "0.90"
+    assert macros["CalibrationCoverageSixtyEightMin"] == "0.50"
+    assert macros["CalibrationReliabilityDefault"] == "0.08"  # the 5-star bin is left out
+    assert macros["CalibrationReliabilityHard"] == "0.05"
+    fig = plot_calibration(record)
+    assert len(fig.axes) == 2
+
+
+def test_a_calibration_record_without_its_keys_is_named(tmp_path: Path) -> None:
+    from clustermix.calibration import read_calibration
+    from clustermix.errors import InputDataError
+
+    path = tmp_path / "calibration_summary.json"
+    path.write_text(json.dumps({"seeds": []}))
+    with pytest.raises(InputDataError, match=r"calibration_summary.json.*'coverage'"):
+        read_calibration(path)

@@ -43,7 +43,8 @@ def test_pdf_has_every_figure_and_no_missing_number(built: Path) -> None:
     figure_numbers = {int(n) for n in re.findall(r"Figure (\d+)\.", text)}
     # One figure each, but the corner plots fill two (four small fits, then phase space).
     expected = ["sky_masks", "line_outliers", "components", "cmd_membership", "galactocentric"]
-    expected += ["ppc", "model_comparison", "recovery", "membership_roc", "pgm", "corner"]
+    expected += ["ppc", "model_comparison", "recovery", "membership_roc", "calibration", "pgm"]
+    expected += ["corner"]
     assert figure_numbers == set(range(1, len(expected) + 2)), sorted(figure_numbers)
     for script in expected:
         assert f"fig_{script}.py" in text.replace("\n", "")

@@ -20,6 +20,35 @@ if VALIDATION_HAS_TRUTH:
 PAPER_NUMBERS.extend(
     ["src/tex/output/validation.tex", "src/tex/output/validation_table.tex"]
 )
+# The calibration over many simulated fields (bench/calibration.py, too long to rerun here)
+# is read from its committed record, whatever the data source.
+PAPER_FIGURES.append("src/tex/figures/calibration.pdf")
+PAPER_NUMBERS.append("src/tex/output/calibration.tex")
+
+
+rule fig_calibration:
+    input:
+        record="bench/calibration_summary.json",
+    output:
+        figure=report(
+            "src/tex/figures/calibration.pdf",
+            caption="../report/calibration.rst",
+            category="Validation",
+            subcategory="Calibration",
+        ),
+        macros="src/tex/output/calibration.tex",
+    log:
+        "logs/paper/fig_calibration.log",
+    benchmark:
+        "benchmarks/paper/fig_calibration.tsv"
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../../scripts/fig_calibration.py"
 
 
 rule fig_membership_roc:

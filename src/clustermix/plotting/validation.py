@@ -18,6 +18,7 @@ from clustermix.plotting.style import (
     COLUMN_WIDTH_IN,
     MODEL_COLOURS,
     MODEL_LABELS,
+    PAGE_WIDTH_IN,
     PALETTE,
     use_style,
 )
@@ -194,4 +195,83 @@ def plot_recovery(rows: Sequence[RecoveryRow]) -> plt.Figure:
         handletextpad=0.2,
         columnspacing=1.0,
     )
+    return fig
+
+
+#: The band of 95% coverages a calibrated model should fall in over ~20 seeds.
+COVERAGE_BAND = (0.90, 0.99)
+CONFIGURATION_FILL = {"default": True, "hard": False}
+
+
+def plot_calibration(record: Mapping[str, Any]) -> plt.Figure:
+    """The calibration benchmark over many simulated fields, page wide: (a) the coverage of
+    the 95% intervals of every cluster quantity, one row per model (filled markers: the
+    default-like field; open: the hard one), with the 90-99% band; (b) the reliability of
+    the memberships, fraction of true members against mean p per bin of width 0.2, with
+    the diagonal and a +-0.1 band. ``record``: :func:`clustermix.calibration.read_calibration`."""
+    use_style()
+    fig, (ax_cov, ax_rel) = plt.subplots(
+        1, 2, figsize=(PAGE_WIDTH_IN, 2.6), layout="constrained", width_ratios=(1.1, 1.0)
+    )
+    present = {row["model"] for row in record["coverage"]}
+    models = [m for m in MODEL_MARKERS if m in present] + sorted(present - set(MODEL_MARKERS))
+    ax_cov.axvspan(*COVERAGE_BAND, color=BAND_2_COLOUR, lw=0, zorder=0)
+    ax_cov.axvline(0.95, color="0.4", lw=0.6, zorder=1)
+    for index, model in enumerate(models):
+        style = _style(model, index)
+        for shift, (configuration, filled) in zip(
+            (-0.12, 0.12), CONFIGURATION_FILL.items(), strict=True
+        ):
+            rows = [
+                row
+                for row in record["coverage"]
+                if row["model"] == model and row["configuration"] == configuration
+            ]
+            if rows:
+                ax_cov.plot(
+                    [row["coverage_95"] for row in rows],
+                    np.full(len(rows), len(models) - 1 - index + shift),
+                    ls="none",
+                    marker=style["marker"],
+                    ms=3.6,
+                    mfc=style["color"] if filled else "white",
+                    mec=style["color"],
+                    mew=0.7,
+                    alpha=0.8,
+                )
+    ax_cov.set_yticks(range(len(models)), [MODEL_LABELS.get(m, m) for m in reversed(models)])
+    ax_cov.set_xlim(0.5, 1.01)
+    ax_cov.set_xlabel("coverage of the 95% intervals")
+    ax_cov.set_title("(a)", loc="left")
+    ax_rel.fill_between([0, 1], [-0.1, 0.9], [0.1, 1.1], color=BAND_2_COLOUR, lw=0, zorder=0)
+    ax_rel.plot([0, 1], [0, 1], color="0.4", lw=0.6, zorder=1)
+    for index, model in enumerate(models):
+        style = _style(model, index)
+        for configuration, filled in CONFIGURATION_FILL.items():
+            rows = [
+                row
+                for row in record["reliability"]
+                if row["model"] == model
+                and row["configuration"] == configuration
+                and row["mean_p"] is not None
+            ]
+            if rows:
+                ax_rel.plot(
+                    [row["mean_p"] for row in rows],
+                    [row["member_fraction"] for row in rows],
+                    color=style["color"],
+                    linestyle=style["linestyle"] if filled else ":",
+                    marker=style["marker"],
+                    ms=3.6,
+                    mfc=style["color"] if filled else "white",
+                    mec=style["color"],
+                    lw=0.9,
+                    label=f"{style['label']} ({configuration})",
+                )
+    ax_rel.set_xlim(0, 1)
+    ax_rel.set_ylim(0, 1)
+    ax_rel.set_xlabel("mean membership probability in the bin")
+    ax_rel.set_ylabel("fraction of true members")
+    ax_rel.set_title("(b)", loc="left")
+    ax_rel.legend(fontsize="x-small", loc="upper left", ncol=1, frameon=False)
     return fig

@@ -1,0 +1,77 @@
+"""The calibration record of ``bench/calibration.py``, read for the paper.
+
+The benchmark fits every cluster model to many seeds of simulated fields (a default-like
+one and one built to break the models) and writes a compact record,
+``bench/calibration_summary.json``: the settings, the seeds done, per configuration and
+model the outcomes (fits that returned a number or stopped, and why), per cluster quantity
+the coverage of the central 68% and 95% intervals, and per bin of membership probability
+(width 0.2) the stars, their mean p and the fraction that are true members. The workflow
+cannot rerun that hour-long benchmark; it reads the committed record (an input of the rule,
+hashed in the provenance manifest) to draw the calibration figure and write its numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from clustermix.errors import InputDataError
+
+#: The keys the record must have.
+KEYS = ("settings", "seeds", "outcomes", "coverage", "reliability")
+#: Bins of p with fewer stars than this are left out of the largest reliability offset.
+MIN_BIN_STARS = 20
+
+
+def read_calibration(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The calibration record at ``path``; raises :class:`InputDataError` naming the file
+    and the missing keys if it is not one."""
+    try:
+        record = json.loads(open(path).read())
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputDataError(f"{path}: not a readable calibration record ({err})") from err
+    missing = [key for key in KEYS if key not in record]
+    if missing:
+        raise InputDataError(
+            f"{path}: keys {missing} are missing (write it with bench/calibration.py --summary)"
+        )
+    return record
+
+
+def largest_reliability_offset(record: Mapping[str, Any], configuration: str) -> float:
+    """The largest |mean p - member fraction| over the bins of p (with at least
+    :data:`MIN_BIN_STARS` stars) of every model on ``configuration``."""
+    offsets = [
+        abs(row["mean_p"] - row["member_fraction"])
+        for row in record["reliability"]
+        if row["configuration"] == configuration and row["stars"] >= MIN_BIN_STARS
+    ]
+    return max(offsets, default=float("nan"))
+
+
+def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
+    """The paper's calibration numbers: seeds, fits and those that returned a number, the
+    range of the 68% and 95% coverages over every configuration, model and quantity, and the
+    largest reliability offset of each configuration."""
+    outcomes = record["outcomes"]
+    coverage = record["coverage"]
+    fits = sum(row["fits"] for row in outcomes)
+    returned = sum(row["ok"] for row in outcomes)
+    macros = {
+        "CalibrationSeeds": str(len(record["seeds"])),
+        "CalibrationFits": str(fits),
+        "CalibrationReturned": str(returned),
+        "CalibrationStopped": str(fits - returned),
+        "CalibrationDraws": str(record["settings"]["sampling"]["draws"]),
+        "CalibrationChains": str(record["settings"]["sampling"]["chains"]),
+    }
+    for level, name in ((68, "SixtyEight"), (95, "NinetyFive")):
+        values = [row[f"coverage_{level}"] for row in coverage]
+        macros[f"CalibrationCoverage{name}Min"] = f"{min(values, default=float('nan')):.2f}"
+        macros[f"CalibrationCoverage{name}Max"] = f"{max(values, default=float('nan')):.2f}"
+    for configuration, name in (("default", "Default"), ("hard", "Hard")):
+        offset = largest_reliability_offset(record, configuration)
+        macros[f"CalibrationReliability{name}"] = f"{offset:.2f}"
+    return macros
