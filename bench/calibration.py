@@ -66,6 +66,8 @@ QUICK_SAMPLING = {"backend": "pymc", "chains": 2, "draws": 150, "tune": 150}
 NO_SYSTEMATICS = {"parallax_systematic_mas": 0.0, "pm_systematic_masyr": 0.0}
 P_BINS = np.linspace(0.0, 1.0, 6)  # width 0.2
 G_MAX = 19.0
+HARD_BINARY_FRACTION = 0.3  # unresolved binaries among the hard field's members
+HARD_ERRORS = 1.2  # true / quoted uncertainties on the hard field
 
 
 def default_field(seed: int, scale: float) -> dict[str, Any]:
@@ -95,8 +97,8 @@ def hard_configuration(seed: int, scale: float) -> dict[str, Any]:
         n_field=round(3100 * scale / 0.15),
         neighbour_members=round(200 * scale / 0.15),
         g_max_mag=G_MAX,
-        binary_fraction=0.3,
-        error_underestimate=1.2,
+        binary_fraction=HARD_BINARY_FRACTION,
+        error_underestimate=HARD_ERRORS,
     )
 
 
@@ -356,6 +358,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     sampling = QUICK_SAMPLING if args.quick else SAMPLING
     settings = {
+        "hard": {"binary_fraction": HARD_BINARY_FRACTION, "error_underestimate": HARD_ERRORS},
+        "p_bin_width": float(P_BINS[1] - P_BINS[0]),
         "seeds": args.seeds,
         "first_seed": args.first_seed,
         "scale": args.scale,

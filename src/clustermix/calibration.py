@@ -23,6 +23,10 @@ from clustermix.errors import InputDataError
 KEYS = ("settings", "seeds", "outcomes", "coverage", "reliability")
 #: Bins of p with fewer stars than this are left out of the largest reliability offset.
 MIN_BIN_STARS = 20
+#: The 95% coverages a calibrated model should show over ~20 seeds (binomial spread).
+COVERAGE_BAND = (0.90, 0.99)
+#: Memberships within this of the true-member fraction in every bin count as calibrated.
+RELIABILITY_BAND = 0.1
 
 
 def read_calibration(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -74,4 +78,17 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     for configuration, name in (("default", "Default"), ("hard", "Hard")):
         offset = largest_reliability_offset(record, configuration)
         macros[f"CalibrationReliability{name}"] = f"{offset:.2f}"
+    hard = record["settings"].get("hard", {})
+    macros["CalibrationHardErrorPercent"] = _percent(hard.get("error_underestimate", 1.0) - 1.0)
+    macros["CalibrationHardBinaryPercent"] = _percent(hard.get("binary_fraction", 0.0))
+    macros["CalibrationBandLow"] = _percent(COVERAGE_BAND[0])
+    macros["CalibrationBandHigh"] = _percent(COVERAGE_BAND[1])
+    macros["CalibrationReliabilityBand"] = f"{RELIABILITY_BAND:g}"
+    macros["CalibrationMinBinStars"] = str(MIN_BIN_STARS)
+    macros["CalibrationBinWidth"] = f"{record['settings'].get('p_bin_width', 0.2):g}"
     return macros
+
+
+def _percent(fraction: float) -> str:
+    """A fraction as a whole percentage, with LaTeX's percent sign."""
+    return f"{100.0 * fraction:.0f}\\%"

@@ -769,6 +769,9 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
         pm.LogNormal.dist(
             np.log(float(opts["plummer_prior_median_arcmin"])), float(opts["plummer_log_prior_sd"])
         ),
+        # both bounds, so that the sampler's transform is an interval: with the upper one
+        # alone it would be upper - exp(x), which reaches radii <= 0 outside the support
+        lower=0.0,
         upper=cone_radius,
     )
     plx_cl = pm.Uniform("parallax_cl", low, high)

@@ -13,6 +13,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+from clustermix.calibration import COVERAGE_BAND, RELIABILITY_BAND
 from clustermix.models import SUMMARY_UNITS
 from clustermix.plotting.style import (
     COLUMN_WIDTH_IN,
@@ -198,8 +199,6 @@ def plot_recovery(rows: Sequence[RecoveryRow]) -> plt.Figure:
     return fig
 
 
-#: The band of 95% coverages a calibrated model should fall in over ~20 seeds.
-COVERAGE_BAND = (0.90, 0.99)
 CONFIGURATION_FILL = {"default": True, "hard": False}
 
 
@@ -243,7 +242,8 @@ def plot_calibration(record: Mapping[str, Any]) -> plt.Figure:
     ax_cov.set_xlim(0.5, 1.01)
     ax_cov.set_xlabel("coverage of the 95% intervals")
     ax_cov.set_title("(a)", loc="left")
-    ax_rel.fill_between([0, 1], [-0.1, 0.9], [0.1, 1.1], color=BAND_2_COLOUR, lw=0, zorder=0)
+    band = RELIABILITY_BAND
+    ax_rel.fill_between([0, 1], [-band, 1 - band], [band, 1 + band], color=BAND_2_COLOUR, lw=0)
     ax_rel.plot([0, 1], [0, 1], color="0.4", lw=0.6, zorder=1)
     for index, model in enumerate(models):
         style = _style(model, index)
