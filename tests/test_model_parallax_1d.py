@@ -169,6 +169,44 @@ def test_obs_logp_matches_independent_numpy():
         np.testing.assert_allclose(obs_logp(point), expected, rtol=0, atol=1e-6)
 
 
+def test_the_field_length_scale_follows_the_magnitude():
+    """With G in the catalogue each star's EDSD length scale is L exp(b (G - median G)),
+    clipped to the interpolant's range: the likelihood matches scipy.quad star by star."""
+    catalog, _ = simulate(n_stars=40, seed=6)
+    g_mag = np.random.default_rng(6).uniform(12.0, 21.0, 40)
+    catalog["phot_g_mean_mag"] = g_mag
+    options = {"cluster_min_members": 1}
+    data = parallax_1d.prepare_data(catalog, options, "synthetic")
+    np.testing.assert_allclose(data["g_offset"], g_mag - np.median(g_mag))
+    model = parallax_1d.build_model(data, options)
+    obs_logp = model.compile_fn(
+        model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars
+    )
+    plx_cl, f, length, slope = 0.36, 0.4, 1.35, 0.45  # slope large enough to reach the clip
+    point = constrained_point(
+        model,
+        {
+            "parallax_cl": plx_cl,
+            "f_cluster": f,
+            "ln_length_scale_field": np.log(length),
+            "ln_length_scale_slope": slope,
+        },
+    )
+    low, high = parallax_1d.DEFAULT_OPTIONS["length_scale_range_kpc"]
+    per_star = np.clip(length * np.exp(slope * data["g_offset"]), low, high)
+    assert per_star.min() == low and per_star.max() == high
+    x, e = data["parallax"], data["parallax_error"]
+    field = np.array(
+        [reference_log_field(p, s, ell) for p, s, ell in zip(x, e, per_star, strict=True)]
+    )
+    expected = np.logaddexp(np.log(f) + stats.norm.logpdf(x, plx_cl, e), np.log1p(-f) + field)
+    np.testing.assert_allclose(obs_logp(point), expected, rtol=0, atol=1e-6)
+    # without the option, or without G, one L for every star
+    assert "g_offset" not in parallax_1d.prepare_data(
+        catalog, {**options, "length_scale_varies_with_g": False}, "synthetic"
+    )
+
+
 @pytest.fixture(scope="module")
 def fitted():
     catalog, truth = simulate()

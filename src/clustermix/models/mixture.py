@@ -484,7 +484,7 @@ def magnitudes(catalog, mask: np.ndarray, source: str, model: str) -> np.ndarray
     if n_bad := int((~np.isfinite(g_mag)).sum()):
         raise InputDataError(
             f"{source}: column '{MAGNITUDE_COLUMN}' is NaN or infinite on {n_bad} of the "
-            f"{mask.sum()} rows (models.{model}.field_model 'control_field' bins the field by G)"
+            f"{mask.sum()} rows (models.{model} follows the field's change with G)"
         )
     return g_mag
 
