@@ -284,3 +284,21 @@ def test_component_locations_start_and_field_option_checks() -> None:
             check_field_options({**options, "n_field_components": bad}, "c", ("width",))
     with pytest.raises(InputDataError, match="order_field_by"):
         check_field_options({**options, "order_field_by": "mean"}, "c", ("width", "pmra"))
+
+
+def binned_field_log_density(
+    values: np.ndarray, covariances: np.ndarray, mixture: dict, bins: np.ndarray
+) -> np.ndarray:
+    """ln sum_k w_bk N(x_i | m_bk, C_i + V_bk) per star with SciPy, star i in G bin b = bins[i]
+    of a control-field mixture (``weights``, ``means``, ``covariances`` per bin)."""
+    out = np.empty(len(values))
+    for i, x in enumerate(values):
+        b = bins[i]
+        terms = [
+            np.log(w) + stats.multivariate_normal.logpdf(x, mean, covariances[i] + cov)
+            for w, mean, cov in zip(
+                mixture["weights"][b], mixture["means"][b], mixture["covariances"][b], strict=True
+            )
+        ]
+        out[i] = logsumexp(terms)
+    return out

@@ -719,6 +719,8 @@ def test_control_field_model_uses_each_bins_deconvolved_field():
     the cluster and the field's RVs are free."""
     from clustermix.models.field_choice import control_field_mixture
 
+    from .test_mixture import binned_field_log_density
+
     catalog, _ = simulate(seed=21, n_members=150, n_field=900)
     rng = np.random.default_rng(21)
     catalog["phot_g_mean_mag"] = rng.uniform(12.0, 20.0, len(catalog))
@@ -752,16 +754,7 @@ def test_control_field_model_uses_each_bins_deconvolved_field():
     values, covariances = phase_space.field_observables(data)
     in_cone = np.isin(np.asarray(catalog["source_id"]), data["source_id"])
     bins = np.searchsorted(mixture["g_edges"], g_mag[in_cone])
-    expected = np.empty(len(values))
-    for i, x in enumerate(values):
-        b = bins[i]
-        terms = [
-            np.log(w) + stats.multivariate_normal.logpdf(x, mean, covariances[i] + cov)
-            for w, mean, cov in zip(
-                mixture["weights"][b], mixture["means"][b], mixture["covariances"][b], strict=True
-            )
-        ]
-        expected[i] = special.logsumexp(terms)
+    expected = binned_field_log_density(values, covariances, mixture, bins)
     expected += np.log1p(-params["f_cluster"]) + phase_space.field_sky_log_density(
         data["xi"], data["eta"], CONE[2]
     )

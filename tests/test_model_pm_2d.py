@@ -15,6 +15,7 @@ from clustermix.models import SUMMARY_UNITS, pm_2d
 
 from .test_mixture import (
     auc,
+    binned_field_log_density,
     deterministic_at,
     equal_tailed_interval,
     obs_logp_per_star,
@@ -339,21 +340,16 @@ def test_control_field_model_holds_each_bins_deconvolved_mixture() -> None:
     logp = obs_logp_per_star(model, cluster)
     values = np.column_stack([data["pmra"], data["pmdec"]])
     cov_i = star_covariances(data)
-    expected = np.empty(len(values))
-    for i, x in enumerate(values):
-        b = bins[i]
-        terms = [
-            np.log(w) + stats.multivariate_normal.logpdf(x, mean, cov_i[i] + cov)
-            for w, mean, cov in zip(
-                mixture["weights"][b], mixture["means"][b], mixture["covariances"][b], strict=True
-            )
-        ]
-        cov_cl = cov_i[i] + cluster["sigma_cl"] ** 2 * np.eye(2)
-        expected[i] = np.logaddexp(
-            np.log(cluster["f_cluster"])
-            + stats.multivariate_normal.logpdf(x, [-2.9, -3.9], cov_cl),
-            np.log1p(-cluster["f_cluster"]) + logsumexp(terms),
+    log_cluster = [
+        stats.multivariate_normal.logpdf(
+            x, [-2.9, -3.9], cov + cluster["sigma_cl"] ** 2 * np.eye(2)
         )
+        for x, cov in zip(values, cov_i, strict=True)
+    ]
+    expected = np.logaddexp(
+        np.log(cluster["f_cluster"]) + np.array(log_cluster),
+        np.log1p(-cluster["f_cluster"]) + binned_field_log_density(values, cov_i, mixture, bins),
+    )
     np.testing.assert_allclose(logp, expected, rtol=1e-6)
 
 
