@@ -107,7 +107,7 @@ def fit_setup(attrs: Mapping[str, Any]) -> dict[str, Any]:
     ``k_stars``, or None for a K given in the config), ``field_model`` (None for a model
     without the option), and the mode search: ``modes`` (found before sampling),
     ``cluster_modes`` (of them, cluster-like), ``chosen`` (the candidate whose mode every
-    chain started in) and ``search_seconds``."""
+    chain started in) and ``search_time_s``."""
     options = attrs.get("options") or {}
     choice = attrs.get("field_components") or None
     search = attrs.get("mode_search") or None
@@ -121,7 +121,7 @@ def fit_setup(attrs: Mapping[str, Any]) -> dict[str, Any]:
         "modes": len(modes) if search else None,
         "cluster_modes": sum(bool(mode.get("is_cluster")) for mode in modes) if search else None,
         "chosen": search.get("chosen") if search else None,
-        "search_seconds": search.get("seconds") if search else None,
+        "search_time_s": search.get("seconds") if search else None,
     }
 
 

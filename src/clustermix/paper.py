@@ -186,7 +186,7 @@ def setup_row(model: str, diagnostics: Mapping) -> list[str]:
     )
     k = setup.get("n_field_components")
     modes = setup.get("modes")
-    seconds = setup.get("search_seconds")
+    seconds = setup.get("search_time_s")
     return [
         escape_text(model),
         escape_text(str(setup.get("field_model") or "joint").replace("_", " ")) if k else "--",
