@@ -78,6 +78,10 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     for configuration, name in (("default", "Default"), ("hard", "Hard")):
         offset = largest_reliability_offset(record, configuration)
         macros[f"CalibrationReliability{name}"] = f"{offset:.2f}"
+        values = [row["coverage_95"] for row in coverage if row["configuration"] == configuration]
+        macros[f"CalibrationCoverageNinetyFive{name}Min"] = (
+            f"{min(values, default=float('nan')):.2f}"
+        )
     hard = record["settings"].get("hard", {})
     macros["CalibrationHardErrorPercent"] = _percent(hard.get("error_underestimate", 1.0) - 1.0)
     macros["CalibrationHardBinaryPercent"] = _percent(hard.get("binary_fraction", 0.0))
