@@ -206,7 +206,7 @@ def control_field_mixture(
     colder), which one mixture for all magnitudes cannot follow.
 
     Returns ``g_edges`` (B - 1,) inner bin edges (mag), ``weights`` (B, K), ``means``
-    (B, K, d), ``covariances`` (B, K, d, d) (intrinsic) and ``n_stars`` (B,).
+    (B, K, d) and ``covariances`` (B, K, d, d) (intrinsic).
     """
     x = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
     s = np.asarray(covariances, dtype=np.float64).reshape(len(x), x.shape[1], x.shape[1])
@@ -222,5 +222,4 @@ def control_field_mixture(
         "weights": np.stack([fit["weights"] for fit in fits]),
         "means": np.stack([fit["means"] for fit in fits]),
         "covariances": np.stack([fit["covariances"] for fit in fits]),
-        "n_stars": np.bincount(index, minlength=len(edges) + 1),
     }
