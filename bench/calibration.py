@@ -280,6 +280,30 @@ def summary(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> d
     }
 
 
+def merged_summary(new: Mapping[str, Any], kept: Mapping[str, Any]) -> dict[str, Any]:
+    """The compact record ``new`` with the rows of every (configuration, model) it does not
+    hold taken from the earlier record ``kept`` (after a change to one model, only that
+    model is rerun); the seeds must be the same. ``settings["kept_from_earlier_run"]`` lists
+    the pairs taken over."""
+    if new["seeds"] != kept["seeds"]:
+        raise ValueError(f"seeds differ: {new['seeds']} here, {kept['seeds']} in the kept record")
+    done = {(row["configuration"], row["model"]) for row in new["outcomes"]}
+    taken = sorted(
+        {(row["configuration"], row["model"]) for row in kept["outcomes"]} - done,
+        key=lambda pair: (pair[0], pair[1]),
+    )
+    merged: dict[str, Any] = {"settings": dict(new["settings"]), "seeds": new["seeds"]}
+    merged["settings"]["models"] = sorted(
+        set(new["settings"]["models"]) | {model for _, model in taken}
+    )
+    merged["settings"]["kept_from_earlier_run"] = [list(pair) for pair in taken]
+    for table in ("outcomes", "coverage", "reliability"):
+        merged[table] = [
+            row for row in kept[table] if (row["configuration"], row["model"]) in set(taken)
+        ] + list(new[table])
+    return merged
+
+
 def markdown(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> str:
     """The Markdown report: settings, outcomes, coverage, f pulls, reliability."""
     lines = [f"Settings: {json.dumps(settings, sort_keys=True)}", ""]
@@ -350,10 +374,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--report-from", type=Path, default=None, help="only write the report of this JSON"
     )
+    parser.add_argument(
+        "--keep-from",
+        type=Path,
+        default=None,
+        help="an earlier compact record: the summary takes from it the models not run here",
+    )
     args = parser.parse_args(argv)
+    kept = json.loads(args.keep_from.read_text()) if args.keep_from else None
     if args.report_from:  # e.g. of a run stopped early: the seeds it finished
         saved = json.loads(args.report_from.read_text())
-        write_reports(saved["fits"], saved["settings"], args.markdown, args.summary)
+        write_reports(saved["fits"], saved["settings"], args.markdown, args.summary, kept)
         return 0
     logging.basicConfig(level=logging.WARNING)
     sampling = QUICK_SAMPLING if args.quick else SAMPLING
@@ -383,7 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             if args.json:
                 args.json.write_text(json.dumps({"settings": settings, "fits": fits}))
-    write_reports(fits, settings, args.markdown, args.summary)
+    write_reports(fits, settings, args.markdown, args.summary, kept)
     return 0
 
 
@@ -392,13 +423,18 @@ def write_reports(
     settings: Mapping[str, Any],
     markdown_path: Path | None,
     summary_path: Path | None,
+    kept: Mapping[str, Any] | None = None,
 ) -> None:
-    """Print the Markdown report and write it and the compact summary where asked."""
+    """Print the Markdown report (of this run's fits) and write it and the compact summary
+    (with the models of ``kept`` not run here, :func:`merged_summary`) where asked."""
     report = markdown(fits, settings)
     if markdown_path:
         markdown_path.write_text(report)
     if summary_path:
-        summary_path.write_text(json.dumps(summary(fits, settings), indent=1) + "\n")
+        record = summary(fits, settings)
+        if kept is not None:
+            record = merged_summary(record, kept)
+        summary_path.write_text(json.dumps(record, indent=1) + "\n")
     print(report)
 
 

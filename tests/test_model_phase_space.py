@@ -317,8 +317,18 @@ def constrained_point(model: pm.Model, values: dict[str, object]) -> dict[str, n
 
 
 def reference_log_likelihood(data, params) -> np.ndarray:
-    """Per-star log-likelihood with SciPy and astropy only (no model code but the data)."""
+    """Per-star log-likelihood with SciPy and astropy only (no model code but the data).
+
+    The quoted uncertainties are scaled by 1 + ``error_excess_<name>`` of the star's G range
+    (``data["error_range"]``), for members and for the (jointly fitted) field; members' RVs
+    are a mixture of singles and binaries (``rv_binary_fraction``, extra spread
+    ``rv_binary_sd``)."""
     n = data["source_id"].size
+    scale_plx, scale_pm, scale_rv = (
+        1.0 + np.asarray(params[f"error_excess_{name}"])[data["error_range"]]
+        for name in ("parallax", "pm", "rv")
+    )
+    q_binary, sd_binary = params["rv_binary_fraction"], params["rv_binary_sd"]
     # cluster centre and velocity by astropy (the WCS gives the centre's position)
     ra_c, dec_c = (
         float(v[0])
@@ -372,6 +382,7 @@ def reference_log_likelihood(data, params) -> np.ndarray:
     out = np.empty(n)
     for i in range(n):
         s = np.array([data["parallax_error"][i], data["pmra_error"][i], data["pmdec_error"][i]])
+        s *= np.array([scale_plx[i], scale_pm[i], scale_pm[i]])
         r01, r02, r12 = (data[name][i] for name in phase_space.CORRELATIONS)
         c_obs = np.outer(s, s) * np.array([[1, r01, r02], [r01, 1, r12], [r02, r12, 1]])
         log_c = (
@@ -393,9 +404,12 @@ def reference_log_likelihood(data, params) -> np.ndarray:
             )
         log_f = np.log1p(-f) + np.log(sky_f[i]) + special.logsumexp(field_terms)
         if data["has_rv"][i]:
-            e = data["radial_velocity_error"][i]
-            log_c += stats.norm.logpdf(
-                data["radial_velocity"][i], rv_cl[i], np.hypot(e, params["sigma_v"])
+            e = data["radial_velocity_error"][i] * scale_rv[i]
+            single = np.hypot(e, params["sigma_v"])
+            log_c += np.log(
+                (1.0 - q_binary) * stats.norm.pdf(data["radial_velocity"][i], rv_cl[i], single)
+                + q_binary
+                * stats.norm.pdf(data["radial_velocity"][i], rv_cl[i], np.hypot(single, sd_binary))
             )
             log_f += stats.norm.logpdf(
                 data["radial_velocity"][i],
@@ -427,6 +441,11 @@ PARAMETER_POINTS = [
         "cpc_field_beta": np.array([[0.55, 0.5, 0.65], [0.4, 0.55, 0.6]]),
         "rv_field_mean": -20.0,
         "rv_field_sd": 35.0,
+        "error_excess_parallax": np.array([0.1]),
+        "error_excess_pm": np.array([0.3]),
+        "error_excess_rv": np.array([0.2]),
+        "rv_binary_fraction": 0.25,
+        "rv_binary_sd": 9.0,
     },
     {
         "xi_cl": -3.0,
@@ -448,6 +467,11 @@ PARAMETER_POINTS = [
         "cpc_field_beta": np.array([[0.1, 0.9, 0.3], [0.7, 0.2, 0.5]]),
         "rv_field_mean": 10.0,
         "rv_field_sd": 5.0,
+        "error_excess_parallax": np.array([0.02]),
+        "error_excess_pm": np.array([0.5]),
+        "error_excess_rv": np.array([1.0]),
+        "rv_binary_fraction": 0.6,
+        "rv_binary_sd": 3.0,
     },
 ]
 
@@ -464,6 +488,64 @@ def test_obs_logp_matches_independent_numpy(params):
     # everything is closed form but the Plummer mass (dblquad, ~1e-10) and the WCS
     # projection (float64 deg): 1e-7 in ln L is far below anything that matters
     np.testing.assert_allclose(got, reference_log_likelihood(data, params), rtol=0, atol=1e-7)
+
+
+def test_error_inflation_by_magnitude_range_matches_numpy():
+    """With ``error_inflation_g_edges`` each G range has its own factors on the quoted
+    uncertainties; the likelihood matches the reference star by star, and the ranges are
+    those of the G column."""
+    catalog, _ = simulate(n_members=20, n_field=30, seed=8)
+    catalog["phot_g_mean_mag"] = np.random.default_rng(8).uniform(12.0, 20.0, len(catalog))
+    options = {**OPTIONS, "error_inflation_g_edges": [15.0, 17.5]}
+    data = phase_space.prepare_data(catalog, options, "synthetic")
+    g_mag = np.asarray(catalog["phot_g_mean_mag"])
+    np.testing.assert_array_equal(
+        data["error_range"], (g_mag >= 15.0).astype(int) + (g_mag >= 17.5)
+    )
+    model = phase_space.build_model(data, options)
+    params = {
+        **PARAMETER_POINTS[0],
+        "error_excess_parallax": np.array([0.4, 0.1, 0.0]),
+        "error_excess_pm": np.array([0.05, 0.6, 0.2]),
+        "error_excess_rv": np.array([0.3, 0.8, 0.1]),
+    }
+    obs_logp = model.compile_fn(
+        model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars
+    )
+    got = obs_logp(constrained_point(model, params))
+    np.testing.assert_allclose(got, reference_log_likelihood(data, params), rtol=0, atol=1e-7)
+
+
+def test_no_inflation_and_no_binaries_leave_the_quoted_errors():
+    """``error_inflation: false`` and ``rv_binaries: false``: no factors, no binary
+    component; the likelihood is the reference's with factors 1 and no binaries."""
+    catalog, _ = simulate(n_members=20, n_field=30, seed=8)
+    options = {**OPTIONS, "error_inflation": False, "rv_binaries": False}
+    data = phase_space.prepare_data(catalog, options, "synthetic")
+    model = phase_space.build_model(data, options)
+    free = {rv.name for rv in model.free_RVs}
+    assert not {name for name in free if name.startswith(("error_excess", "rv_binary"))}
+    params = {
+        **PARAMETER_POINTS[1],
+        **{f"error_excess_{name}": np.zeros(1) for name in ("parallax", "pm", "rv")},
+        "rv_binary_fraction": 0.0,
+    }
+    obs_logp = model.compile_fn(
+        model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars
+    )
+    got = obs_logp(constrained_point(model, params))
+    np.testing.assert_allclose(got, reference_log_likelihood(data, params), rtol=0, atol=1e-7)
+
+
+def test_error_ranges_need_g_and_increasing_edges():
+    catalog, _ = simulate(n_members=20, n_field=30, seed=8)
+    with pytest.raises(InputDataError, match="phot_g_mean_mag"):
+        phase_space.prepare_data(catalog, {**OPTIONS, "error_inflation_g_edges": [16.0]}, "c.fits")
+    catalog["phot_g_mean_mag"] = np.full(len(catalog), 15.0)
+    with pytest.raises(ConfigError, match="error_inflation_g_edges"):
+        phase_space.prepare_data(
+            catalog, {**OPTIONS, "error_inflation_g_edges": [17.0, 16.0]}, "c.fits"
+        )
 
 
 # ----------------------------------------------------------------------------- recovery
@@ -522,6 +604,90 @@ def test_membership_separates_members(fitted):
     membership = p_draws.mean(("chain", "draw")).values
     label = np.isin(data["source_id"], truth["member_source_ids"])
     assert roc_auc(membership, label) >= 0.95
+
+
+def test_the_starting_rv_is_the_densest_not_the_median():
+    """Five members at 0 km/s among seven field stars spread over -60 to -20 km/s: the
+    median is a field star's RV, the densest RV is the members' (within the 0.1 km/s grid
+    and their 1 km/s spread divided by sqrt(5))."""
+    members = np.array([-0.8, -0.3, 0.1, 0.4, 0.9])
+    field = np.array([-60.0, -52.0, -45.0, -38.0, -31.0, -25.0, -20.0])
+    rv = np.r_[members, field]
+    errors = np.full(rv.size, 1.0)
+    assert np.median(rv) < -15.0
+    assert phase_space.densest_rv(rv, errors) == pytest.approx(members.mean(), abs=0.5)
+
+
+def degrade(
+    catalog: Table, truth: dict, seed: int, error_factor: float, binary_fraction: float
+) -> Table:
+    """The catalogue with noise ``error_factor`` times its quoted uncertainties (extra noise
+    of covariance (s^2 - 1) C_i for the astrometry, (s^2 - 1) e_rv^2 for the RVs; the quoted
+    columns unchanged) and a fraction ``binary_fraction`` of the members with RVs made
+    unresolved binaries: orbital RV K sin(2 pi phase), K log-normal (median 7 km/s, width
+    0.5), as :mod:`clustermix.data.simulate` draws them."""
+    rng = np.random.default_rng(seed)
+    out = catalog.copy()
+    extra = np.sqrt(error_factor**2 - 1.0)
+    errors = np.column_stack([np.asarray(out[name], float) for name in phase_space.ERRORS])
+    r01, r02, r12 = (np.asarray(out[name], float) for name in phase_space.CORRELATIONS)
+    for i in range(len(out)):
+        corr = np.array([[1, r01[i], r02[i]], [r01[i], 1, r12[i]], [r02[i], r12[i], 1]])
+        cov = extra**2 * np.outer(errors[i], errors[i]) * corr
+        noise = rng.multivariate_normal(np.zeros(3), cov)
+        for j, name in enumerate(phase_space.ASTROMETRY):
+            out[name][i] += noise[j]
+    rv = np.asarray(out["radial_velocity"], float)
+    rv_error = np.nan_to_num(np.asarray(out["radial_velocity_error"], float))
+    rv = rv + extra * rv_error * rng.standard_normal(rv.size)
+    member = np.isin(np.asarray(out["source_id"]), truth["member_source_ids"])
+    binary = member & np.isfinite(rv) & (rng.random(rv.size) < binary_fraction)
+    amplitude = 7.0 * np.exp(0.5 * rng.standard_normal(rv.size))
+    out["radial_velocity"] = np.where(
+        binary, rv + amplitude * np.sin(2.0 * np.pi * rng.random(rv.size)), rv
+    )
+    return out
+
+
+def test_fitted_error_factors_and_binaries_keep_sigma_v_honest():
+    """Uncertainties underestimated by 30% and 40% binaries among the members with RVs
+    (17 of 53 here): with the quoted errors and no binary component the most probable
+    sigma_v is too hot by more than two posterior sd of the fit below; with the fitted
+    factors and the binary component the 95% intervals of sigma_v, the RV and the parallax
+    hold the truth, and the factors' intervals hold the true excess 0.3."""
+    from clustermix.models.modes import PosteriorOptimiser
+
+    catalog, truth = simulate(seed=31)
+    catalog = degrade(catalog, truth, seed=5, error_factor=1.3, binary_fraction=0.4)
+    quoted = {**OPTIONS, "error_inflation": False, "rv_binaries": False}
+    data = phase_space.prepare_data(catalog, quoted, "synthetic")
+    model = phase_space.build_model(data, quoted)
+    most_probable, _ = PosteriorOptimiser(model).maximise(phase_space.initial_values(data, quoted))
+
+    data = phase_space.prepare_data(catalog, OPTIONS, "synthetic")
+    model = phase_space.build_model(data, OPTIONS)
+    idata = pm.sample(
+        draws=300,
+        tune=300,
+        chains=2,
+        cores=1,
+        random_seed=3,
+        initvals=phase_space.initial_values(data, OPTIONS),
+        var_names=[rv.name for rv in model.free_RVs],
+        model=model,
+        progressbar=False,
+        compute_convergence_checks=False,
+    )
+    quantities = phase_space.summary_quantities(idata.posterior, data, OPTIONS)
+    true = phase_space.true_values(truth, data)
+    for name in ("sigma_v", "rv", "parallax"):
+        low, high = np.percentile(quantities[name].values, [2.5, 97.5])
+        assert low <= true[name] <= high, (name, true[name], low, high)
+    for name in ("parallax", "pm", "rv"):
+        low, high = np.percentile(idata.posterior[f"error_excess_{name}"].values, [2.5, 97.5])
+        assert low <= 0.3 <= high, (name, low, high)
+    sd = float(quantities["sigma_v"].std())
+    assert float(most_probable["sigma_v"]) > true["sigma_v"] + 2.0 * sd
 
 
 def test_galactocentric_quantities_of_the_sun():
@@ -759,9 +925,12 @@ def test_control_field_model_uses_each_bins_deconvolved_field():
         data["xi"], data["eta"], CONE[2]
     )
     has_rv = data["has_rv"]
+    # the field keeps the quoted astrometric errors (its widths were learned with them);
+    # its RVs, a free Gaussian, take the inflated RV errors
+    scale_rv = 1.0 + params["error_excess_rv"][0]
     expected[has_rv] += stats.norm.logpdf(
         data["radial_velocity"][has_rv],
         params["rv_field_mean"],
-        np.hypot(data["radial_velocity_error"][has_rv], params["rv_field_sd"]),
+        np.hypot(scale_rv * data["radial_velocity_error"][has_rv], params["rv_field_sd"]),
     )
     np.testing.assert_allclose(log_field, expected, rtol=0, atol=1e-6)

@@ -116,7 +116,12 @@ def test_diagnostics_record_the_set_up_and_the_paper_table_shows_it() -> None:
     idata = fake_trace((0.0, 0.0))
     stamp_trace(
         idata,
-        options={"n_field_components": 3, "field_model": "control_field"},
+        options={
+            "n_field_components": 3,
+            "field_model": "control_field",
+            "error_inflation": True,
+            "rv_binaries": False,
+        },
         field_components={
             "n_field_components": 3,
             "criterion": "BIC",
@@ -134,11 +139,23 @@ def test_diagnostics_record_the_set_up_and_the_paper_table_shows_it() -> None:
     assert setup["modes"] == 2 and setup["cluster_modes"] == 1 and setup["chosen"] == "hint"
     assert setup["k_stars"] == 3565
     row = setup_row("pm_2d", {"setup": setup})
-    assert row == ["pm\\_2d", "control field", "3", "9594, 931, 0", "3{,}565", "1/2", "hint", "9"]
+    assert row == [
+        "pm\\_2d",
+        "control field",
+        "3",
+        "9594, 931, 0",
+        "3{,}565",
+        "1/2",
+        "hint",
+        "9",
+        "fitted",
+    ]
+    with_binaries = {**setup, "error_inflation": False, "rv_binaries": True}
+    assert setup_row("phase_space", {"setup": with_binaries})[-1] == "quoted + binaries"
     # a fit without a field choice or a mode search (the line example): dashes
     assert (
         setup_row("line_outliers", {"setup": fit_diagnostics(fake_trace((0.0,)), ["mu"])["setup"]})[
             1:
         ]
-        == ["--"] * 7
+        == ["--"] * 8
     )

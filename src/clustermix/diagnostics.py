@@ -107,7 +107,8 @@ def fit_setup(attrs: Mapping[str, Any]) -> dict[str, Any]:
     ``k_stars``, or None for a K given in the config), ``field_model`` (None for a model
     without the option), and the mode search: ``modes`` (found before sampling),
     ``cluster_modes`` (of them, cluster-like), ``chosen`` (the candidate whose mode every
-    chain started in) and ``search_time_s``."""
+    chain started in) and ``search_time_s``; the error model, ``error_inflation`` and
+    ``rv_binaries`` (None for a model without the options)."""
     options = attrs.get("options") or {}
     choice = attrs.get("field_components") or None
     search = attrs.get("mode_search") or None
@@ -122,6 +123,8 @@ def fit_setup(attrs: Mapping[str, Any]) -> dict[str, Any]:
         "cluster_modes": sum(bool(mode.get("is_cluster")) for mode in modes) if search else None,
         "chosen": search.get("chosen") if search else None,
         "search_time_s": search.get("seconds") if search else None,
+        "error_inflation": options.get("error_inflation"),
+        "rv_binaries": options.get("rv_binaries"),
     }
 
 

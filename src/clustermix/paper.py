@@ -173,8 +173,9 @@ def diagnostics_row(model: str, diagnostics: Mapping) -> list[str]:
 
 def setup_row(model: str, diagnostics: Mapping) -> list[str]:
     """One row of the fit set-up table: the field model, K and the BIC differences it was
-    chosen from, the modes found before sampling (cluster-like / all), the candidate chosen
-    and the search time (s). Dashes where a fit had no such step (the line example)."""
+    chosen from, the modes found before sampling (cluster-like / all), the candidate chosen,
+    the search time (s) and the error model (quoted or fitted factors on the uncertainties,
+    RV binaries). Dashes where a fit had no such step (the line example)."""
     setup = diagnostics.get("setup") or {}
     delta = setup.get("delta_bic")
     bic = (
@@ -196,7 +197,18 @@ def setup_row(model: str, diagnostics: Mapping) -> list[str]:
         f"{setup.get('cluster_modes')}/{modes}" if modes is not None else "--",
         escape_text(str(setup.get("chosen"))) if modes is not None else "--",
         f"{float(seconds):.0f}" if seconds is not None else "--",
+        error_model_text(setup),
     ]
+
+
+def error_model_text(setup: Mapping) -> str:
+    """The set-up table's error model: ``fitted`` or ``quoted`` uncertainties, ``+ binaries``
+    with a binary component in the RVs; a dash for a model without the options."""
+    inflation, binaries = setup.get("error_inflation"), setup.get("rv_binaries")
+    if inflation is None and binaries is None:
+        return "--"
+    text = "fitted" if inflation else "quoted"
+    return text + (" + binaries" if binaries else "")
 
 
 def gate_macros(gate: Mapping) -> dict[str, str]:

@@ -67,6 +67,7 @@ from clustermix.models.kinematics import (
     tangent_plane_to_sky,
     velocity_to_observables,
 )
+from clustermix.models.phase_space import cluster_covariance, scaled_covariance
 from clustermix.models.registry import get_model
 from clustermix.paper import format_number, macro_name, write_macros
 from clustermix.summary import json_safe
@@ -272,7 +273,17 @@ def replicate_phase_space(
             key: value[start : start + PHASE_SPACE_CHUNK] if value.shape[0] > 1 else value
             for key, value in field.items()
         }
-        chunks.append(_phase_space_chunk(part, part_field, star_cov, cone, rng))
+        chunks.append(
+            _phase_space_chunk(
+                part,
+                part_field,
+                star_cov,
+                data["error_range"],
+                "field_weights" not in data,
+                cone,
+                rng,
+            )
+        )
     return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
 
 
@@ -296,7 +307,8 @@ def phase_space_parameters(posterior: xr.Dataset) -> dict[str, np.ndarray]:
     ``parallax_cl`` (mas), ``pmra_cl``, ``pmdec_cl`` (mas/yr), ``rv_cl``, ``sigma_v``
     (km/s), ``f_cluster``; field mixture: ``w_field`` (n_draw, K), ``field_mean``
     (n_draw, K, 3) and ``field_cov`` (n_draw, K, 6) (the six distinct covariance entries,
-    :data:`clustermix.models.gaussian3d.ENTRIES` order; mas and mas/yr).
+    :data:`clustermix.models.gaussian3d.ENTRIES` order; mas and mas/yr); with error
+    inflation, ``error_scale_parallax`` and ``error_scale_pm`` (n_draw, G ranges).
     """
     scalars = (
         "xi_cl",
@@ -310,6 +322,9 @@ def phase_space_parameters(posterior: xr.Dataset) -> dict[str, np.ndarray]:
         "f_cluster",
     )
     params = {name: draw_values(posterior, name).astype(float) for name in scalars}
+    for name in ("parallax", "pm"):  # error-inflation factors per G range (n_draw, R)
+        if f"error_excess_{name}" in posterior:
+            params[f"error_scale_{name}"] = 1.0 + draw_values(posterior, f"error_excess_{name}")
     if "parallax_field" not in posterior:  # the field was learned on the control field
         return params
     plx_field = draw_values(posterior, "parallax_field")
@@ -357,10 +372,15 @@ def _phase_space_chunk(
     params: Mapping[str, np.ndarray],
     field: Mapping[str, np.ndarray],
     star_cov: np.ndarray,
+    error_range: np.ndarray,
+    field_scaled: bool,
     cone: tuple[float, float, float],
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
-    """Replicates for a few draws (see :func:`replicate_phase_space`)."""
+    """Replicates for a few draws (see :func:`replicate_phase_space`): members with their
+    measurement covariance scaled by the error-inflation factors of their G range, field
+    stars with it scaled only where the field was fitted jointly (``field_scaled``; a field
+    learned on the control field holds any excess in its own widths)."""
     n_draws, n_stars = params["f_cluster"].shape[0], star_cov.shape[0]
     shape = (n_draws, n_stars)
     cone_ra, cone_dec, cone_radius = cone
@@ -386,8 +406,16 @@ def _phase_space_chunk(
     mean_cl = np.stack([np.broadcast_to(plx[:, None], shape), pmra_m, pmdec_m], axis=-1)
     s_plx2 = (plx * params["plummer_radius_arcmin"] / ARCMIN_PER_RAD) ** 2
     s_pm2 = (params["sigma_v"] * plx / KMS_PER_MASYR_KPC) ** 2
-    var_cl = np.zeros((n_draws, 6))
-    var_cl[:, 0], var_cl[:, 3], var_cl[:, 5] = s_plx2, s_pm2, s_pm2
+    var_cl = np.stack([s_plx2, s_pm2, s_pm2], axis=-1)[:, None, :]
+    scales = [
+        params[f"error_scale_{name}"][:, error_range]
+        if f"error_scale_{name}" in params
+        else np.ones((n_draws, n_stars))
+        for name in ("parallax", "pm")
+    ]
+    scaled_cov = scaled_covariance(star_cov[None], *scales, xp=np)
+    cluster_cov = cluster_covariance(scaled_cov, var_cl, xp=np)
+    field_obs_cov = scaled_cov if field_scaled else star_cov[None]
     # field: a component per star
     cumulative = np.cumsum(field["w"], axis=-1)
     cumulative /= cumulative[..., -1:]
@@ -400,7 +428,7 @@ def _phase_space_chunk(
 
     mean_f, cov_f = pick(field["mean"]), pick(field["cov"])
     mean = np.where(member[..., None], mean_cl, mean_f)
-    cov = star_cov[None] + np.where(member[..., None], var_cl[:, None, :], cov_f)
+    cov = np.where(member[..., None], cluster_cov, field_obs_cov + cov_f)
     values = mean + correlated_normal(cov, rng)
     return {
         "parallax": values[..., 0],

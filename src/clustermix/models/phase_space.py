@@ -8,12 +8,27 @@ Data per star i: tangent-plane position (xi_i, eta_i) in arcmin about the cone c
 with its full 3x3 covariance C_i (errors and the three correlations), and, where Gaia
 has one, a radial velocity rv_i +- e_rv,i (km/s). The likelihood of star i is
 
-    f S_c(xi_i, eta_i) N3(y_i | m_i, C_i + D) [N(rv_i | n_i . v, e_rv,i^2 + sigma_v^2)]
-    + (1 - f) S_f(xi_i, eta_i) sum_k w_k N3(y_i | mu_k, C_i + Sigma_k)
-      [N(rv_i | mu_rv, e_rv,i^2 + s_rv^2)],
+    f S_c(xi_i, eta_i) N3(y_i | m_i, S_i C_i S_i + D) [R_c(rv_i)]
+    + (1 - f) S_f(xi_i, eta_i) sum_k w_k N3(y_i | mu_k, C_i' + Sigma_k)
+      [N(rv_i | mu_rv, (s_rv e_rv,i)^2 + s_field_rv^2)],
+
+    R_c(rv_i) = (1 - q) N(rv_i | n_i . v, V_i) + q N(rv_i | n_i . v, V_i + s_bin^2),
+    V_i = (s_rv e_rv,i)^2 + sigma_v^2,
 
 the factors in brackets only for stars with a radial velocity (for the others the RV is
 marginalised, which removes the factor).
+
+Errors: S_i = diag(s_plx, s_pm, s_pm) and s_rv are fitted factors on the quoted
+uncertainties (``error_inflation``, one set per G range of ``error_inflation_g_edges``):
+Gaia DR3's uncertainties are underestimated, by up to ~30% for bright stars (El-Badry, Rix
+& Heintz 2021), and Katz et al. (2023) recommend inflating the RV ones. Members carry the
+information (they share one parallax, so their scatter is the errors'; the proper-motion
+factor and sigma_v are told apart by how the errors change with magnitude). C_i' is the
+field's measurement covariance: S_i C_i S_i for a field fitted jointly, the quoted C_i for a
+field learned on the control field, whose widths were deconvolved with the quoted errors
+and so already hold any excess. Binaries: a fraction q of the members are unresolved
+binaries whose orbital motion spreads their single-epoch RVs by s_bin (``rv_binaries``);
+without that component they inflate sigma_v.
 
 Cluster
     Sky: a Plummer profile S_c = (1 + R^2 / a^2)^-2 / (pi a^2 M) about the centre
@@ -74,7 +89,14 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
   Beta(2.5, 2.5), Beta(2, 2) on (0, 1), mapped to (-1, 1)), which is exactly LKJ(2) (see
   :func:`clustermix.models.gaussian3d.covariance_from_partial_correlations`);
 - field radial velocities ``rv_field_mean`` ~ N(0, 50^2), ``rv_field_sd`` ~
-  HalfNormal(50) km/s (only when some star has a radial velocity).
+  HalfNormal(50) km/s (only when some star has a radial velocity);
+- error-inflation excesses ``error_excess_parallax``, ``error_excess_pm`` and
+  ``error_excess_rv`` (s = 1 + e, one per G range) ~ HalfNormal(0.25): the quoted errors are
+  never shrunk, and factors beyond ~1.5 are unlikely;
+- binaries (only with radial velocities): fraction ``rv_binary_fraction`` ~ Beta(2, 5) (mean
+  0.29; NGC 6819 has 22 +- 3% spectroscopic binaries with P < 10^4 d, Milliman et al.
+  2014) and extra RV spread ``rv_binary_sd`` ~ LogNormal(ln 8 km/s, 0.5) (orbital
+  velocities of solar-type binaries of periods up to decades: a few to ~20 km/s).
 
 What a cluster is (used to pick the mode before sampling and to check every chain after,
 :mod:`clustermix.models.modes`): at least ``cluster_min_members`` stars and sigma_v of at
@@ -135,6 +157,7 @@ from clustermix.models.mixture import (
     cluster_fraction_prior,
     control_field_model,
     histogram_peak,
+    magnitudes,
     mixture_logp,
     normal_logpdf,
     require_field_components,
@@ -170,6 +193,16 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "field_sd_prior_scales": [2.0, 10.0, 10.0],  # mas, mas/yr, mas/yr (HalfNormal)
     "field_lkj_eta": 2.0,
     "field_rv_prior_sd": 50.0,  # km/s, field RV mean (Normal) and width (HalfNormal)
+    # fitted factors s >= 1 on the quoted parallax, proper-motion and RV uncertainties
+    # (members' terms): s = 1 + HalfNormal(error_inflation_prior_sd)
+    "error_inflation": True,
+    "error_inflation_prior_sd": 0.25,
+    # G (mag) edges of ranges with their own factors ([]: one factor per observable)
+    "error_inflation_g_edges": [],
+    # a broad radial-velocity component for members in unresolved binaries
+    "rv_binaries": True,
+    "rv_binary_fraction_prior": [2.0, 5.0],  # Beta(a, b)
+    "rv_binary_sd_prior_kms": [8.0, 0.5],  # LogNormal: median (km/s) and log width
     "parallax_systematic_mas": 0.011,
     "pm_systematic_masyr": 0.0,
     "systematic_seed": 20210102,
@@ -190,6 +223,10 @@ _INIT_RADIUS_FRACTION = 0.25
 _FIELD_INIT_RADIUS_FRACTION = 0.5
 #: Proper-motion window (mas/yr) around the starting cluster proper motion.
 _INIT_PM_WINDOW = 0.75
+#: Starting excess of the error-inflation factors (s = 1.05).
+_INIT_ERROR_EXCESS = 0.05
+#: Smoothing (km/s) of the RV density that gives the cluster's starting RV.
+_INIT_RV_WIDTH = 2.0
 
 
 def _options(options: dict[str, Any] | None) -> dict[str, Any]:
@@ -251,6 +288,7 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
         field["field_covariances"] = np.stack([cov[..., i, j] for i, j in ENTRIES], axis=-1)
     return {
         **field,
+        "error_range": _error_ranges(catalog, inside, opts, source),
         "source_id": selected_source_ids(catalog, inside, source),
         **arrays,
         "xi": xi,
@@ -260,6 +298,19 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
         "has_rv": np.isfinite(rv),
         **{key: np.asarray(value, float) for key, value in zip(GEOMETRY_KEYS, cone, strict=True)},
     }
+
+
+def _error_ranges(catalog: Any, mask: np.ndarray, opts: dict[str, Any], source: str) -> np.ndarray:
+    """Index (n,) of each selected star's G range of ``error_inflation_g_edges`` (mag): all 0
+    without edges (no G column needed then)."""
+    edges = np.asarray(opts["error_inflation_g_edges"], float)
+    if not opts["error_inflation"] or edges.size == 0:
+        return np.zeros(int(mask.sum()), dtype=int)
+    if np.any(np.diff(edges) <= 0):
+        raise ConfigError(
+            f"models.{NAME}.error_inflation_g_edges must increase, got {edges.tolist()}"
+        )
+    return np.searchsorted(edges, magnitudes(catalog, mask, source, NAME)).astype(int)
 
 
 #: How the field's astrometry is modelled (``field_model``).
@@ -423,31 +474,44 @@ def field_sky_log_density(xi: np.ndarray, eta: np.ndarray, cone_radius_arcmin: f
     return -1.5 * np.log1p(rho2) - np.log(omega) - 2.0 * np.log(ARCMIN_PER_RAD)
 
 
+def scaled_covariance(cov_obs, scale_parallax, scale_pm, xp=pt):
+    """Covariance entries (..., 6) (:data:`ENTRIES` order) of the measurement errors scaled
+    by diag(s_plx, s_pm, s_pm): entry (i, j) times s_i s_j. ``scale_*`` broadcast against
+    ``cov_obs[..., 0]`` (e.g. one factor per star)."""
+    scale = (scale_parallax, scale_pm, scale_pm)
+    return xp.stack(
+        [cov_obs[..., j] * (scale[a] * scale[b]) for j, (a, b) in enumerate(ENTRIES)], axis=-1
+    )
+
+
+def cluster_covariance(cov_obs, var_cl, xp=pt):
+    """Entries (..., 6) of a member's astrometric covariance: its (scaled) measurement
+    covariance ``cov_obs`` (..., 6) plus the cluster's intrinsic variances ``var_cl`` (..., 3)
+    (parallax depth, proper-motion dispersion) on the diagonal."""
+    diagonal = {0: 0, 3: 1, 5: 2}
+    return xp.stack(
+        [cov_obs[..., j] + (var_cl[..., diagonal[j]] if j in diagonal else 0.0) for j in range(6)],
+        axis=-1,
+    )
+
+
 def component_log_terms(
-    value, log_cluster_extra, log_field_extra, mu_cl, var_cl, cov_obs, mu_field, cov_field, log_w
+    value, log_cluster_extra, log_field_extra, mu_cl, cov_cl, cov_obs, mu_field, cov_field, log_w
 ):
     """Per star, log(f L_cluster) and log((1 - f) L_field).
 
     ``value`` (n, 3): observed (parallax, pmra, pmdec); ``log_cluster_extra`` /
     ``log_field_extra`` (n,): the weight, sky and radial-velocity terms of each
-    population; ``mu_cl`` (n, 3): each member's expected astrometry; ``var_cl`` (3,): the
-    cluster's intrinsic variances added to the diagonal; ``cov_obs`` (n, 6): each star's
-    covariance entries; ``mu_field`` (K, 3), ``cov_field`` (K, 6), ``log_w`` (K,): the
-    field mixture. Parameters may carry leading length-1 axes (as a ``CustomDist`` passes
-    them).
+    population; ``mu_cl`` (n, 3): each member's expected astrometry; ``cov_cl`` (n, 6): each
+    member's covariance entries (:func:`cluster_covariance`); ``cov_obs`` (n, 6): each
+    star's measurement covariance entries, to which the field's are added;
+    ``mu_field`` (K, 3), ``cov_field`` (K, 6), ``log_w`` (K,): the field mixture.
+    Parameters may carry leading length-1 axes (as a ``CustomDist`` passes them).
     """
     c = [cov_obs[..., j] for j in range(6)]
     resid = value - mu_cl
     log_cluster = log_cluster_extra + trivariate_normal_logpdf(
-        resid[..., 0],
-        resid[..., 1],
-        resid[..., 2],
-        c[0] + var_cl[..., 0],
-        c[1],
-        c[2],
-        c[3] + var_cl[..., 1],
-        c[4],
-        c[5] + var_cl[..., 2],
+        resid[..., 0], resid[..., 1], resid[..., 2], *(cov_cl[..., j] for j in range(6))
     )
     d = value[..., None, :] - mu_field  # (n, K, 3)
     per_component = trivariate_normal_logpdf(
@@ -461,7 +525,7 @@ def component_log_terms(
 
 
 def _obs_logp(
-    value, log_cluster_extra, log_field_extra, mu_cl, var_cl, cov_obs, mu_field, cov_field, log_w
+    value, log_cluster_extra, log_field_extra, mu_cl, cov_cl, cov_obs, mu_field, cov_field, log_w
 ):
     """The per-star mixture log-likelihood (the ``obs`` term)."""
     log_c, log_f = component_log_terms(
@@ -469,7 +533,7 @@ def _obs_logp(
         log_cluster_extra,
         log_field_extra,
         mu_cl,
-        var_cl,
+        cov_cl,
         cov_obs,
         mu_field,
         cov_field,
@@ -482,7 +546,7 @@ def _obs_random(
     log_cluster_extra,
     log_field_extra,
     mu_cl,
-    var_cl,
+    cov_cl,
     cov_obs,
     mu_field,
     cov_field,
@@ -512,8 +576,7 @@ def _obs_random(
         component[..., None, None],
         -2,
     )[..., 0, :]
-    cluster_cov = np.array(np.broadcast_to(cov_obs, (*size, 6)))
-    cluster_cov[..., [0, 3, 5]] += np.asarray(var_cl)
+    cluster_cov = np.broadcast_to(cov_cl, (*size, 6))
     mean = np.where(member[..., None], np.broadcast_to(mu_cl, (*size, 3)), field_mean)
     cov = np.where(member[..., None], cluster_cov, np.broadcast_to(cov_obs, (*size, 6)) + field_cov)
     matrix = np.empty((*size, 3, 3))
@@ -528,6 +591,7 @@ def initial_values(
     data: dict[str, np.ndarray],
     options: dict[str, Any],
     cluster_pm: tuple[float, float] | None = None,
+    cluster_parallax: float | None = None,
 ) -> dict[str, Any]:
     """Data-driven starting values, keyed by free-variable name, for
     ``pm.sample(initvals=...)`` or nutpie's ``initial_points`` (the model itself sets none,
@@ -535,11 +599,13 @@ def initial_values(
     from the cluster, so a fit should use these).
 
     The cluster proper motion starts at ``cluster_pm`` (mas/yr) or at the densest
-    0.25 mas/yr bin of the stars within a quarter of the cone radius; its parallax and
-    radial velocity at the medians of those stars within 0.75 mas/yr of it
-    (better-measured half for the parallax); the field mixture at a Gaussian-mixture fit by
-    expectation-maximisation
-    (:func:`field_mixture_start`). Starting values do not change the posterior.
+    0.25 mas/yr bin of the stars within a quarter of the cone radius; its parallax at
+    ``cluster_parallax`` (mas) or the median of the better-measured half of those stars
+    within 0.75 mas/yr of it; its radial velocity at the densest RV (:func:`densest_rv`) of
+    those stars whose parallax agrees within 3 sigma; the field mixture at a
+    Gaussian-mixture fit by expectation-maximisation (:func:`field_mixture_start`); the
+    error-inflation factors at 1.05, the binaries' RV fraction at 0.2 and spread at the
+    prior's median. Starting values do not change the posterior.
     """
     opts = _options(options)
     k = _n_components(opts)
@@ -563,8 +629,18 @@ def initial_values(
     parallax_init = float(
         np.clip(np.median(data["parallax"][precise]), low + margin, high - margin)
     )
+    if cluster_parallax is not None:
+        parallax_init = float(np.clip(cluster_parallax, low + margin, high - margin))
+    # the RV start: the densest RV of those stars whose parallax agrees within 3 sigma
     with_rv = near & data["has_rv"]
-    rv_init = float(np.median(data["radial_velocity"][with_rv])) if with_rv.any() else 0.0
+    agrees = np.abs(data["parallax"] - parallax_init) < 3.0 * data["parallax_error"]
+    if (with_rv & agrees).any():
+        with_rv &= agrees
+    rv_init = (
+        densest_rv(data["radial_velocity"][with_rv], data["radial_velocity_error"][with_rv])
+        if with_rv.any()
+        else 0.0
+    )
     # a field learned on the control field is fixed: nothing of it to start
     field = {} if "field_weights" in data else field_mixture_start(data, k)
     values: dict[str, Any] = {
@@ -585,7 +661,25 @@ def initial_values(
         rv = data["radial_velocity"][data["has_rv"]]
         values["rv_field_mean"] = float(np.median(rv))
         values["rv_field_sd"] = float(max(np.std(rv), 1.0))
+        if opts["rv_binaries"]:
+            values["rv_binary_fraction"] = 0.2
+            values["rv_binary_sd"] = float(opts["rv_binary_sd_prior_kms"][0])
+    if opts["error_inflation"]:
+        n_ranges = len(opts["error_inflation_g_edges"]) + 1
+        for name in INFLATED:
+            if name != "rv" or data["has_rv"].any():
+                values[f"error_excess_{name}"] = np.full(n_ranges, _INIT_ERROR_EXCESS)
     return values
+
+
+def densest_rv(rv: np.ndarray, rv_error: np.ndarray, width_kms: float = _INIT_RV_WIDTH) -> float:
+    """The radial velocity (km/s) of highest density of the stars' RVs, each smoothed by its
+    error and ``width_kms`` in quadrature (0.1 km/s grid): a start for the cluster's RV that
+    a few field stars or binaries with discrepant RVs do not drag, unlike the median."""
+    sd = np.hypot(rv_error, width_kms)
+    grid = np.arange(rv.min() - width_kms, rv.max() + width_kms + 0.1, 0.1)
+    density = (stats.norm.pdf(grid[:, None], rv, sd)).sum(axis=1)
+    return float(grid[np.argmax(density)])
 
 
 #: The cluster quantities that tell modes apart (see :mod:`clustermix.models.modes`).
@@ -605,13 +699,12 @@ def start_at(
 ) -> dict[str, Any]:
     """:func:`initial_values` with the cluster at the candidate's proper motion (mas/yr) and,
     if it has one, parallax (mas)."""
-    opts = _options(options)
-    start = initial_values(data, opts, cluster_pm=(candidate.pmra, candidate.pmdec))
-    if candidate.parallax is not None:
-        low, high = (float(v) for v in opts["parallax_prior_range_mas"])
-        margin = 0.01 * (high - low)
-        start["parallax_cl"] = float(np.clip(candidate.parallax, low + margin, high - margin))
-    return start
+    return initial_values(
+        data,
+        options,
+        cluster_pm=(candidate.pmra, candidate.pmdec),
+        cluster_parallax=candidate.parallax,
+    )
 
 
 def field_observables(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -690,6 +783,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         "pm_axis": ["pmra", "pmdec"],
         "cartesian": ["x", "y", "z"],
         "partial_correlation": ["parallax_pmra", "parallax_pmdec", "pmra_pmdec_given_parallax"],
+        "error_range": np.arange(len(opts["error_inflation_g_edges"]) + 1),
     }
     with pm.Model(coords=coords) as model:
         astrometry = pm.Data(
@@ -704,14 +798,19 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             axis=-1,
         )
         f_cluster = cluster_fraction_prior(len(data["ra"]), opts["cluster_min_members"])
-        sky_rv_cl, mu_cl, var_cl = _cluster_terms(data, opts)
-        sky_rv_field, mu_field, cov_field, log_w = _field_terms(data, opts, k)
+        scales = error_scales(data, opts)
+        sky_rv_cl, mu_cl, var_cl = _cluster_terms(data, opts, scales["rv"])
+        sky_rv_field, mu_field, cov_field, log_w = _field_terms(data, opts, k, scales["rv"])
+        cov_scaled = scaled_covariance(cov_obs, scales["parallax"], scales["pm"])
+        # a field learned on the control field was deconvolved with the quoted errors, so
+        # its widths already hold any excess: there the field keeps the quoted ones
+        cov_field_obs = cov_obs if "field_weights" in data else cov_scaled
         params = (
             pt.log(f_cluster) + sky_rv_cl,
             pt.log1p(-f_cluster) + sky_rv_field,
             mu_cl,
-            var_cl,
-            cov_obs,
+            cluster_covariance(cov_scaled, var_cl),
+            cov_field_obs,
             mu_field,
             cov_field,
             log_w,
@@ -721,7 +820,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             *params,
             logp=_obs_logp,
             random=_obs_random,
-            signature="(),(),(a),(a),(c),(k,a),(k,c),(k)->(a)",
+            signature="(),(),(a),(c),(c),(k,a),(k,c),(k)->(a)",
             observed=astrometry,
             dims=("star", "observable"),
         )
@@ -756,9 +855,43 @@ def _rv_arrays(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.
     return rv, variance, has_rv.astype(float)
 
 
-def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
+#: The observables whose quoted uncertainties the inflation factors scale.
+INFLATED = ("parallax", "pm", "rv")
+
+
+def error_scales(data: dict[str, np.ndarray], opts: dict[str, Any]) -> dict[str, Any]:
+    """Per star (n,), the factors s on the quoted uncertainties of ``parallax``, ``pm``
+    (both proper motions) and ``rv``: s = 1 + e, e ~ HalfNormal(``error_inflation_prior_sd``)
+    per G range (free variables ``error_excess_<name>``, dims ``error_range``), or 1 with
+    ``error_inflation: false`` (and for ``rv`` without radial velocities). Call inside the
+    model."""
+    scales: dict[str, Any] = dict.fromkeys(INFLATED, 1.0)
+    if not opts["error_inflation"]:
+        return scales
+    prior_sd = float(opts["error_inflation_prior_sd"])
+    for name in INFLATED:
+        if name == "rv" and not np.any(data["has_rv"]):
+            continue
+        excess = pm.HalfNormal(f"error_excess_{name}", prior_sd, dims="error_range")
+        scales[name] = 1.0 + excess[data["error_range"]]
+    return scales
+
+
+def rv_log_density(rv, expected, variance, q_binary=None, sd_binary=None):
+    """ln N(rv | expected, variance), or with binaries (``q_binary`` their fraction,
+    ``sd_binary`` km/s their extra spread) ln[(1 - q) N(rv | expected, variance)
+    + q N(rv | expected, variance + sd_binary^2)]. PyTensor."""
+    single = normal_logpdf(rv, expected, variance)
+    if q_binary is None:
+        return single
+    binary = normal_logpdf(rv, expected, variance + sd_binary**2)
+    return pt.logaddexp(pt.log1p(-q_binary) + single, pt.log(q_binary) + binary)
+
+
+def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: Any = 1.0):
     """The cluster's free parameters (inside the current model) and, per star, its sky +
-    RV log-density (n,), expected astrometry (n, 3) and intrinsic variances (3,)."""
+    RV log-density (n,), expected astrometry (n, 3) and intrinsic variances (3,).
+    ``scale_rv``: the factors on the quoted RV uncertainties (:func:`error_scales`)."""
     cone_ra, cone_dec, cone_radius = (float(data[key]) for key in GEOMETRY_KEYS)
     low, high = (float(v) for v in opts["parallax_prior_range_mas"])
     centre_sd, pm_sd = float(opts["centre_prior_sd_arcmin"]), float(opts["pm_prior_sd"])
@@ -799,11 +932,20 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
     )
     if np.any(data["has_rv"]):
         rv, variance, weight = _rv_arrays(data)
-        log_terms = log_terms + weight * normal_logpdf(rv, rv_i, variance + sigma_v**2)
+        binaries: tuple[Any, ...] = ()
+        if opts["rv_binaries"]:
+            a, b = (float(v) for v in opts["rv_binary_fraction_prior"])
+            median, width = (float(v) for v in opts["rv_binary_sd_prior_kms"])
+            binaries = (
+                pm.Beta("rv_binary_fraction", a, b),
+                pm.LogNormal("rv_binary_sd", np.log(median), width),
+            )
+        log_rv = rv_log_density(rv, rv_i, scale_rv**2 * variance + sigma_v**2, *binaries)
+        log_terms = log_terms + weight * log_rv
     return log_terms, mu_cl, var_cl
 
 
-def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int):
+def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int, scale_rv: Any = 1.0):
     """The field's sky + RV log-density per star (n,) and its astrometric mixture: component
     means (K, 3), covariance entries (K, 6) and log weights (K,) as free parameters
     (``field_model: joint``), or each star's own (n, K, ...) as data, learned on the
@@ -816,7 +958,9 @@ def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int):
         rv_mean = pm.Normal("rv_field_mean", 0.0, rv_sd)
         rv_width = pm.HalfNormal("rv_field_sd", rv_sd)
         rv, variance, weight = _rv_arrays(data)
-        log_terms = log_terms + weight * normal_logpdf(rv, rv_mean, variance + rv_width**2)
+        log_terms = log_terms + weight * normal_logpdf(
+            rv, rv_mean, scale_rv**2 * variance + rv_width**2
+        )
     if "field_weights" in data:
         weights = pm.Data("field_weights", data["field_weights"], dims=("star", "component"))
         mu_field = pm.Data("field_means", data["field_means"])

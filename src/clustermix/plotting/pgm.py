@@ -257,8 +257,10 @@ def phase_space_diagram() -> daft.PGM:
     before the fit, drawn fixed); per star its magnitude G_i (which picks its bin), its
     class c_i, sky position (xi_i, eta_i), true and
     observed astrometry y_i = (parallax, pmra, pmdec) with known covariance C_i and, where
-    measured, true and observed radial velocity with known error e_vr,i."""
-    d = new_pgm("phase_space", (-0.21, 11.12), (-1.02, 5.42))
+    measured, true and observed radial velocity with known error e_vr,i; the factors s on
+    the quoted uncertainties, and the members' binary fraction q and binaries' extra RV
+    spread s_bin."""
+    d = new_pgm("phase_space", (-0.21, 11.12), (-2.0, 5.42))
     top, middle = 4.7, 3.5
     # cluster parameters
     add_variable(d, "a", r"$a$", 0.3, top)
@@ -274,6 +276,8 @@ def phase_space_diagram() -> daft.PGM:
     add_variable(d, "m_k", r"$\boldsymbol{m}_{bk}$", 10.2, top, kind="fixed")
     add_variable(d, "sigma_k", r"$\Sigma_{bk}$", 10.2, middle, kind="fixed")
     add_variable(d, "rv_field", r"$\mu_{v_r}, s_{v_r}$", 10.4, 1.9, aspect=1.55)
+    add_variable(d, "binaries", r"$q, s_\mathrm{bin}$", 6.6, middle, aspect=1.55)
+    add_variable(d, "scales", r"$\boldsymbol{s}$", 5.9, -1.5)
     # stars
     add_variable(d, "pos", r"$\xi_i, \eta_i$", 1.0, 2.2, kind="observed", aspect=1.35)
     add_variable(d, "c", r"$c_i$", 8.4, 2.0)
@@ -288,9 +292,9 @@ def phase_space_diagram() -> daft.PGM:
     add_edges(d, ["f", "w", "g"], "c")
     add_edges(d, ["a", "centre", "c"], "pos")
     add_edges(d, ["a", "plx_cl", "v", "sigma_v", "pos", "c", "g", "m_k", "sigma_k"], "y_true")
-    add_edges(d, ["v", "sigma_v", "pos", "c", "rv_field"], "rv_true")
-    add_edges(d, ["y_true", "cov"], "y")
-    add_edges(d, ["rv_true", "rv_err"], "rv")
+    add_edges(d, ["v", "sigma_v", "pos", "c", "rv_field", "binaries"], "rv_true")
+    add_edges(d, ["y_true", "cov", "scales"], "y")
+    add_edges(d, ["rv_true", "rv_err", "scales"], "rv")
     add_plate(d, 9.55, 2.8, 1.3, 2.5, COMPONENT_PLATE)
     add_plate(d, 0.3, -0.9, 8.75, 3.75, STAR_PLATE, corner="left")
     return d
