@@ -708,6 +708,49 @@ def test_galactocentric_quantities_of_the_sun():
     assert out["x"].attrs["frame"]["galcen_distance_pc"] == 8122.0
 
 
+def test_the_proper_motion_floor_reaches_the_galactocentric_velocity_draws():
+    """A posterior with no statistical spread at all: the Galactocentric velocity draws
+    spread only by the systematic floors. The proper-motion floor sigma (mas/yr, each
+    component) moves the velocity by K d sigma (km/s) along east and along north, so the
+    trace of the velocity covariance is 2 (K d sigma)^2 in any rotated frame; with 4000
+    draws the sample variance is good to sqrt(2 / 4000) ~ 2%, and 8% is the tolerance. With
+    no floors the draws do not spread; the parallax floor moves the position, not only the
+    velocity."""
+    from clustermix.galactocentric import galactocentric_draws
+
+    shape = (4, 1000)
+    constant = {
+        "xi_cl": 0.0,
+        "eta_cl": 0.0,
+        "parallax_cl": TRUE["parallax"],
+        "pmra_cl": TRUE["pmra"],
+        "pmdec_cl": TRUE["pmdec"],
+        "rv_cl": TRUE["rv"],
+        "sigma_v": 1.0,
+        "f_cluster": 0.1,
+    }
+    posterior = xr.Dataset(
+        {name: (("chain", "draw"), np.full(shape, value)) for name, value in constant.items()}
+    )
+    data = {"cone_ra_deg": np.asarray(CONE[0]), "cone_dec_deg": np.asarray(CONE[1])}
+    velocity = ("v_x", "v_y", "v_z")
+
+    def velocity_variance(options):
+        draws = galactocentric_draws(posterior, data, options)
+        return float(np.trace(np.cov([draws[key].values.ravel() for key in velocity])))
+
+    floor = 0.02
+    no_floors = {"parallax_systematic_mas": 0.0, "pm_systematic_masyr": 0.0}
+    assert velocity_variance(no_floors) < 1e-16
+    d_kpc = 1.0 / TRUE["parallax"]
+    expected = 2.0 * (4.740470463533348 * d_kpc * floor) ** 2
+    got = velocity_variance({**no_floors, "pm_systematic_masyr": floor})
+    assert got == pytest.approx(expected, rel=0.08)
+    # the defaults carry both floors: the velocity spreads at least as much
+    assert phase_space.DEFAULT_OPTIONS["pm_systematic_masyr"] == floor
+    assert velocity_variance({}) >= 0.9 * expected
+
+
 def test_galactocentric_quantities_match_the_simulator_truth():
     from clustermix.data.simulate import simulate_field
 

@@ -67,6 +67,40 @@ def test_summary_with_truth() -> None:
     json.dumps(summary)  # plain JSON types
 
 
+def test_summary_splits_statistical_and_systematic_errors() -> None:
+    """pm_2d's reported proper motions add the 0.02 mas/yr floor draw by draw; the summary
+    keeps the whole sd and splits it: the statistical sd is that of the draws without the
+    floor, the systematic one sqrt(sd^2 - stat^2), which for 2000 draws is the floor to
+    within its sampling error (sqrt(1/2n) relative, ~1.6%: 6% is allowed). The paper gets
+    both as macros."""
+    from clustermix.models import pm_2d
+    from clustermix.models.systematics import PM_FLOOR_MASYR, without_systematics
+    from clustermix.paper import summary_macros
+
+    rng = np.random.default_rng(3)
+    posterior = xr.Dataset(
+        {
+            "pmra_cl": (("chain", "draw"), rng.normal(-2.9, 0.004, (2, 1000))),
+            "pmdec_cl": (("chain", "draw"), rng.normal(-3.9, 0.004, (2, 1000))),
+            "f_cluster": (("chain", "draw"), rng.beta(30, 70, (2, 1000))),
+        }
+    )
+    options = pm_2d.DEFAULT_OPTIONS
+    total = pm_2d.summary_quantities(posterior, {}, options)
+    statistical = pm_2d.summary_quantities(posterior, {}, without_systematics(options))
+    summary = summarize(total, SUMMARY_UNITS, None, statistical)["quantities"]
+    for name in ("pmra", "pmdec"):
+        stats = summary[name]
+        assert stats["sd_statistical"] == pytest.approx(float(posterior[f"{name}_cl"].std()))
+        assert stats["sd_systematic"] == pytest.approx(PM_FLOOR_MASYR, rel=0.06)
+        assert stats["sd"] ** 2 == pytest.approx(
+            stats["sd_statistical"] ** 2 + stats["sd_systematic"] ** 2
+        )
+    assert summary["f_cluster"]["sd_systematic"] == 0.0
+    macros = summary_macros("pm_2d", {"quantities": summary})
+    assert macros["PmTwoDPmraSys"] == "0.020" and macros["PmTwoDPmraStat"] == "0.004"
+
+
 def test_summary_rejects_vectors_and_unknown_units() -> None:
     vector = xr.DataArray(np.zeros((2, 10, 3)), dims=("chain", "draw", "axis"), name="v")
     with pytest.raises(ValueError, match="axis"):

@@ -32,6 +32,7 @@ from clustermix.models import SUMMARY_UNITS
 from clustermix.models.field_choice import AUTO, resolve_field_components
 from clustermix.models.modes import candidate_centres, check_chains, search_modes
 from clustermix.models.registry import get_model, model_options
+from clustermix.models.systematics import without_systematics
 from clustermix.provenance import code_version, config_hash, package_versions
 from clustermix.summary import json_safe, summarize
 
@@ -280,11 +281,14 @@ def run_summary(
         )
     data = load_model_data(module, attrs["options"], catalog_path, masks_path)
     quantities = module.summary_quantities(idata.posterior, data, attrs["options"])
+    statistical = module.summary_quantities(
+        idata.posterior, data, without_systematics(attrs["options"])
+    )
     truth = None
     if truth_path is not None or catalog_path is None:
         raw_truth = json.loads(Path(truth_path).read_text()) if truth_path else None
         truth = module.true_values(raw_truth, data)
-    summary = summarize(quantities, SUMMARY_UNITS, truth)
+    summary = summarize(quantities, SUMMARY_UNITS, truth, statistical)
     header = {key: attrs.get(key) for key in ("model", "cluster", "n_stars", "code_version")}
     write_json_atomic(json_safe({**header, **summary}), summary_path)
     diagnostics = fit_diagnostics(idata, quantities)

@@ -138,8 +138,9 @@ def summary_macros(model: str, summary: Mapping) -> dict[str, str]:
     """Macros for one model's posterior summary (``summary/{model}.json``).
 
     For each quantity ``q``: ``\\<Model><Q>`` is ``mean \\pm sd``, ``\\<Model><Q>Lo`` and
-    ``\\<Model><Q>Hi`` the 2.5 and 97.5 percentiles, and ``\\<Model><Q>Truth`` the true value
-    when the data were simulated, at the same precision.
+    ``\\<Model><Q>Hi`` the 2.5 and 97.5 percentiles, ``\\<Model><Q>Truth`` the true value
+    when the data were simulated, at the same precision, and, where the summary splits the
+    error, ``\\<Model><Q>Stat`` and ``\\<Model><Q>Sys`` its statistical and systematic sd.
     """
     macros: dict[str, str] = {}
     truth = summary.get("truth") or {}
@@ -151,6 +152,9 @@ def summary_macros(model: str, summary: Mapping) -> dict[str, str]:
         macros[name + "Hi"] = format_number(stats["q97.5"], decimals)
         if truth.get(quantity) is not None:
             macros[name + "Truth"] = format_number(truth[quantity], decimals)
+        if "sd_statistical" in stats:
+            macros[name + "Stat"] = format_number(stats["sd_statistical"], decimals)
+            macros[name + "Sys"] = format_number(stats["sd_systematic"], decimals)
     return macros
 
 

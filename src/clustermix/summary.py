@@ -3,10 +3,16 @@
 The output (``results/{cluster}/summary/{model}.json``) is what the paper quotes::
 
     {"quantities": {"pmra": {"mean": ..., "sd": ..., "q2.5": ..., "q16": ..., "q50": ...,
-                             "q84": ..., "q97.5": ..., "unit": "mas/yr"}, ...},
+                             "q84": ..., "q97.5": ..., "unit": "mas/yr",
+                             "sd_statistical": ..., "sd_systematic": ...}, ...},
      "truth": {"pmra": -2.91, ...},          # only with a truth
      "truth_in_68": {"pmra": true, ...},     # truth within [q16, q84]
      "truth_in_95": {"pmra": true, ...}}     # truth within [q2.5, q97.5]
+
+``sd`` is the whole error; where the model adds systematic floors
+(:mod:`clustermix.models.systematics`), ``sd_statistical`` is the sd of the same quantity
+without them and ``sd_systematic`` = sqrt(sd^2 - sd_statistical^2), the floors' part
+(independent of the statistical draws, so the variances add).
 """
 
 from __future__ import annotations
@@ -46,12 +52,16 @@ def summarize(
     quantities: Mapping[str, xr.DataArray],
     units: Mapping[str, str],
     truth: Mapping[str, float] | None = None,
+    statistical: Mapping[str, xr.DataArray] | None = None,
 ) -> dict[str, Any]:
     """Summaries of every quantity (see the module docstring for the layout).
 
     ``units``: the unit of every quantity (e.g. :data:`clustermix.models.SUMMARY_UNITS`);
     a quantity without one is an error. ``truth``: true values by name (from the model's
     ``true_values``); quantities without a true value are left out of the truth objects.
+    ``statistical``: the same quantities without the systematic floors (the model's
+    ``summary_quantities`` with :func:`clustermix.models.systematics.without_systematics`
+    options), which splits each ``sd`` into its statistical and systematic parts.
     """
     missing = sorted(set(quantities) - set(units))
     if missing:
@@ -62,6 +72,13 @@ def summarize(
             for name, draws in quantities.items()
         }
     }
+    for name, draws in (statistical or {}).items():
+        stats = result["quantities"].get(name)
+        if stats is None:
+            continue
+        sd_statistical = float(np.asarray(draws, float).std())
+        stats["sd_statistical"] = sd_statistical
+        stats["sd_systematic"] = math.sqrt(max(stats["sd"] ** 2 - sd_statistical**2, 0.0))
     if truth is not None:
         known = {name: float(value) for name, value in truth.items() if name in quantities}
         result["truth"] = known

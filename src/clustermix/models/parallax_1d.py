@@ -40,8 +40,8 @@ cluster parallax is not affected.
 
 Reported quantities (:func:`summary_quantities`): the trace keeps the purely statistical
 plx_cl; the reported ``parallax`` adds the Gaia DR3 small-scale systematic floor
-(``parallax_systematic_mas`` = 0.011 mas, Lindegren et al. 2021; Maiz Apellaniz et al.
-2021; Vasiliev & Baumgardt 2021) as one seeded draw N(0, 0.011^2) per posterior draw,
+(``parallax_systematic_mas`` = 0.011 mas, :mod:`clustermix.models.systematics`) as one
+seeded draw N(0, 0.011^2) per posterior draw,
 so that its spread is the statistical and systematic errors in quadrature, and
 ``distance`` = 1000 / ``parallax`` (pc) inherits it.
 """
@@ -77,6 +77,7 @@ from clustermix.models.quadrature import (
     build_edsd_interpolant,
     chebyshev_series,
 )
+from clustermix.models.systematics import PARALLAX_FLOOR_MAS, systematic_draws
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "parallax_prior_range_mas": [0.05, 10.0],  # Uniform prior on the cluster parallax
     "width_prior_sd_mas": None,  # HalfNormal scale of the cluster's intrinsic width; None: 0
     "length_scale_range_kpc": list(DEFAULT_LENGTH_SCALE_RANGE_KPC),  # log-uniform prior on L
-    "parallax_systematic_mas": 0.011,  # Gaia DR3 small-scale floor added to `parallax`
+    "parallax_systematic_mas": PARALLAX_FLOOR_MAS,  # Gaia DR3 floor added to `parallax`
     "systematic_seed": 20210101,  # seed of the systematic draws in summary_quantities
     "quadrature_nodes": DEFAULT_NODES,
     "chebyshev_degree": DEFAULT_DEGREE,
@@ -283,12 +284,6 @@ def _obs_random(
     distance_kpc = rng.gamma(3.0, 1.0, size) * length
     true = np.where(member, rng.normal(plx_cl, width_cl, size), 1.0 / distance_kpc)
     return rng.normal(true, error)
-
-
-def systematic_draws(like: xr.DataArray, sd: float, seed: int) -> xr.DataArray:
-    """One N(0, sd^2) draw per posterior draw (shape and dims of ``like``), from ``seed``."""
-    rng = np.random.default_rng(seed)
-    return xr.DataArray(rng.normal(0.0, sd, like.shape), dims=like.dims, coords=like.coords)
 
 
 def summary_quantities(

@@ -114,10 +114,11 @@ the data (``"auto"``), and by default the field is learned per G bin on the cont
 (above). The cost grows about linearly with K.
 
 Reported quantities (:func:`summary_quantities`) are computed from the sampled ones draw
-by draw; ``parallax`` (and with it the distance, position and velocity) adds the Gaia
-DR3 small-scale systematic parallax floor of 0.011 mas as one seeded Gaussian draw per
-posterior draw, as :mod:`clustermix.models.parallax_1d` does, and the proper motions add
-``pm_systematic_masyr`` (0 by default) the same way.
+by draw; the parallax and proper motions of the centre first add the Gaia DR3 small-scale
+systematic floors (``parallax_systematic_mas`` 0.011 mas, ``pm_systematic_masyr``
+0.02 mas/yr) as one seeded Gaussian draw each per posterior draw
+(:mod:`clustermix.models.systematics`), so that the distance and the ICRS and
+Galactocentric position and velocity inherit them.
 """
 
 from __future__ import annotations
@@ -166,6 +167,12 @@ from clustermix.models.mixture import (
     start_fraction,
     true_member_fraction,
 )
+from clustermix.models.systematics import (
+    PARALLAX_FLOOR_MAS,
+    PM_FLOOR_MASYR,
+    pm_systematic_draws,
+    systematic_draws,
+)
 
 NAME = "phase_space"
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -203,8 +210,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "rv_binaries": True,
     "rv_binary_fraction_prior": [2.0, 5.0],  # Beta(a, b)
     "rv_binary_sd_prior_kms": [8.0, 0.5],  # LogNormal: median (km/s) and log width
-    "parallax_systematic_mas": 0.011,
-    "pm_systematic_masyr": 0.0,
+    "parallax_systematic_mas": PARALLAX_FLOOR_MAS,  # Gaia DR3 floors added to the reported
+    "pm_systematic_masyr": PM_FLOOR_MASYR,  # parallax and proper motions (and all from them)
     "systematic_seed": 20210102,
     "min_stars": 50,
 }
@@ -1037,11 +1044,11 @@ def summary_quantities(
     """
     opts = _options(options)
     like = posterior["parallax_cl"]
-    rng = np.random.default_rng(int(opts["systematic_seed"]))
-    shift = rng.normal(0.0, 1.0, (3, *like.shape))
-    parallax = like.values + float(opts["parallax_systematic_mas"]) * shift[0]
-    pmra = posterior["pmra_cl"].values + float(opts["pm_systematic_masyr"]) * shift[1]
-    pmdec = posterior["pmdec_cl"].values + float(opts["pm_systematic_masyr"]) * shift[2]
+    seed = int(opts["systematic_seed"])
+    parallax = (like + systematic_draws(like, float(opts["parallax_systematic_mas"]), seed)).values
+    shift_a, shift_d = pm_systematic_draws(like, float(opts["pm_systematic_masyr"]), seed)
+    pmra = (posterior["pmra_cl"] + shift_a).values
+    pmdec = (posterior["pmdec_cl"] + shift_d).values
     rv = posterior["rv_cl"].values
     ra, dec = centre_draws(posterior, data)
     position = sky_to_position(ra.values, dec.values, parallax)

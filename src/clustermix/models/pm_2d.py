@@ -89,6 +89,7 @@ from clustermix.models.mixture import (
     start_fraction,
     true_member_fraction,
 )
+from clustermix.models.systematics import PM_FLOOR_MASYR, pm_systematic_draws
 
 NAME = "pm_2d"
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -107,6 +108,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "pm_init": None,  # mas/yr (pmra, pmdec) starting cluster mean; None: densest bin
     "field_model": "control_field",  # "control_field" (learned there, fixed) or "joint"
     "field_magnitude_bins": 4,  # G bins of the control-field field model
+    "pm_systematic_masyr": PM_FLOOR_MASYR,  # Gaia DR3 floor added to the reported pmra, pmdec
+    "systematic_seed": 20210103,  # seed of the systematic draws in summary_quantities
 }
 
 #: A fit needs at least this many stars per mixture component (cluster + K field ones).
@@ -461,10 +464,16 @@ def _joint_field(
 def summary_quantities(
     posterior: xr.Dataset, data: dict[str, np.ndarray], options: dict[str, Any] | None = None
 ) -> dict[str, xr.DataArray]:
-    """Posterior draws of the cluster's mean ``pmra``, ``pmdec`` (mas/yr) and ``f_cluster``."""
+    """Posterior draws of the cluster's mean ``pmra``, ``pmdec`` (mas/yr) and ``f_cluster``;
+    the proper motions add one seeded draw of the systematic floor ``pm_systematic_masyr``
+    each per posterior draw (:mod:`clustermix.models.systematics`)."""
+    opts = _options(options)
+    shift_a, shift_d = pm_systematic_draws(
+        posterior["pmra_cl"], float(opts["pm_systematic_masyr"]), int(opts["systematic_seed"])
+    )
     return {
-        "pmra": posterior["pmra_cl"].rename("pmra"),
-        "pmdec": posterior["pmdec_cl"].rename("pmdec"),
+        "pmra": (posterior["pmra_cl"] + shift_a).rename("pmra"),
+        "pmdec": (posterior["pmdec_cl"] + shift_d).rename("pmdec"),
         "f_cluster": posterior["f_cluster"].rename("f_cluster"),
     }
 

@@ -63,6 +63,7 @@ from clustermix.models.mixture import (
     start_fraction,
     true_member_fraction,
 )
+from clustermix.models.systematics import PM_FLOOR_MASYR, pm_systematic_draws
 
 NAME = "pmra_1d"
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -81,6 +82,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "field_sigma_prior_median": 3.0,  # mas/yr, median of the field widths' excess over s_cl
     "field_log_sigma_prior_sd": 1.0,  # natural-log sd of that log-normal excess
     "pm_init": None,  # mas/yr, starting cluster mean; None: the densest histogram bin
+    "pm_systematic_masyr": PM_FLOOR_MASYR,  # Gaia DR3 floor added to the reported pmra
+    "systematic_seed": 20210104,  # seed of the systematic draws in summary_quantities
 }
 
 #: A fit needs at least this many stars per mixture component (cluster + K field ones).
@@ -262,9 +265,15 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
 def summary_quantities(
     posterior: xr.Dataset, data: dict[str, np.ndarray], options: dict[str, Any] | None = None
 ) -> dict[str, xr.DataArray]:
-    """Posterior draws of the cluster's mean ``pmra`` (mas/yr) and ``f_cluster``."""
+    """Posterior draws of the cluster's mean ``pmra`` (mas/yr) and ``f_cluster``; ``pmra``
+    adds one seeded draw of the systematic floor ``pm_systematic_masyr`` per posterior draw
+    (:mod:`clustermix.models.systematics`)."""
+    opts = _options(options)
+    shift, _ = pm_systematic_draws(
+        posterior["pmra_cl"], float(opts["pm_systematic_masyr"]), int(opts["systematic_seed"])
+    )
     return {
-        "pmra": posterior["pmra_cl"].rename("pmra"),
+        "pmra": (posterior["pmra_cl"] + shift).rename("pmra"),
         "f_cluster": posterior["f_cluster"].rename("f_cluster"),
     }
 
