@@ -558,23 +558,30 @@ def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
     return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-@pytest.fixture(scope="module")
-def fitted():
-    catalog, truth = simulate()
+def sample_fit(catalog: Table, draws: int, seed: int):
+    """(data, model, trace) of a fit of ``catalog`` with :data:`OPTIONS`: PyMC's NUTS, two
+    chains of ``draws`` after as many tuning steps, from the model's starting values."""
     data = phase_space.prepare_data(catalog, OPTIONS, "synthetic")
     model = phase_space.build_model(data, OPTIONS)
     idata = pm.sample(
-        draws=400,
-        tune=400,
+        draws=draws,
+        tune=draws,
         chains=2,
         cores=1,
-        random_seed=11,
+        random_seed=seed,
         initvals=phase_space.initial_values(data, OPTIONS),
         var_names=[rv.name for rv in model.free_RVs],
         model=model,
         progressbar=False,
         compute_convergence_checks=False,
     )
+    return data, model, idata
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    catalog, truth = simulate()
+    data, model, idata = sample_fit(catalog, draws=400, seed=11)
     return data, truth, model, idata
 
 
@@ -664,20 +671,7 @@ def test_fitted_error_factors_and_binaries_keep_sigma_v_honest():
     model = phase_space.build_model(data, quoted)
     most_probable, _ = PosteriorOptimiser(model).maximise(phase_space.initial_values(data, quoted))
 
-    data = phase_space.prepare_data(catalog, OPTIONS, "synthetic")
-    model = phase_space.build_model(data, OPTIONS)
-    idata = pm.sample(
-        draws=300,
-        tune=300,
-        chains=2,
-        cores=1,
-        random_seed=3,
-        initvals=phase_space.initial_values(data, OPTIONS),
-        var_names=[rv.name for rv in model.free_RVs],
-        model=model,
-        progressbar=False,
-        compute_convergence_checks=False,
-    )
+    data, _, idata = sample_fit(catalog, draws=300, seed=3)
     quantities = phase_space.summary_quantities(idata.posterior, data, OPTIONS)
     true = phase_space.true_values(truth, data)
     for name in ("sigma_v", "rv", "parallax"):

@@ -278,7 +278,7 @@ def replicate_phase_space(
                 part,
                 part_field,
                 star_cov,
-                data["error_range"],
+                np.asarray(data.get("error_range", np.zeros(star_cov.shape[0], int))),
                 "field_weights" not in data,
                 cone,
                 rng,
