@@ -413,6 +413,7 @@ def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
     assert macros["CalibrationCoverageNinetyFiveMin"] == "0.90"
     assert macros["CalibrationCoverageNinetyFiveDefaultMin"] == "1.00"
     assert macros["CalibrationCoverageNinetyFiveHardMin"] == "0.90"
+    assert macros["CalibrationCoverageNinetyFiveHardMinWhere"] == "pm\\_2d: pmra"
     assert macros["CalibrationCoverageSixtyEightMin"] == "0.50"
     assert macros["CalibrationReliabilityDefault"] == "0.08"  # the 5-star bin is left out
     assert macros["CalibrationReliabilityHard"] == "0.05"

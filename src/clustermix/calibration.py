@@ -78,9 +78,11 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     for configuration, name in (("default", "Default"), ("hard", "Hard")):
         offset = largest_reliability_offset(record, configuration)
         macros[f"CalibrationReliability{name}"] = f"{offset:.2f}"
-        values = [row["coverage_95"] for row in coverage if row["configuration"] == configuration]
-        macros[f"CalibrationCoverageNinetyFive{name}Min"] = (
-            f"{min(values, default=float('nan')):.2f}"
+        rows = [row for row in coverage if row["configuration"] == configuration]
+        lowest = min((row["coverage_95"] for row in rows), default=float("nan"))
+        macros[f"CalibrationCoverageNinetyFive{name}Min"] = f"{lowest:.2f}"
+        macros[f"CalibrationCoverageNinetyFive{name}MinWhere"] = lowest_coverage_text(
+            [row for row in rows if row["coverage_95"] == lowest]
         )
     hard = record["settings"].get("hard", {})
     macros["CalibrationHardErrorPercent"] = _percent(hard.get("error_underestimate", 1.0) - 1.0)
@@ -91,6 +93,18 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     macros["CalibrationMinBinStars"] = str(MIN_BIN_STARS)
     macros["CalibrationBinWidth"] = f"{record['settings'].get('p_bin_width', 0.2):g}"
     return macros
+
+
+def lowest_coverage_text(rows: list[Mapping[str, Any]]) -> str:
+    """Which quantities have the lowest coverage, for the text: per model, its quantities
+    (e.g. ``phase\\_space: parallax, distance``), models joined by semicolons; LaTeX-safe."""
+    by_model: dict[str, list[str]] = {}
+    for row in rows:
+        by_model.setdefault(row["model"], []).append(row["quantity"])
+    return "; ".join(
+        f"{model}: {', '.join(quantities)}".replace("_", "\\_")
+        for model, quantities in by_model.items()
+    )
 
 
 def _percent(fraction: float) -> str:
