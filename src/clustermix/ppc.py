@@ -266,6 +266,8 @@ def replicate_phase_space(
         axis=-1,
     )
     cone = tuple(float(data[key]) for key in ("cone_ra_deg", "cone_dec_deg", "cone_radius_arcmin"))
+    # each star's G range of the error factors (hand-made data without one: a single range)
+    error_range = np.asarray(data.get("error_range", np.zeros(star_cov.shape[0], int)))
     chunks = []
     for start in range(0, n_draws, PHASE_SPACE_CHUNK):
         part = {key: value[start : start + PHASE_SPACE_CHUNK] for key, value in params.items()}
@@ -278,7 +280,7 @@ def replicate_phase_space(
                 part,
                 part_field,
                 star_cov,
-                np.asarray(data.get("error_range", np.zeros(star_cov.shape[0], int))),
+                error_range,
                 "field_weights" not in data,
                 cone,
                 rng,
