@@ -116,6 +116,7 @@ def prepared_field(simulation: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
         params_solved=(31, 95),
         g_max_mag=G_MAX,
         zero_point=True,
+        rv_correction=True,
     )
     masks = sky_masks(
         catalog,

@@ -78,6 +78,7 @@ def make_gaia_table(
         "bp_rp": bp_rp,
         "radial_velocity": np.where(has_rv, rng.normal(2.5, 30.0, n), np.nan),
         "radial_velocity_error": np.where(has_rv, rng.uniform(1.0, 6.0, n), np.nan),
+        "grvs_mag": np.where(has_rv, g_mag - 0.6 * bp_rp - 0.3, np.nan),
     }
     for spec in GAIA_COLUMNS:
         if spec.correlation:

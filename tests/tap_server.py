@@ -119,6 +119,7 @@ def make_gaia_like_table(
         "bp_rp": bp_rp,
         "radial_velocity": rng.normal(2.5, 20.0, n),
         "radial_velocity_error": rng.uniform(1.0, 6.0, n),
+        "grvs_mag": g_mag - 0.6 * bp_rp - 0.3,
     }
     masks = {
         "nu_eff_used_in_astrometry": is_6p,
@@ -128,6 +129,7 @@ def make_gaia_like_table(
         "bp_rp": no_bprp,
         "radial_velocity": ~has_rv,
         "radial_velocity_error": ~has_rv,
+        "grvs_mag": ~has_rv,
     }
     table = Table()
     for column in GAIA_COLUMNS:

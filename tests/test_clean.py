@@ -19,7 +19,13 @@ from clustermix.errors import InputDataError
 from .gaia_factory import make_gaia_table
 
 SOURCE = "resources/test/field.fits"
-CUTS = {"ruwe_max": 1.4, "params_solved": [31, 95], "g_max_mag": 20.5, "zero_point": True}
+CUTS = {
+    "ruwe_max": 1.4,
+    "params_solved": [31, 95],
+    "g_max_mag": 20.5,
+    "zero_point": True,
+    "rv_correction": True,
+}
 
 
 @pytest.fixture
@@ -126,6 +132,9 @@ def test_output_columns_and_units(table):
         "parallax_raw",
         "parallax_zero_point",
         "zero_point_extrapolated",
+        "radial_velocity_raw",
+        "radial_velocity_error_raw",
+        "radial_velocity_offset",
     }
     assert set(catalog.colnames) == expected
     for name in ("parallax", "parallax_raw", "parallax_zero_point"):

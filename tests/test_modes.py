@@ -135,7 +135,13 @@ def _field(**simulation) -> tuple[Table, dict]:
     centre = {key: simulation[key] for key in ("ra_deg", "dec_deg")}
     raw, truth = simulate_field(**simulation)
     catalog, _ = clean_catalog(
-        raw, source="sim", ruwe_max=1.4, params_solved=(31, 95), g_max_mag=19.0, zero_point=True
+        raw,
+        source="sim",
+        ruwe_max=1.4,
+        params_solved=(31, 95),
+        g_max_mag=19.0,
+        zero_point=True,
+        rv_correction=True,
     )
     masks = sky_masks(
         catalog, **centre, cluster_radius_arcmin=5.0, control_min_arcmin=15.0, source="sim"

@@ -14,7 +14,13 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from clustermix.data_numbers import NOT_SIMULATED, data_macros, list_in_words, plain_number
+from clustermix.data_numbers import (
+    NOT_SIMULATED,
+    data_macros,
+    list_in_words,
+    plain_number,
+    rv_correction_text,
+)
 from clustermix.errors import InputDataError
 from clustermix.literature import (
     TABLE_COLUMNS,
@@ -265,6 +271,12 @@ def data_inputs(n: int = 40) -> dict:
             "zero_point_mean_mas": -0.0231,
             "zero_point_global_mas": -0.017,
             "n_zero_point_extrapolated": 3,
+            "rv_correction": True,
+            "n_rv": 6,
+            "n_rv_offset": 4,
+            "n_rv_grvs_estimated": 0,
+            "n_rv_without_grvs": 0,
+            "rv_offset_median_kms": -0.123,
         },
         "input_check": {
             "path": "resources/x/gaia_dr3_simulated.fits",
@@ -339,6 +351,17 @@ def test_data_macros_file(tmp_path: Path) -> None:
         "DataTrueSigmaVKms": "1",
     }
     assert {name: parsed[name] for name in expected} == expected
+    rv_text = parsed["DataRvCorrectionText"]
+    assert "of the 4 stars" in rv_text and "$-0.12$" in rv_text and "Katz2023" in rv_text
+    assert "Sartoretti2023" not in rv_text  # every G_RVS came from the catalogue
+
+
+def test_rv_correction_sentence_follows_the_summary() -> None:
+    summary = data_inputs()["catalog_summary"]
+    estimated = rv_correction_text({**summary, "n_rv_grvs_estimated": 2})
+    assert "for 2 of them" in estimated and "Sartoretti2023" in estimated
+    published = rv_correction_text({**summary, "rv_correction": False})
+    assert "as published" in published and "Katz2023" not in published
 
 
 def test_data_macros_without_simulation_and_mismatches() -> None:

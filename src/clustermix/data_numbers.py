@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from clustermix.data.rv_correction import OFFSET_MIN_GRVS_MAG
 from clustermix.errors import InputDataError
 from clustermix.paper import escape_text, format_count, format_number, macro_name
 
@@ -131,9 +132,32 @@ def data_macros(
         ("n_between_regions",): format_count((~in_cluster & ~in_control).sum()),
         ("n_rv",): format_count(has_rv.sum()),
         ("n_rv_cluster_region",): format_count((has_rv & in_cluster).sum()),
+        ("rv_correction_text",): rv_correction_text(catalog_summary),
     }
     values.update(_truth_values(truth, catalog_ids, in_cluster))
     return {macro_name("data", *parts): text for parts, text in values.items()}
+
+
+def rv_correction_text(catalog_summary: Mapping[str, Any]) -> str:
+    """The paper's sentence on the radial-velocity corrections, from the cleaning summary
+    (counts; median offset in km/s)."""
+    if not catalog_summary["rv_correction"]:
+        return "Radial velocities and their uncertainties are used as published."
+    estimated = int(catalog_summary["n_rv_grvs_estimated"])
+    grvs = (
+        f", $G_\\mathrm{{RVS}}$ estimated from $G_\\mathrm{{RP}}$ and colour for "
+        f"{format_count(estimated)} of them \\citep{{Sartoretti2023}}"
+        if estimated
+        else ""
+    )
+    return (
+        f"The radial velocities of the {format_count(catalog_summary['n_rv_offset'])} stars "
+        f"with $G_\\mathrm{{RVS}} \\geq {plain_number(OFFSET_MIN_GRVS_MAG)}$ are corrected "
+        f"for the offset of \\citet{{Katz2023}} (median "
+        f"${format_number(catalog_summary['rv_offset_median_kms'], 2)}$~km\\,s$^{{-1}}$ over "
+        f"all {format_count(catalog_summary['n_rv'])} RVs){grvs}, and every RV uncertainty is "
+        f"scaled as \\citet{{Babusiaux2023}} recommend."
+    )
 
 
 def _truth_values(

@@ -1,9 +1,11 @@
-"""Quality cuts and the Gaia DR3 parallax zero point (Lindegren et al. 2021).
+"""Quality cuts, the Gaia DR3 parallax zero point (Lindegren et al. 2021) and the radial
+velocity corrections (Katz et al. 2023; Babusiaux et al. 2023).
 
 :func:`clean_catalog` keeps the well-behaved astrometric solutions of a validated
 catalogue and corrects their parallaxes with the ``gaiadr3-zeropoint`` recipe, falling back
-to the global mean offset (flagged) where the recipe is not valid. The raw parallax is
-kept beside the corrected one.
+to the global mean offset (flagged) where the recipe is not valid, and their radial
+velocities and RV uncertainties as :mod:`clustermix.data.rv_correction` says. The raw
+values are kept beside the corrected ones.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from astropy.table import Column, Table
 from zero_point import zpt
 
 from clustermix.data.catalog import TWO_PARAMETER_SOLUTION
-from clustermix.data.columns import GAIA_COLUMN_NAMES, GAIA_COLUMNS
+from clustermix.data.columns import GAIA_COLUMNS
+from clustermix.data.rv_correction import radial_velocity_corrections
 from clustermix.errors import InputDataError
 
 #: Global mean parallax zero point of Gaia DR3 (mas; Lindegren et al. 2021), used where the
@@ -35,7 +38,14 @@ ZPT_G_RANGE_MAG = (6.0, 21.0)
 ZPT_NU_EFF_RANGE = (1.1, 1.9)
 ZPT_PSEUDOCOLOUR_RANGE = (1.24, 1.72)
 
-_ADDED_COLUMNS = ("parallax_raw", "parallax_zero_point", "zero_point_extrapolated")
+_ADDED_COLUMNS = (
+    "parallax_raw",
+    "parallax_zero_point",
+    "zero_point_extrapolated",
+    "radial_velocity_raw",
+    "radial_velocity_error_raw",
+    "radial_velocity_offset",
+)
 
 
 def clean_catalog(
@@ -46,8 +56,10 @@ def clean_catalog(
     params_solved: Iterable[int],
     g_max_mag: float,
     zero_point: bool,
+    rv_correction: bool,
 ) -> tuple[Table, dict[str, Any]]:
-    """Apply the quality cuts and the parallax zero point to a validated catalogue.
+    """Apply the quality cuts, the parallax zero point and the RV corrections to a validated
+    catalogue.
 
     Parameters
     ----------
@@ -63,6 +75,10 @@ def clean_catalog(
         Keep ``phot_g_mean_mag < g_max_mag`` (mag).
     zero_point
         Correct parallaxes with the Gaia DR3 zero point; if False the correction is 0.
+    rv_correction
+        Correct radial velocities for the faint-star offset and scale their uncertainties
+        (:func:`~clustermix.data.rv_correction.radial_velocity_corrections`); if False both
+        are kept as published.
 
     Returns
     -------
@@ -70,8 +86,11 @@ def clean_catalog(
         The kept stars with every Gaia column (spec dtypes and units) plus
         ``parallax_raw`` (mas, as published), ``parallax_zero_point`` (mas),
         ``parallax`` (mas, ``parallax_raw - parallax_zero_point``) and the boolean
-        ``zero_point_extrapolated``; and a JSON-ready summary (counts, cut values and the
-        zero-point median/mean in mas).
+        ``zero_point_extrapolated``; ``radial_velocity_raw`` and
+        ``radial_velocity_error_raw`` (km/s, as published), ``radial_velocity_offset``
+        (km/s, added) and the corrected ``radial_velocity`` and ``radial_velocity_error``;
+        and a JSON-ready summary (counts, cut values, the zero-point median/mean in mas and
+        the RV correction's counts).
 
     Raises
     ------
@@ -99,7 +118,9 @@ def clean_catalog(
         zpt_mas, extrapolated, n_warnings = parallax_zero_point(kept)
     else:
         zpt_mas, extrapolated, n_warnings = np.zeros(len(kept)), np.zeros(len(kept), bool), 0
-    catalog = with_zero_point(kept, zpt_mas, extrapolated)
+    catalog, rv_summary = with_rv_correction(
+        with_zero_point(kept, zpt_mas, extrapolated), rv_correction
+    )
     summary = {
         "source": str(source),
         "n_input": len(table),
@@ -115,6 +136,7 @@ def clean_catalog(
         "zero_point_global_mas": ZERO_POINT_GLOBAL_MAS,
         "n_zero_point_extrapolated": int(extrapolated.sum()),
         "n_zero_point_warnings": n_warnings,
+        **rv_summary,
     }
     return catalog, summary
 
@@ -174,17 +196,69 @@ def zero_point_valid(table: Table) -> np.ndarray:
 
 
 def model_columns(table: Table) -> Table:
-    """The Gaia columns of ``table`` in spec order, spec dtypes and units; others dropped."""
+    """The Gaia columns of ``table`` in spec order, spec dtypes and units; others dropped.
+    An optional column the table lacks is all NaN."""
     return Table(
         [
             Column(
-                np.asarray(np.ma.getdata(table[spec.name])).astype(spec.dtype),
+                np.asarray(np.ma.getdata(table[spec.name])).astype(spec.dtype)
+                if spec.name in table.colnames
+                else np.full(len(table), np.nan, dtype=spec.dtype),
                 name=spec.name,
                 unit=spec.unit,
             )
             for spec in GAIA_COLUMNS
         ]
     )
+
+
+def with_rv_correction(table: Table, correct: bool) -> tuple[Table, dict[str, Any]]:
+    """A copy of ``table`` with radial velocities and their uncertainties corrected (or, if
+    not ``correct``, kept as published), the published values kept; and the summary's
+    counts (``rv_correction``, ``n_rv``, ``n_rv_offset``, ``n_rv_grvs_estimated``,
+    ``n_rv_without_grvs``, ``rv_offset_median_kms``).
+    """
+    catalog = table.copy()
+    rv = _values(catalog, "radial_velocity")
+    error = _values(catalog, "radial_velocity_error")
+    grvs = _values(catalog, "grvs_mag")
+    fixed = radial_velocity_corrections(
+        rv, grvs, _values(catalog, "phot_rp_mean_mag"), _values(catalog, "bp_rp")
+    )
+    offset = fixed.offset_kms if correct else np.where(np.isfinite(rv), 0.0, np.nan)
+    factor = fixed.error_factor if correct else np.where(np.isfinite(rv), 1.0, np.nan)
+    index = catalog.colnames.index("radial_velocity_error") + 1
+    catalog.add_columns(
+        [
+            Column(rv, name="radial_velocity_raw", unit="km / s"),
+            Column(error, name="radial_velocity_error_raw", unit="km / s"),
+            Column(offset, name="radial_velocity_offset", unit="km / s"),
+        ],
+        indexes=[index] * 3,
+    )
+    catalog["radial_velocity_raw"].description = "radial velocity as published (km/s)"
+    catalog["radial_velocity_error_raw"].description = "its uncertainty as published (km/s)"
+    catalog[
+        "radial_velocity_offset"
+    ].description = "added to the published RV (Katz et al. 2023; 0 below G_RVS = 11 mag)"
+    catalog["radial_velocity"] = Column(
+        (rv + offset).astype(np.float32), unit="km / s", description="corrected radial velocity"
+    )
+    catalog["radial_velocity_error"] = Column(
+        (error * factor).astype(np.float32),
+        unit="km / s",
+        description="radial velocity uncertainty scaled as Babusiaux et al. (2023) say",
+    )
+    with_rv = np.isfinite(rv)
+    summary = {
+        "rv_correction": bool(correct),
+        "n_rv": fixed.n_with_rv,
+        "n_rv_offset": fixed.n_offset if correct else 0,
+        "n_rv_grvs_estimated": fixed.n_grvs_estimated if correct else 0,
+        "n_rv_without_grvs": fixed.n_without_grvs if correct else 0,
+        "rv_offset_median_kms": float(np.median(offset[with_rv])) if with_rv.any() else 0.0,
+    }
+    return catalog, summary
 
 
 def with_zero_point(table: Table, zero_point_mas: np.ndarray, extrapolated: np.ndarray) -> Table:
@@ -270,8 +344,10 @@ def _inside(values: np.ndarray, bounds: tuple[float, float]) -> np.ndarray:
 
 
 def _check_columns(table: Table, source: str | Path) -> None:
-    """Refuse a catalogue without every Gaia column (it skipped validate_catalog)."""
-    missing = [name for name in GAIA_COLUMN_NAMES if name not in table.colnames]
+    """Refuse a catalogue without a required Gaia column (it skipped validate_catalog)."""
+    missing = [
+        spec.name for spec in GAIA_COLUMNS if spec.required and spec.name not in table.colnames
+    ]
     if missing:
         raise InputDataError(
             f"{source}: the catalogue lacks the column(s) {', '.join(missing)}; "
@@ -280,12 +356,12 @@ def _check_columns(table: Table, source: str | Path) -> None:
 
 
 def _check_not_cleaned(table: Table, source: str | Path) -> None:
-    """Refuse a catalogue that already carries the zero-point columns."""
+    """Refuse a catalogue that already carries the zero-point or RV-correction columns."""
     present = [name for name in _ADDED_COLUMNS if name in table.colnames]
     if present:
         raise InputDataError(
             f"{source}: the catalogue already has {', '.join(present)}: it looks cleaned "
-            "already, and the parallax zero point would be applied twice"
+            "already, and the parallax zero point and RV corrections would be applied twice"
         )
 
 

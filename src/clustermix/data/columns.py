@@ -14,7 +14,8 @@ from dataclasses import dataclass
 class GaiaColumn:
     """One catalogue column.
 
-    ``required``: it must be present; ``finite``: every kept row must have a finite value
+    ``required``: it must be present (an optional column missing from a file is read as
+    NaN); ``finite``: every kept row must have a finite value
     (a model needs it); ``positive``: an uncertainty, must be > 0; ``correlation``: must
     lie in [-1, 1].
     """
@@ -62,6 +63,7 @@ GAIA_COLUMNS: tuple[GaiaColumn, ...] = (
     GaiaColumn("bp_rp", "float32", "mag"),
     GaiaColumn("radial_velocity", "float32", "km / s"),
     GaiaColumn("radial_velocity_error", "float32", "km / s", positive=True),
+    GaiaColumn("grvs_mag", "float32", "mag", required=False),
 )
 
 GAIA_COLUMN_NAMES: tuple[str, ...] = tuple(column.name for column in GAIA_COLUMNS)

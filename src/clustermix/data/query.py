@@ -337,22 +337,30 @@ def normalize_gaia_table(raw: Table) -> Table:
     Names match case-insensitively (the archive writes ``SOURCE_ID``); units are parsed
     leniently (``mas.yr**-1``, ``um**-1``) and values converted to the units of
     ``columns.py``. Masked floats become NaN; masked integers become :data:`INT_FILL`,
-    except ``source_id``, which must be complete. Raises :class:`QueryError` for a missing,
-    duplicated or incompatible column.
+    except ``source_id``, which must be complete; an optional column the table lacks is all
+    NaN. Raises :class:`QueryError` for a missing required, a duplicated or an incompatible
+    column.
     """
     by_lower: dict[str, str] = {}
     for name in raw.colnames:
         if name.lower() in by_lower:
             raise QueryError(f"the archive returned column '{name}' twice (case-insensitively)")
         by_lower[name.lower()] = name
-    missing = [column.name for column in GAIA_COLUMNS if column.name not in by_lower]
+    missing = [
+        column.name for column in GAIA_COLUMNS if column.required and column.name not in by_lower
+    ]
     if missing:
         raise QueryError(
             f"the archive's table lacks column(s) {missing}; it has {sorted(raw.colnames)}"
         )
     table = Table()
     for column in GAIA_COLUMNS:
-        table[column.name] = _normalize_column(raw[by_lower[column.name]], column)
+        if column.name in by_lower:
+            table[column.name] = _normalize_column(raw[by_lower[column.name]], column)
+        else:  # an optional column the table does not serve
+            table[column.name] = Column(
+                np.full(len(raw), np.nan, dtype=column.dtype), unit=column.unit
+            )
     return table
 
 

@@ -37,6 +37,7 @@ from astropy.table import Column, Table
 from clustermix.data import gaia_errors as ge
 from clustermix.data import galaxy, stars
 from clustermix.data.columns import GAIA_COLUMNS
+from clustermix.data.rv_correction import grvs_from_rp, rv_error_factor, rv_offset_kms
 from clustermix.errors import ConfigError
 
 #: km/s per (mas/yr x kpc): one astronomical unit per Julian year.
@@ -765,20 +766,26 @@ def _rv_columns(
     phot: dict[str, np.ndarray],
     noise_scale: float = 1.0,
 ) -> dict[str, np.ndarray]:
-    """Radial velocity and its uncertainty (km/s) for bright stars; NaN for the others.
+    """Radial velocity, its uncertainty (km/s) and G_RVS (mag) for bright stars; NaN for
+    the others.
 
-    The observed RV is the true one plus a binary's orbital RV plus noise of standard
-    deviation ``noise_scale`` times the stored uncertainty.
+    The true RV plus a binary's orbital RV plus noise of standard deviation ``noise_scale``
+    times the true uncertainty, as Gaia DR3 publishes it: with the faint-star offset of
+    Katz et al. (2023) subtracted and the uncertainty divided by the factor of Babusiaux et
+    al. (2023) (:mod:`clustermix.data.rv_correction`), so that the cleaning step's
+    correction gives back the true RV and uncertainty.
     """
     bp_rp = phot["bp_rp"]
-    g_rvs = phot["phot_rp_mean_mag"] + stars.rvs_minus_rp(bp_rp)
+    g_rvs = grvs_from_rp(phot["phot_rp_mean_mag"], bp_rp)
     has_rv = ge.rv_availability(rng, g_rvs, bp_rp)
-    rv_error = _f32(ge.rv_uncertainty(rng, np.where(has_rv, g_rvs, ge.RVS_LIMIT_MAG), bp_rp))
+    rv_error = ge.rv_uncertainty(rng, np.where(has_rv, g_rvs, ge.RVS_LIMIT_MAG), bp_rp)
     noise = noise_scale * (rv_error * rng.standard_normal(len(bp_rp)))
-    rv_obs = (stars_["rv_true"] + stars_["rv_orbit"]) + noise
+    rv_obs = (stars_["rv_true"] + stars_["rv_orbit"]) + noise - rv_offset_kms(g_rvs)
+    published_error = _f32(rv_error / rv_error_factor(g_rvs))
     return {
         "radial_velocity": np.where(has_rv, rv_obs, np.nan),
-        "radial_velocity_error": np.where(has_rv, rv_error, np.nan),
+        "radial_velocity_error": np.where(has_rv, published_error, np.nan),
+        "grvs_mag": np.where(has_rv, g_rvs, np.nan),
     }
 
 
@@ -828,7 +835,7 @@ def _limit_rv(cols: dict[str, np.ndarray], rv_g_max_mag: float | None) -> None:
     if rv_g_max_mag is None:
         return
     faint = ~(cols["phot_g_mean_mag"] <= rv_g_max_mag)
-    for name in ("radial_velocity", "radial_velocity_error"):
+    for name in ("radial_velocity", "radial_velocity_error", "grvs_mag"):
         cols[name] = np.where(faint, np.nan, cols[name])
 
 

@@ -267,13 +267,6 @@ def g_minus_rp(bp_rp: np.ndarray) -> np.ndarray:
     return 0.02 + 0.62 * c - 0.06 * c**2
 
 
-def rvs_minus_rp(bp_rp: np.ndarray) -> np.ndarray:
-    """G_RVS - G_RP (mag) from BP-RP (Sartoretti et al. 2023, eq. 2; colour clipped to its
-    validity range [-0.15, 1.2])."""
-    c = np.clip(bp_rp, -0.15, 1.2)
-    return -0.0397 - 0.2852 * c - 0.0330 * c**2 - 0.0867 * c**3
-
-
 def nu_eff_from_colour(bp_rp: np.ndarray) -> np.ndarray:
     """Effective wavenumber (1/um) used in Gaia DR3 5-parameter astrometry (Lindegren et al.
     2021, eq. 3), clipped to [1.24, 1.72]."""
