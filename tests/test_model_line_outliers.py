@@ -9,6 +9,7 @@ import pytest
 import xarray as xr
 from scipy import stats
 
+from clustermix.errors import ConfigError
 from clustermix.models import SUMMARY_UNITS, line_outliers
 
 from .test_mixture import auc, obs_logp_per_star, sample_free
@@ -23,15 +24,26 @@ ROUNDING_SD = 0.0005 / np.sqrt(3.0)
 K_MCSE = 4.0
 
 
-@pytest.fixture(scope="module")
-def fit() -> tuple[dict, pm.Model, az.InferenceData]:
-    data = line_outliers.prepare_data(None, line_outliers.DEFAULT_OPTIONS, "tutorial")
-    model = line_outliers.build_model(data, line_outliers.DEFAULT_OPTIONS)
+def fit_line(likelihood: str) -> tuple[dict, pm.Model, az.InferenceData]:
+    options = {**line_outliers.DEFAULT_OPTIONS, "likelihood": likelihood}
+    data = line_outliers.prepare_data(None, options, "tutorial")
+    model = line_outliers.build_model(data, options)
     # twice the tutorial's draws, so that our Monte Carlo error is the smaller one
     idata = sample_free(
         model, seed=42, draws=2000, tune=1000, initvals=line_outliers.initial_values(data)
     )
     return data, model, idata
+
+
+@pytest.fixture(scope="module")
+def fit() -> tuple[dict, pm.Model, az.InferenceData]:
+    return fit_line("marginal")
+
+
+@pytest.fixture(scope="module")
+def seed_fit() -> tuple[dict, pm.Model, az.InferenceData]:
+    """The tutorial's second implementation: pm.Mixture with logp1/logp2 Deterministics."""
+    return fit_line("seed_mixture")
 
 
 def test_tutorial_data_follow_the_tutorial_recipe() -> None:
@@ -77,8 +89,9 @@ def test_obs_logp_matches_scipy(point: dict) -> None:
     np.testing.assert_allclose(obs_logp_per_star(model, point), expected, rtol=1e-10)
 
 
-def test_posterior_matches_the_tutorial_summary(fit) -> None:
-    data, _, idata = fit
+@pytest.mark.parametrize("which", ["fit", "seed_fit"])
+def test_posterior_matches_the_tutorial_summary(which: str, request) -> None:
+    data, _, idata = request.getfixturevalue(which)
     draws = xr.Dataset(line_outliers.summary_quantities(idata.posterior, data))
     assert set(draws) <= set(SUMMARY_UNITS)
     assert float(az.rhat(draws).to_array().max()) < 1.01
@@ -128,6 +141,53 @@ def test_membership_singles_out_the_outliers(fit) -> None:
     far = np.abs(data["y"] - line) / y_err > 5
     assert far.sum() >= 5
     assert np.all(p_inlier[far] < 0.05)
+
+
+def p_cluster_draws(model: pm.Model, idata: az.InferenceData) -> np.ndarray:
+    """The per-point p_cluster Deterministic, (draws, points)."""
+    p = pm.compute_deterministics(
+        idata.posterior, var_names=["p_cluster"], model=model, progressbar=False
+    )["p_cluster"]
+    return p.stack(sample=("chain", "draw")).transpose("sample", "star").to_numpy()
+
+
+def test_seed_mixture_memberships_match_ours_and_the_seed_formula_leaves_out_the_weights(
+    fit, seed_fit
+) -> None:
+    _, model, idata = fit
+    _, seed_model, seed_idata = seed_fit
+    components = pm.compute_deterministics(
+        seed_idata.posterior, var_names=["logp1", "logp2"], model=seed_model, progressbar=False
+    ).stack(sample=("chain", "draw"))
+    logp1 = components["logp1"].transpose("sample", "star").to_numpy()
+    logp2 = components["logp2"].transpose("sample", "star").to_numpy()
+    post = seed_idata.posterior.stack(sample=("chain", "draw"))
+    w_in = post["w"].sel(component="inlier").to_numpy()
+    # the Deterministics are the components' log-densities: ours rebuilt from them is the
+    # seed model's own p_cluster draw by draw
+    weighted = line_outliers.weighted_membership(logp1, logp2, w_in)
+    np.testing.assert_allclose(weighted, p_cluster_draws(seed_model, seed_idata).mean(0))
+    # and it matches the marginal implementation's memberships within Monte Carlo error:
+    # two independent runs, each mean with sd <= sd_draws / sqrt(ESS); ESS >= 1000 here
+    ours = p_cluster_draws(model, idata)
+    spread = np.hypot(ours.std(0), np.exp(logp1 - np.logaddexp(logp1, logp2)).std(0))
+    tolerance = K_MCSE * np.maximum(spread, 1e-3) / np.sqrt(1000.0)
+    assert np.all(np.abs(weighted - ours.mean(0)) < tolerance)
+    # the seed's expression: no weights, i.e. w_in = w_out = 1/2
+    seed = line_outliers.seed_membership(logp1, logp2)
+    np.testing.assert_allclose(
+        seed, line_outliers.weighted_membership(logp1, logp2, np.full_like(w_in, 0.5))
+    )
+    # with w_in ~ 0.73 > 1/2 it understates every inlier probability that is not 0 or 1
+    ambiguous = (weighted > 0.02) & (weighted < 0.98)
+    assert ambiguous.sum() >= 3
+    assert np.all(seed[ambiguous] < weighted[ambiguous])
+
+
+def test_unknown_likelihood_is_an_error() -> None:
+    data = line_outliers.prepare_data(None, {}, "tutorial")
+    with pytest.raises(ConfigError, match="likelihood"):
+        line_outliers.build_model(data, {"likelihood": "mixture"})
 
 
 def test_log_likelihood_and_predictive_draws(fit) -> None:

@@ -10,6 +10,19 @@ ordinates analytically gives, per point,
 with the tutorial's priors: m ~ U(0, 10), b ~ N(0, 25), ln s_out ~ U(-3, 4) (so
 s_out = exp(ln s_out), a 1/s_out prior on 0.05 < s_out < 55; the tutorial's Deterministic
 called ``s_out`` is the variance exp(2 ln s_out)), and (w_in, w_out) ~ Dirichlet(1, 1).
+
+Two implementations of the same likelihood (option ``likelihood``):
+
+- ``"marginal"`` (the default): one custom distribution whose log-density is the sum above;
+- ``"seed_mixture"``: the tutorial's second implementation, ``pm.Mixture`` of two
+  ``pm.Normal`` components, with each component's log-density per point kept as the
+  Deterministics ``logp1`` (inlier) and ``logp2`` (outlier).
+
+Membership. Our probability that point i is an inlier is the posterior mean of
+w_in L_in / (w_in L_in + w_out L_out) (``p_cluster``; :func:`weighted_membership`). The
+tutorial computes the posterior mean of L_in / (L_in + L_out) from ``logp1`` and ``logp2``
+(:func:`seed_membership`): the weights are left out, which amounts to w_in = w_out = 1/2
+and, with w_in ~ 0.73 here, understates every ambiguous point's inlier probability.
 """
 
 from __future__ import annotations
@@ -21,10 +34,12 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from clustermix.errors import ConfigError
 from clustermix.models.mixture import cluster_fraction_per_star, normal_logpdf
 
 NAME = "line_outliers"
-DEFAULT_OPTIONS: dict[str, Any] = {}
+DEFAULT_OPTIONS: dict[str, Any] = {"likelihood": "marginal"}  # or "seed_mixture"
+LIKELIHOODS = ("marginal", "seed_mixture")
 
 #: How the tutorial simulates its data (numpy default_rng seed, sizes, true line).
 TUTORIAL_SEED = 42
@@ -128,8 +143,14 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
 
     Free parameters: ``m``, ``b``, ``ln_s_out`` (ln of the outlier width) and ``w``
     (dims ``component`` = inlier, outlier). ``p_cluster`` is the per-point inlier
-    fraction w_in L_in / (w_in L_in + w_out L_out).
+    fraction w_in L_in / (w_in L_in + w_out L_out). ``options["likelihood"]`` chooses the
+    implementation (module docstring); ``"seed_mixture"`` adds ``logp1`` and ``logp2``.
     """
+    likelihood = {**DEFAULT_OPTIONS, **(options or {})}["likelihood"]
+    if likelihood not in LIKELIHOODS:
+        raise ConfigError(
+            f"models.{NAME}.likelihood: {likelihood!r} is not one of {list(LIKELIHOODS)}"
+        )
     coords = {"star": data["source_id"], "component": list(COMPONENTS)}
     with pm.Model(coords=coords) as model:
         x = pm.Data("x", data["x"], dims="star")
@@ -139,25 +160,52 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         b = pm.Normal("b", 0.0, 25.0)
         ln_s_out = pm.Uniform("ln_s_out", -3.0, 4.0)
         w = pm.Dirichlet("w", a=np.ones(2), dims="component")
-        pm.CustomDist(
-            "obs",
-            m,
-            b,
-            ln_s_out,
-            w,
-            x,
-            y_err,
-            logp=_obs_logp,
-            random=_obs_random,
-            signature="(),(),(),(k),(),()->()",
-            observed=y,
-            dims="star",
-        )
+        if likelihood == "seed_mixture":
+            _seed_mixture(y, x, y_err, m, b, ln_s_out, w)
+        else:
+            pm.CustomDist(
+                "obs",
+                m,
+                b,
+                ln_s_out,
+                w,
+                x,
+                y_err,
+                logp=_obs_logp,
+                random=_obs_random,
+                signature="(),(),(),(k),(),()->()",
+                observed=y,
+                dims="star",
+            )
         log_inlier, log_outlier = component_log_terms(y, x, y_err, m, b, ln_s_out, w)
         pm.Deterministic(
             "p_cluster", cluster_fraction_per_star(log_inlier, log_outlier), dims="star"
         )
     return model
+
+
+def _seed_mixture(y, x, y_err, m, b, ln_s_out, w) -> None:
+    """The tutorial's ``pm.Mixture`` likelihood ``obs`` with the component log-densities
+    per point as Deterministics ``logp1`` (inlier) and ``logp2`` (outlier)."""
+    inlier = pm.Normal.dist(m * x + b, y_err)
+    outlier = pm.Normal.dist(0.0, pt.sqrt(y_err**2 + pt.exp(2.0 * ln_s_out)))
+    pm.Deterministic("logp1", pm.logp(inlier, y), dims="star")
+    pm.Deterministic("logp2", pm.logp(outlier, y), dims="star")
+    pm.Mixture("obs", w=w, comp_dists=[inlier, outlier], observed=y, dims="star")
+
+
+def seed_membership(logp1: np.ndarray, logp2: np.ndarray) -> np.ndarray:
+    """The tutorial's inlier probability per point: the mean over draws (first axis) of
+    L_in / (L_in + L_out) from the component log-densities (weights left out)."""
+    return np.exp(logp1 - np.logaddexp(logp1, logp2)).mean(axis=0)
+
+
+def weighted_membership(logp1: np.ndarray, logp2: np.ndarray, w_inlier: np.ndarray) -> np.ndarray:
+    """Our inlier probability per point: the mean over draws (first axis) of
+    w_in L_in / (w_in L_in + (1 - w_in) L_out); ``w_inlier`` has one value per draw."""
+    log_in = np.log(w_inlier)[:, None] + logp1
+    log_out = np.log1p(-w_inlier)[:, None] + logp2
+    return np.exp(log_in - np.logaddexp(log_in, log_out)).mean(axis=0)
 
 
 def summary_quantities(
