@@ -101,6 +101,71 @@ def test_summary_splits_statistical_and_systematic_errors() -> None:
     assert macros["PmTwoDPmraSys"] == "0.020" and macros["PmTwoDPmraStat"] == "0.004"
 
 
+def test_error_budget_gives_each_floor_its_part() -> None:
+    """parallax_1d's distance = 1000 / (plx_stat + plx_floor draw). With the floor alone the
+    summary's parallax part is the floor (0.011 mas, to the sampling error of 2000 draws,
+    sqrt(1/2n) ~ 1.6% relative: 6% allowed), and the distance's part is what the floor adds
+    to it; a model without a proper-motion floor has no pm part. The macros carry each."""
+    from clustermix.models import parallax_1d
+    from clustermix.models.systematics import (
+        PARALLAX_FLOOR_MAS,
+        with_one_floor,
+        without_systematics,
+    )
+    from clustermix.paper import summary_macros
+
+    rng = np.random.default_rng(5)
+    posterior = xr.Dataset(
+        {
+            "parallax_cl": (("chain", "draw"), rng.normal(0.36, 0.004, (2, 1000))),
+            "f_cluster": (("chain", "draw"), rng.beta(30, 70, (2, 1000))),
+        }
+    )
+    options = parallax_1d.DEFAULT_OPTIONS
+    total = parallax_1d.summary_quantities(posterior, {}, options)
+    statistical = parallax_1d.summary_quantities(posterior, {}, without_systematics(options))
+    alone = parallax_1d.summary_quantities(
+        posterior, {}, with_one_floor(options, "parallax_systematic_mas")
+    )
+    summary = summarize(total, SUMMARY_UNITS, None, statistical, {"parallax": alone})
+    stats = summary["quantities"]
+    assert stats["parallax"]["sd_systematic_parallax"] == pytest.approx(
+        PARALLAX_FLOOR_MAS, rel=0.06
+    )
+    # one floor: its part is the whole systematic error
+    for name in ("parallax", "distance"):
+        assert stats[name]["sd_systematic_parallax"] == pytest.approx(stats[name]["sd_systematic"])
+    assert stats["f_cluster"]["sd_systematic_parallax"] == 0.0
+    assert "sd_systematic_pm" not in stats["parallax"]
+    macros = summary_macros("parallax_1d", {"quantities": stats})
+    assert macros["ParallaxOneDParallaxSysParallax"] == macros["ParallaxOneDParallaxSys"]
+    assert "ParallaxOneDParallaxSysPm" not in macros
+
+
+def test_two_floors_split_the_systematic_error() -> None:
+    """Two independent floors b and c on a statistical spread a: each part is its floor,
+    and the parts add in quadrature to the total (2000 draws: 6% relative allowed)."""
+    rng = np.random.default_rng(8)
+    shape = (2, 1000)
+    stat = rng.normal(0.0, 0.01, shape)
+    floor_b, floor_c = rng.normal(0.0, 0.02, shape), rng.normal(0.0, 0.03, shape)
+    total = {"pmra": draws(stat + floor_b + floor_c, "pmra")}
+    one_floor = {
+        "parallax": {"pmra": draws(stat + floor_b, "pmra")},
+        "pm": {"pmra": draws(stat + floor_c, "pmra")},
+    }
+    stats = summarize(total, SUMMARY_UNITS, None, {"pmra": draws(stat, "pmra")}, one_floor)
+    pmra = stats["quantities"]["pmra"]
+    assert pmra["sd_systematic_parallax"] == pytest.approx(0.02, rel=0.06)
+    assert pmra["sd_systematic_pm"] == pytest.approx(0.03, rel=0.06)
+    assert pmra["sd"] ** 2 == pytest.approx(
+        pmra["sd_statistical"] ** 2
+        + pmra["sd_systematic_parallax"] ** 2
+        + pmra["sd_systematic_pm"] ** 2,
+        rel=0.1,
+    )
+
+
 def test_summary_rejects_vectors_and_unknown_units() -> None:
     vector = xr.DataArray(np.zeros((2, 10, 3)), dims=("chain", "draw", "axis"), name="v")
     with pytest.raises(ValueError, match="axis"):

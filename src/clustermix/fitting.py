@@ -32,7 +32,12 @@ from clustermix.models import SUMMARY_UNITS
 from clustermix.models.field_choice import AUTO, resolve_field_components
 from clustermix.models.modes import candidate_centres, check_chains, search_modes
 from clustermix.models.registry import get_model, model_options
-from clustermix.models.systematics import without_systematics
+from clustermix.models.systematics import (
+    FLOOR_NAMES,
+    FLOOR_OPTIONS,
+    with_one_floor,
+    without_systematics,
+)
 from clustermix.provenance import code_version, config_hash, package_versions
 from clustermix.summary import json_safe, summarize
 
@@ -284,11 +289,18 @@ def run_summary(
     statistical = module.summary_quantities(
         idata.posterior, data, without_systematics(attrs["options"])
     )
+    one_floor = {
+        FLOOR_NAMES[floor]: module.summary_quantities(
+            idata.posterior, data, with_one_floor(attrs["options"], floor)
+        )
+        for floor in FLOOR_OPTIONS
+        if floor in attrs["options"]
+    }
     truth = None
     if truth_path is not None or catalog_path is None:
         raw_truth = json.loads(Path(truth_path).read_text()) if truth_path else None
         truth = module.true_values(raw_truth, data)
-    summary = summarize(quantities, SUMMARY_UNITS, truth, statistical)
+    summary = summarize(quantities, SUMMARY_UNITS, truth, statistical, one_floor)
     header = {key: attrs.get(key) for key in ("model", "cluster", "n_stars", "code_version")}
     write_json_atomic(json_safe({**header, **summary}), summary_path)
     diagnostics = fit_diagnostics(idata, quantities)

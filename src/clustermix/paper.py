@@ -140,7 +140,8 @@ def summary_macros(model: str, summary: Mapping) -> dict[str, str]:
     For each quantity ``q``: ``\\<Model><Q>`` is ``mean \\pm sd``, ``\\<Model><Q>Lo`` and
     ``\\<Model><Q>Hi`` the 2.5 and 97.5 percentiles, ``\\<Model><Q>Truth`` the true value
     when the data were simulated, at the same precision, and, where the summary splits the
-    error, ``\\<Model><Q>Stat`` and ``\\<Model><Q>Sys`` its statistical and systematic sd.
+    error, ``\\<Model><Q>Stat`` and ``\\<Model><Q>Sys`` its statistical and systematic sd,
+    and ``\\<Model><Q>Sys<Floor>`` the part of each floor (``SysParallax``, ``SysPm``).
     """
     macros: dict[str, str] = {}
     truth = summary.get("truth") or {}
@@ -155,6 +156,10 @@ def summary_macros(model: str, summary: Mapping) -> dict[str, str]:
         if "sd_statistical" in stats:
             macros[name + "Stat"] = format_number(stats["sd_statistical"], decimals)
             macros[name + "Sys"] = format_number(stats["sd_systematic"], decimals)
+            for key, part in stats.items():
+                if key.startswith("sd_systematic_"):
+                    floor = key.removeprefix("sd_systematic_").capitalize()
+                    macros[name + "Sys" + floor] = format_number(part, decimals)
     return macros
 
 

@@ -53,6 +53,7 @@ def summarize(
     units: Mapping[str, str],
     truth: Mapping[str, float] | None = None,
     statistical: Mapping[str, xr.DataArray] | None = None,
+    one_floor: Mapping[str, Mapping[str, xr.DataArray]] | None = None,
 ) -> dict[str, Any]:
     """Summaries of every quantity (see the module docstring for the layout).
 
@@ -62,6 +63,9 @@ def summarize(
     ``statistical``: the same quantities without the systematic floors (the model's
     ``summary_quantities`` with :func:`clustermix.models.systematics.without_systematics`
     options), which splits each ``sd`` into its statistical and systematic parts.
+    ``one_floor``: by floor name (e.g. ``parallax``, ``pm``), the quantities with that
+    floor alone (:func:`clustermix.models.systematics.with_one_floor`); each floor's part
+    is ``sd_systematic_<name>`` = sqrt(sd_with_it^2 - sd_statistical^2).
     """
     missing = sorted(set(quantities) - set(units))
     if missing:
@@ -79,6 +83,9 @@ def summarize(
         sd_statistical = float(np.asarray(draws, float).std())
         stats["sd_statistical"] = sd_statistical
         stats["sd_systematic"] = math.sqrt(max(stats["sd"] ** 2 - sd_statistical**2, 0.0))
+        for floor, floor_quantities in (one_floor or {}).items():
+            sd_with = float(np.asarray(floor_quantities[name], float).std())
+            stats[f"sd_systematic_{floor}"] = math.sqrt(max(sd_with**2 - sd_statistical**2, 0.0))
     if truth is not None:
         known = {name: float(value) for name, value in truth.items() if name in quantities}
         result["truth"] = known

@@ -15,7 +15,8 @@ Each floor enters as one seeded N(0, floor^2) offset per posterior draw, added t
 statistical draw of the cluster's parallax or proper motion before anything is derived
 from it (distance, ICRS and Galactocentric position and velocity), so that every derived
 quantity inherits it with the right correlations. A model's ``summary_quantities`` with
-:func:`without_systematics` options gives the statistical part alone.
+:func:`without_systematics` options gives the statistical part alone, and with
+:func:`with_one_floor` options the statistical part and one floor: the error budget.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ import xarray as xr
 PARALLAX_FLOOR_MAS = 0.011
 #: Gaia DR3 small-scale systematic floor of each proper-motion component (mas/yr).
 PM_FLOOR_MASYR = 0.02
-#: The options that hold the floors.
+#: The options that hold the floors, and the name of each in the error budget.
 FLOOR_OPTIONS = ("parallax_systematic_mas", "pm_systematic_masyr")
+FLOOR_NAMES = {"parallax_systematic_mas": "parallax", "pm_systematic_masyr": "pm"}
 
 
 def systematic_draws(like: xr.DataArray, sd: float, seed: int) -> xr.DataArray:
@@ -56,3 +58,9 @@ def without_systematics(options: Mapping[str, Any]) -> dict[str, Any]:
     """``options`` with every systematic floor set to zero: a model's
     ``summary_quantities`` then gives the statistical part alone."""
     return {**options, **dict.fromkeys(FLOOR_OPTIONS, 0.0)}
+
+
+def with_one_floor(options: Mapping[str, Any], floor: str) -> dict[str, Any]:
+    """``options`` with every systematic floor but ``floor`` (a key of
+    :data:`FLOOR_OPTIONS`) set to zero."""
+    return {**options, **{name: 0.0 for name in FLOOR_OPTIONS if name != floor}}
