@@ -1,10 +1,10 @@
-"""Rule num_diagnostics: the tables of convergence diagnostics and of the set-up (field K,
-field model, mode search) of every fit."""
+"""Rule num_diagnostics: the tables of convergence diagnostics, of the set-up (field K,
+field model, mode search) and of the priors of every fit."""
 
 import json
 
 from clustermix.io import atomic_path
-from clustermix.paper import diagnostics_row, latex_table_rows, setup_row
+from clustermix.paper import diagnostics_row, latex_table_rows, prior_table_rows, setup_row
 from clustermix.scripting import logged
 
 with logged(snakemake):
@@ -16,3 +16,5 @@ with logged(snakemake):
         tmp.write_text(latex_table_rows(diagnostics_row(*fit) for fit in fits))
     with atomic_path(snakemake.output.setup) as tmp:
         tmp.write_text(latex_table_rows(setup_row(*fit) for fit in fits))
+    with atomic_path(snakemake.output.priors) as tmp:
+        tmp.write_text(latex_table_rows(row for fit in fits for row in prior_table_rows(*fit)))

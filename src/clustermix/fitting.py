@@ -31,6 +31,7 @@ from clustermix.membership import (
 from clustermix.models import SUMMARY_UNITS
 from clustermix.models.field_choice import AUTO, resolve_field_components
 from clustermix.models.modes import candidate_centres, check_chains, search_modes
+from clustermix.models.priors import prior_rows
 from clustermix.models.registry import get_model, model_options
 from clustermix.models.systematics import (
     FLOOR_NAMES,
@@ -177,6 +178,7 @@ def fit_catalog(
         field_components=field_choice,
         mode_search=None if search is None else search.record(),
         hint=dict(hint) if hint else None,
+        priors=prior_rows(model),
     )
     fit = CatalogFit(options, data, model, idata)
     if search is not None:
@@ -219,8 +221,10 @@ def run_fit(
     The trace's attributes record ``data_sha256`` / ``masks_sha256`` (of the input files,
     "" without), ``config_hash`` (of model, options and sampling), ``options`` (with the
     chosen K), ``sampling``, ``field_components`` and ``mode_search`` (the choices and the
-    tables they were made from), ``code_version`` and ``package_versions``, besides the
-    sampler's own (see :func:`~clustermix.inference.sample`).
+    tables they were made from), ``priors`` (every free variable's prior, read from the
+    built model: :func:`~clustermix.models.priors.prior_rows`), ``code_version`` and
+    ``package_versions``, besides the sampler's own (see
+    :func:`~clustermix.inference.sample`).
     """
     module = get_model(model_name)
     options = model_options(module, option_overrides)

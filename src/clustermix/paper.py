@@ -180,6 +180,22 @@ def diagnostics_row(model: str, diagnostics: Mapping) -> list[str]:
     ]
 
 
+def prior_table_rows(model: str, diagnostics: Mapping) -> list[list[str]]:
+    """Rows of the table of priors for one fit: model (on its first row only), variable
+    (with its dimensions) and prior, as the trace recorded them."""
+    rows = []
+    for k, row in enumerate((diagnostics.get("setup") or {}).get("priors") or []):
+        dims = f" [{', '.join(row['dims'])}]" if row.get("dims") else ""
+        rows.append(
+            [
+                escape_text(model) if k == 0 else "",
+                r"\texttt{" + escape_text(row["variable"]) + "}" + escape_text(dims),
+                escape_text(row["prior"]),
+            ]
+        )
+    return rows
+
+
 def setup_row(model: str, diagnostics: Mapping) -> list[str]:
     """One row of the fit set-up table: the field model, K and the BIC differences it was
     chosen from, the modes found before sampling (cluster-like / all), the candidate chosen,

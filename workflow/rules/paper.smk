@@ -51,6 +51,7 @@ rule num_diagnostics:
     output:
         table="src/tex/output/diagnostics_table.tex",
         setup="src/tex/output/setup_table.tex",
+        priors="src/tex/output/priors_table.tex",
     log:
         "logs/paper/num_diagnostics.log",
     conda:
@@ -113,6 +114,7 @@ PAPER_NUMBERS.extend(
         "src/tex/output/results.tex",
         "src/tex/output/diagnostics_table.tex",
         "src/tex/output/setup_table.tex",
+        "src/tex/output/priors_table.tex",
         "src/tex/output/software.tex",
     ]
 )

@@ -1,0 +1,70 @@
+"""The table of priors is read from the built models, so it follows their options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+
+from clustermix.diagnostics import fit_setup
+from clustermix.models import line_outliers, parallax_1d
+from clustermix.models.priors import prior_rows
+from clustermix.paper import prior_table_rows
+
+
+def test_line_model_priors_are_the_tutorials() -> None:
+    data = line_outliers.prepare_data(None, {}, "tutorial")
+    rows = prior_rows(line_outliers.build_model(data))
+    assert rows == [
+        {"variable": "m", "prior": "Uniform(0, 10)", "dims": []},
+        {"variable": "b", "prior": "Normal(0, 25)", "dims": []},
+        {"variable": "ln_s_out", "prior": "Uniform(-3, 4)", "dims": []},
+        {"variable": "w", "prior": "Dirichlet([1, 1])", "dims": ["component"]},
+    ]
+
+
+def test_priors_follow_the_options_and_the_data() -> None:
+    rng = np.random.default_rng(2)
+    n = 200
+    data = {
+        "source_id": np.arange(n),
+        "parallax": rng.normal(0.4, 0.2, n),
+        "parallax_error": np.full(n, 0.1),
+    }
+    options = {
+        **parallax_1d.DEFAULT_OPTIONS,
+        "parallax_prior_range_mas": [0.1, 5.0],
+        "length_scale_varies_with_g": False,
+        "cluster_min_members": 40,
+    }
+    rows = {
+        row["variable"]: row["prior"] for row in prior_rows(parallax_1d.build_model(data, options))
+    }
+    assert rows["parallax_cl"] == "Uniform(0.1, 5)"
+    assert rows["f_cluster"] == "Uniform(0.2, 1)"  # at least 40 of the 200 stars
+    assert "ln_length_scale_slope" not in rows
+
+
+def test_truncated_and_dependent_priors_are_written_out() -> None:
+    with pm.Model(coords={"k": range(6)}) as model:
+        radius = pm.Truncated("radius", pm.LogNormal.dist(np.log(5.0), 1.0), lower=0, upper=20)
+        pm.Dirichlet("w", np.ones(6), dims="k")
+        pm.Normal("y", radius, 2.0)
+    rows = {row["variable"]: row for row in prior_rows(model)}
+    assert rows["radius"]["prior"] == "LogNormal(1.609, 1) on [0, 20]"
+    assert rows["w"]["prior"] == "Dirichlet([1, ..., 1])" and rows["w"]["dims"] == ["k"]
+    assert rows["y"]["prior"] == "Normal(f(radius), 2)"
+
+
+def test_prior_table_rows_name_each_fit_once() -> None:
+    attrs = {
+        "priors": [
+            {"variable": "pmra_cl", "prior": "Normal(0, 10)", "dims": []},
+            {"variable": "w_field", "prior": "Dirichlet([1, 1, 1])", "dims": ["component"]},
+        ]
+    }
+    rows = prior_table_rows("pm_2d", {"setup": fit_setup(attrs)})
+    assert rows == [
+        [r"pm\_2d", r"\texttt{pmra\_cl}", "Normal(0, 10)"],
+        ["", r"\texttt{w\_field} [component]", "Dirichlet([1, 1, 1])"],
+    ]
+    assert prior_table_rows("old", {"setup": fit_setup({})}) == []
