@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import arviz as az
 import numpy as np
 import pymc as pm
 
 from clustermix.diagnostics import fit_setup
+from clustermix.inference import stamp_trace, trace_attrs
 from clustermix.models import line_outliers, parallax_1d
 from clustermix.models.priors import prior_rows
 from clustermix.paper import prior_table_rows
@@ -56,13 +58,16 @@ def test_truncated_and_dependent_priors_are_written_out() -> None:
 
 
 def test_prior_table_rows_name_each_fit_once() -> None:
-    attrs = {
-        "priors": [
+    # through the trace's attributes, as the workflow stores and reads them
+    idata = az.InferenceData()
+    stamp_trace(
+        idata,
+        priors=[
             {"variable": "pmra_cl", "prior": "Normal(0, 10)", "dims": []},
             {"variable": "w_field", "prior": "Dirichlet([1, 1, 1])", "dims": ["component"]},
-        ]
-    }
-    rows = prior_table_rows("pm_2d", {"setup": fit_setup(attrs)})
+        ],
+    )
+    rows = prior_table_rows("pm_2d", {"setup": fit_setup(trace_attrs(idata))})
     assert rows == [
         [r"pm\_2d", r"\texttt{pmra\_cl}", "Normal(0, 10)"],
         ["", r"\texttt{w\_field} [component]", "Dirichlet([1, 1, 1])"],

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 BACKENDS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
 #: Trace attributes stored as JSON text (NetCDF attributes cannot hold mappings).
 JSON_ATTRS: frozenset[str] = frozenset(
-    {"options", "sampling", "package_versions", "field_components", "mode_search", "hint"}
+    {"options", "sampling", "package_versions", "field_components", "mode_search", "hint", "priors"}
 )
 NETCDF_ENGINE = "h5netcdf"
 
