@@ -310,7 +310,8 @@ def phase_space_parameters(posterior: xr.Dataset) -> dict[str, np.ndarray]:
     (km/s), ``f_cluster``; field mixture: ``w_field`` (n_draw, K), ``field_mean``
     (n_draw, K, 3) and ``field_cov`` (n_draw, K, 6) (the six distinct covariance entries,
     :data:`clustermix.models.gaussian3d.ENTRIES` order; mas and mas/yr); with error
-    inflation, ``error_scale_parallax`` and ``error_scale_pm`` (n_draw, G ranges).
+    inflation, ``error_scale_parallax`` and ``error_scale_pm`` (n_draw, G ranges);
+    ``profile_gamma`` (n_draw,), the EFF slope (4 for the Plummer profile).
     """
     scalars = (
         "xi_cl",
@@ -324,6 +325,12 @@ def phase_space_parameters(posterior: xr.Dataset) -> dict[str, np.ndarray]:
         "f_cluster",
     )
     params = {name: draw_values(posterior, name).astype(float) for name in scalars}
+    # the sky profile's slope: free with profile "eff", 4 (Plummer) otherwise
+    params["profile_gamma"] = (
+        draw_values(posterior, "eff_gamma").astype(float)
+        if "eff_gamma" in posterior
+        else np.full_like(params["f_cluster"], 4.0)
+    )
     for name in ("parallax", "pm"):  # error-inflation factors per G range (n_draw, R)
         if f"error_excess_{name}" in posterior:
             params[f"error_scale_{name}"] = 1.0 + draw_values(posterior, f"error_excess_{name}")
@@ -389,7 +396,13 @@ def _phase_space_chunk(
     member = rng.random(shape) < params["f_cluster"][:, None]
     # positions in the tangent plane (arcmin)
     xi_c, eta_c = sample_plummer_in_disc(
-        params["xi_cl"], params["eta_cl"], params["plummer_radius_arcmin"], cone_radius, shape, rng
+        params["xi_cl"],
+        params["eta_cl"],
+        params["plummer_radius_arcmin"],
+        cone_radius,
+        shape,
+        rng,
+        gamma=params.get("profile_gamma"),
     )
     xi_f, eta_f = sample_cone_uniform(cone_radius, shape, rng)
     xi = np.where(member, xi_c, xi_f)
@@ -470,19 +483,23 @@ def sample_plummer_in_disc(
     cone_radius_arcmin: float,
     shape: tuple[int, int],
     rng: np.random.Generator,
+    gamma: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Tangent-plane (xi, eta) in arcmin from a Plummer surface density (scale radius
-    ``scale_arcmin``) about (``xi_cl``, ``eta_cl``), truncated to the cone's disc in the
-    plane (the model's cluster sky density). Parameters are per draw (n_draw,); ``shape``
-    is (n_draw, n_star).
+    """Tangent-plane (xi, eta) in arcmin from an EFF surface density of slope ``gamma``
+    (None: 4, the Plummer profile) and scale radius ``scale_arcmin`` about (``xi_cl``,
+    ``eta_cl``), truncated to the cone's disc in the plane (the model's cluster sky density).
+    Parameters are per draw (n_draw,); ``shape`` is (n_draw, n_star).
 
-    Radii come from the inverse of the Plummer mass profile R^2 / (R^2 + a^2), limited to
-    the disc's farthest point from the centre; points outside the disc are redrawn.
+    Radii come from the inverse of the mass profile M(R) = 1 - (1 + R^2 / a^2)^(1 - gamma/2)
+    (Plummer: R^2 / (R^2 + a^2)), limited to the disc's farthest point from the centre;
+    points outside the disc are redrawn.
     """
     xi_cl, eta_cl, scale = (np.asarray(v, float)[:, None] for v in (xi_cl, eta_cl, scale_arcmin))
+    gamma = np.full_like(scale, 4.0) if gamma is None else np.asarray(gamma, float)[:, None]
+    power = 1.0 - 0.5 * gamma  # < 0
     disc = ARCMIN_PER_RAD * np.tan(cone_radius_arcmin / ARCMIN_PER_RAD)
     reach = disc + np.hypot(xi_cl, eta_cl)
-    mass_max = reach**2 / (reach**2 + scale**2)
+    mass_max = 1.0 - (1.0 + reach**2 / scale**2) ** power
     xi = np.empty(shape)
     eta = np.empty(shape)
     todo = np.ones(shape, bool)
@@ -493,7 +510,8 @@ def sample_plummer_in_disc(
         rows = np.nonzero(todo)[0]
         u = rng.random(n) * np.broadcast_to(mass_max, shape)[todo]
         a = np.broadcast_to(scale, shape)[todo]
-        radius = a * np.sqrt(u / (1.0 - u))
+        p = np.broadcast_to(power, shape)[todo]
+        radius = a * np.sqrt((1.0 - u) ** (1.0 / p) - 1.0)
         angle = 2.0 * np.pi * rng.random(n)
         x = xi_cl[rows, 0] + radius * np.cos(angle)
         y = eta_cl[rows, 0] + radius * np.sin(angle)
@@ -501,7 +519,7 @@ def sample_plummer_in_disc(
         inside = np.hypot(x, y) <= disc
         todo[todo] = ~inside
     else:
-        raise RuntimeError("Plummer sampling in the cone did not converge")
+        raise RuntimeError("cluster positions in the cone: the rejection did not converge")
     return xi, eta
 
 

@@ -69,6 +69,10 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
 - centre offsets ``xi_cl``, ``eta_cl`` ~ N(0, 3^2) arcmin each;
 - Plummer radius ``plummer_radius_arcmin`` = a ~ LogNormal(ln 5 arcmin, 1) truncated at
   the cone's radius: the cluster's core lies inside the cone;
+- with ``profile: eff``, the slope ``eff_gamma`` ~ Uniform(2.2, 8) (``eff_gamma_prior_range``)
+  of the Elson, Fall & Freeman (1987) profile (1 + R^2 / a^2)^(-gamma / 2), normalised as
+  above (M = mean over the edge of 1 - (1 + R_b^2 / a^2)^(1 - gamma / 2)); gamma = 4 is the
+  Plummer profile, and a is then the EFF scale radius;
 - cluster parallax ``parallax_cl`` ~ Uniform(0.05, 10) mas;
 - ``pmra_cl``, ``pmdec_cl`` ~ N(0, 10^2) mas/yr; ``rv_cl`` ~ N(0, 50^2) km/s;
 - internal dispersion ``sigma_v`` ~ HalfNormal(3) km/s: open clusters have 0.5 to 2 km/s;
@@ -192,6 +196,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "centre_prior_sd_arcmin": 3.0,
     "plummer_prior_median_arcmin": 5.0,
     "plummer_log_prior_sd": 1.0,
+    # sky profile: "plummer", or "eff" (Elson, Fall & Freeman 1987) with a free slope gamma
+    "profile": "plummer",
+    "eff_gamma_prior_range": [2.2, 8.0],  # Uniform prior on the EFF slope (4 is Plummer)
     "parallax_prior_range_mas": [0.05, 10.0],
     "pm_prior_sd": 10.0,  # mas/yr, cluster and field proper-motion means
     "rv_prior_sd": 50.0,  # km/s, cluster radial velocity
@@ -444,30 +451,46 @@ def _radial_velocities(
 # ---------------------------------------------------------------------------- model
 
 
-def plummer_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane):
-    """ln of the Plummer surface density (per arcmin^2) truncated to the cone.
+def plummer_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane, gamma=4.0):
+    """ln of the cluster's surface density (per arcmin^2) truncated to the cone: the EFF
+    profile (gamma - 2) / (2 pi a^2) (1 + R^2 / a^2)^(-gamma / 2), which for the default
+    gamma = 4 is the Plummer profile (1 + R^2 / a^2)^-2 / (pi a^2).
 
     ``xi``, ``eta`` (n_star,) and the centre (``xi_cl``, ``eta_cl``) in arcmin of the
     tangent plane; ``scale`` a (arcmin); ``cone_radius_plane`` the cone edge in the plane
-    (arcmin, = tan(r_cone) in those units). PyTensor.
+    (arcmin, = tan(r_cone) in those units); ``gamma`` > 2. PyTensor.
     """
     r2 = (xi - xi_cl) ** 2 + (eta - eta_cl) ** 2
-    log_profile = -np.log(np.pi) - 2.0 * pt.log(scale) - 2.0 * pt.log1p(r2 / scale**2)
-    return log_profile - pt.log(plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane))
+    log_norm = (
+        np.log((gamma - 2.0) / (2.0 * np.pi))
+        if isinstance(gamma, int | float)
+        else pt.log((gamma - 2.0) / (2.0 * np.pi))
+    )
+    log_profile = (
+        log_norm
+        - 2.0 * pt.log(scale)
+        - 0.5 * gamma * pt.log1p(r2 / scale**2)
+    )
+    mass = plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, gamma=gamma)
+    return log_profile - pt.log(mass)
 
 
-def plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, xp=pt):
-    """Fraction of a Plummer profile centred at (xi_cl, eta_cl) inside the cone's disc.
+def plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, xp=pt, gamma=4.0):
+    """Fraction of an EFF (gamma = 4: Plummer) profile centred at (xi_cl, eta_cl) inside
+    the cone's disc.
 
-    M = (1 / 2 pi) int_0^2pi R_b^2 / (a^2 + R_b^2) d theta, with R_b(theta) the distance
-    from the centre to the disc edge in direction theta; the trapezoid rule on a periodic
-    analytic integrand converges exponentially (64 points).
+    M = (1 / 2 pi) int_0^2pi [1 - (1 + R_b^2 / a^2)^(1 - gamma / 2)] d theta, with R_b(theta)
+    the distance from the centre to the disc edge in direction theta (for gamma = 4 the
+    integrand is R_b^2 / (a^2 + R_b^2)); the trapezoid rule on a periodic analytic
+    integrand converges exponentially (64 points).
     """
     theta = 2.0 * np.pi * np.arange(N_EDGE_POINTS) / N_EDGE_POINTS
     along = xi_cl * np.cos(theta) + eta_cl * np.sin(theta)
     inside = cone_radius_plane**2 - xi_cl**2 - eta_cl**2
     edge = -along + xp.sqrt(xp.maximum(along**2 + inside, 0.0))
-    return xp.mean(edge**2 / (scale**2 + edge**2))
+    if isinstance(gamma, int | float) and gamma == 4.0:
+        return xp.mean(edge**2 / (scale**2 + edge**2))
+    return xp.mean(1.0 - (1.0 + edge**2 / scale**2) ** (1.0 - 0.5 * gamma))
 
 
 def field_sky_log_density(xi: np.ndarray, eta: np.ndarray, cone_radius_arcmin: float) -> np.ndarray:
@@ -895,6 +918,23 @@ def rv_log_density(rv, expected, variance, q_binary=None, sd_binary=None):
     return pt.logaddexp(pt.log1p(-q_binary) + single, pt.log(q_binary) + binary)
 
 
+def _profile_slope(opts: dict[str, Any]) -> Any:
+    """The sky profile's slope gamma: 4 (Plummer), or the free ``eff_gamma`` ~ Uniform
+    over ``eff_gamma_prior_range`` for ``profile: eff``."""
+    if opts["profile"] == "plummer":
+        return 4.0
+    if opts["profile"] != "eff":
+        raise ConfigError(
+            f"models.{NAME}.profile: {opts['profile']!r} is not one of ['plummer', 'eff']"
+        )
+    low, high = (float(v) for v in opts["eff_gamma_prior_range"])
+    if not 2.0 < low < high:
+        raise ConfigError(
+            f"models.{NAME}.eff_gamma_prior_range: need 2 < low < high, got {[low, high]}"
+        )
+    return pm.Uniform("eff_gamma", low, high)
+
+
 def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: Any = 1.0):
     """The cluster's free parameters (inside the current model) and, per star, its sky +
     RV log-density (n,), expected astrometry (n, 3) and intrinsic variances (3,).
@@ -935,7 +975,7 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: 
     var_cl = pt.stack([s_plx2, s_pm2, s_pm2])
     cone_radius_plane = ARCMIN_PER_RAD * np.tan(cone_radius / ARCMIN_PER_RAD)
     log_terms = plummer_log_density(
-        data["xi"], data["eta"], xi_cl, eta_cl, scale, cone_radius_plane
+        data["xi"], data["eta"], xi_cl, eta_cl, scale, cone_radius_plane, _profile_slope(opts)
     )
     if np.any(data["has_rv"]):
         rv, variance, weight = _rv_arrays(data)
