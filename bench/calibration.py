@@ -274,10 +274,36 @@ def summary(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> d
     reliability tables."""
     return {
         "settings": dict(settings),
-        "seeds": sorted({int(f["seed"]) for f in fits}),
+        "seeds": common_seeds(fits),
+        "extra_seeds": extra_seeds(fits),
         "outcomes": outcome_table(fits),
         "coverage": coverage_table(fits),
         "reliability": reliability_table(fits),
+    }
+
+
+def _seeds_by_pair(fits: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], set[int]]:
+    """The seeds fitted per (configuration, model)."""
+    pairs: dict[tuple[str, str], set[int]] = {}
+    for fit in fits:
+        pairs.setdefault((fit["configuration"], fit["model"]), set()).add(int(fit["seed"]))
+    return pairs
+
+
+def common_seeds(fits: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The seeds every (configuration, model) was fitted to."""
+    pairs = list(_seeds_by_pair(fits).values())
+    return sorted(set.intersection(*pairs)) if pairs else []
+
+
+def extra_seeds(fits: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """``{"<configuration>/<model>": seeds}`` for the pairs fitted to more seeds than the
+    common ones (a model rerun over more seeds to pin a coverage down)."""
+    common = len(common_seeds(fits))
+    return {
+        f"{configuration}/{model}": len(seeds)
+        for (configuration, model), seeds in sorted(_seeds_by_pair(fits).items())
+        if len(seeds) > common
     }
 
 
@@ -293,7 +319,11 @@ def merged_summary(new: Mapping[str, Any], kept: Mapping[str, Any]) -> dict[str,
         {(row["configuration"], row["model"]) for row in kept["outcomes"]} - done,
         key=lambda pair: (pair[0], pair[1]),
     )
-    merged: dict[str, Any] = {"settings": dict(new["settings"]), "seeds": new["seeds"]}
+    merged: dict[str, Any] = {
+        "settings": dict(new["settings"]),
+        "seeds": new["seeds"],
+        "extra_seeds": dict(new.get("extra_seeds", {})),
+    }
     merged["settings"]["models"] = sorted(
         set(new["settings"]["models"]) | {model for _, model in taken}
     )
@@ -373,7 +403,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--summary", type=Path, default=None, help="the compact record the paper reads"
     )
     parser.add_argument(
-        "--report-from", type=Path, default=None, help="only write the report of this JSON"
+        "--report-from",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only write the report of these JSONs (their fits pooled; settings of the first)",
     )
     parser.add_argument(
         "--keep-from",
@@ -383,9 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     kept = json.loads(args.keep_from.read_text()) if args.keep_from else None
-    if args.report_from:  # e.g. of a run stopped early: the seeds it finished
-        saved = json.loads(args.report_from.read_text())
-        write_reports(saved["fits"], saved["settings"], args.markdown, args.summary, kept)
+    if args.report_from:  # e.g. of a run stopped early, or of runs over more seeds
+        saved = [json.loads(path.read_text()) for path in args.report_from]
+        fits = [fit for run in saved for fit in run["fits"]]
+        settings = {**saved[0]["settings"], "seeds": len(common_seeds(fits))}
+        write_reports(fits, settings, args.markdown, args.summary, kept)
         return 0
     logging.basicConfig(level=logging.WARNING)
     sampling = QUICK_SAMPLING if args.quick else SAMPLING

@@ -417,8 +417,34 @@ def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
     assert macros["CalibrationCoverageSixtyEightMin"] == "0.50"
     assert macros["CalibrationReliabilityDefault"] == "0.08"  # the 5-star bin is left out
     assert macros["CalibrationReliabilityHard"] == "0.05"
+    assert macros["CalibrationExtraSeedsText"] == ""
+    more = calibration_macros({**record, "extra_seeds": {"hard/pm_2d": 4}})
+    assert more["CalibrationExtraSeedsText"] == r" (4 for pm\_2d on the hard field)"
     fig = plot_calibration(record)
     assert len(fig.axes) == 2
+
+
+def test_calibration_bench_pools_runs_over_more_seeds() -> None:
+    """A model rerun over more seeds: the record's seeds are those of every (configuration,
+    model), and the pair with more is named with its count."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "calibration_bench", Path(__file__).parents[1] / "bench" / "calibration.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fits = [
+        {"configuration": c, "model": m, "seed": seed}
+        for c, m, seeds in (
+            ("default", "pm_2d", range(3)),
+            ("hard", "pm_2d", range(3)),
+            ("hard", "phase_space", range(6)),
+        )
+        for seed in seeds
+    ]
+    assert bench.common_seeds(fits) == [0, 1, 2]
+    assert bench.extra_seeds(fits) == {"hard/phase_space": 6}
 
 
 def test_a_calibration_record_without_its_keys_is_named(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     returned = sum(row["ok"] for row in outcomes)
     macros = {
         "CalibrationSeeds": str(len(record["seeds"])),
+        "CalibrationExtraSeedsText": extra_seeds_text(record.get("extra_seeds") or {}),
         "CalibrationFits": str(fits),
         "CalibrationReturned": str(returned),
         "CalibrationStopped": str(fits - returned),
@@ -93,6 +94,18 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     macros["CalibrationMinBinStars"] = str(MIN_BIN_STARS)
     macros["CalibrationBinWidth"] = f"{record['settings'].get('p_bin_width', 0.2):g}"
     return macros
+
+
+def extra_seeds_text(extra: Mapping[str, int]) -> str:
+    """`` (40 for phase\\_space on the hard field)`` for the (configuration, model) pairs fitted
+    to more seeds than the others; "" if none. LaTeX-safe."""
+    if not extra:
+        return ""
+    parts = []
+    for pair, seeds in extra.items():
+        configuration, model = pair.split("/")
+        parts.append(f"{seeds} for {model} on the {configuration} field".replace("_", "\\_"))
+    return " (" + "; ".join(parts) + ")"
 
 
 def lowest_coverage_text(rows: list[Mapping[str, Any]]) -> str:

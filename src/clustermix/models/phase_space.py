@@ -466,11 +466,7 @@ def plummer_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane, gamma=
         if isinstance(gamma, int | float)
         else pt.log((gamma - 2.0) / (2.0 * np.pi))
     )
-    log_profile = (
-        log_norm
-        - 2.0 * pt.log(scale)
-        - 0.5 * gamma * pt.log1p(r2 / scale**2)
-    )
+    log_profile = log_norm - 2.0 * pt.log(scale) - 0.5 * gamma * pt.log1p(r2 / scale**2)
     mass = plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, gamma=gamma)
     return log_profile - pt.log(mass)
 
