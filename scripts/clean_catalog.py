@@ -1,4 +1,5 @@
-"""Rule clean_catalog: quality cuts and the parallax zero point on the checked catalogue."""
+"""Rule clean_catalog: quality cuts, the parallax zero point and the radial-velocity
+corrections on the checked catalogue."""
 
 from clustermix.data.catalog import read_catalog
 from clustermix.data.clean import clean_catalog
@@ -11,5 +12,14 @@ with logged(snakemake) as log:
         read_catalog(raw_path), source=raw_path, **snakemake.params.cuts
     )
     log.info("kept %d of %d stars", summary["n_kept"], summary["n_input"])
+    if summary["rv_correction"]:
+        log.info(
+            "radial velocities: %d of %d offset (G_RVS >= 11); G_RVS estimated from G_RP and "
+            "BP-RP for %d (no grvs_mag), unknown for %d (kept as published)",
+            summary["n_rv_offset"],
+            summary["n_rv"],
+            summary["n_rv_grvs_estimated"],
+            summary["n_rv_without_grvs"],
+        )
     write_table_atomic(catalog, snakemake.output.catalog)
     write_json_atomic(summary, snakemake.output.summary)
