@@ -217,7 +217,7 @@ def fitted():
         draws=500,
         tune=500,
         chains=2,
-        cores=1,
+        cores=2,
         random_seed=2024,
         initvals=parallax_1d.initial_values(data, options),
         var_names=[rv.name for rv in model.free_RVs],

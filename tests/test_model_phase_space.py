@@ -635,7 +635,7 @@ def sample_fit(catalog: Table, draws: int, seed: int):
         draws=draws,
         tune=draws,
         chains=2,
-        cores=1,
+        cores=2,
         random_seed=seed,
         initvals=phase_space.initial_values(data, OPTIONS),
         var_names=[rv.name for rv in model.free_RVs],
