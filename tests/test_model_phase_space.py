@@ -147,7 +147,7 @@ def test_plummer_mass_in_the_cone_matches_2d_quadrature(offset, scale):
         epsabs=1e-11,
         epsrel=1e-11,
     )
-    got = phase_space.plummer_mass_in_cone(offset[0], offset[1], scale, radius, xp=np)
+    got = phase_space.cluster_mass_in_cone(offset[0], offset[1], scale, radius, xp=np)
     assert got == pytest.approx(expected, abs=1e-8)
     if offset == (0.0, 0.0):
         assert got == pytest.approx(radius**2 / (radius**2 + scale**2), abs=1e-12)
@@ -162,7 +162,7 @@ def test_eff_density_is_normalised_in_the_cone(offset, gamma):
     radius, scale = 20.0, 3.0
     xi, eta = pt.dvector("xi"), pt.dvector("eta")
     log_density = pytensor.function(
-        [xi, eta], phase_space.plummer_log_density(xi, eta, *offset, scale, radius, gamma=gamma)
+        [xi, eta], phase_space.cluster_sky_log_density(xi, eta, *offset, scale, radius, gamma=gamma)
     )
     nodes, weights = np.polynomial.legendre.leggauss(400)
     r = 0.5 * radius * (nodes + 1.0)
@@ -175,7 +175,7 @@ def test_eff_density_is_normalised_in_the_cone(offset, gamma):
     r2 = np.array([0.0, 4.0, 50.0])
     plummer = (1.0 + r2 / scale**2) ** -2 / (np.pi * scale**2)
     # (a NumPy float: PyTensor would make the Python float 3.0 a float32 constant)
-    got = phase_space.plummer_log_density(
+    got = phase_space.cluster_sky_log_density(
         np.sqrt(r2), 0.0 * r2, 0.0, 0.0, np.float64(scale), 1e6, gamma=4.0
     )
     np.testing.assert_allclose(np.exp(got.eval()), plummer, rtol=1e-9)
@@ -185,13 +185,13 @@ def test_eff_positions_follow_the_profile():
     """Replicated member positions (PPC) for gamma = 2.6 about a centred cluster: their radii
     follow M(R) / M(R_cone), M(R) = 1 - (1 + R^2 / a^2)^(1 - gamma / 2) (KS test, 20,000
     radii, fixed seed: p > 0.001); with the Plummer slope they are more concentrated."""
-    from clustermix.ppc import sample_plummer_in_disc
+    from clustermix.ppc import sample_cluster_in_disc
 
     radius, scale, gamma = 20.0, 2.0, 2.6
     rng = np.random.default_rng(4)
     shape = (4, 5000)
     ones = np.ones(4)
-    xi, eta = sample_plummer_in_disc(
+    xi, eta = sample_cluster_in_disc(
         0 * ones, 0 * ones, scale * ones, radius, shape, rng, gamma * ones
     )
     r = np.hypot(xi, eta).ravel()
@@ -202,7 +202,7 @@ def test_eff_positions_follow_the_profile():
 
     assert r.max() <= edge
     assert stats.kstest(r, lambda rr: mass(rr, gamma) / mass(edge, gamma)).pvalue > 0.001
-    xi4, eta4 = sample_plummer_in_disc(0 * ones, 0 * ones, scale * ones, radius, shape, rng)
+    xi4, eta4 = sample_cluster_in_disc(0 * ones, 0 * ones, scale * ones, radius, shape, rng)
     assert np.median(np.hypot(xi4, eta4)) < np.median(r)
 
 

@@ -30,8 +30,8 @@ from clustermix.ppc import (
     ppc_macros,
     replicate,
     run_ppc,
+    sample_cluster_in_disc,
     sample_cone_uniform,
-    sample_plummer_in_disc,
     write_ppc_numbers,
 )
 
@@ -293,7 +293,7 @@ def test_phase_space_replicates_keep_each_stars_covariance() -> None:
 def test_plummer_positions_follow_the_truncated_profile() -> None:
     rng = np.random.default_rng(8)
     scale, disc = 4.5, ARCMIN_PER_RAD * np.tan(20.0 / ARCMIN_PER_RAD)
-    xi, eta = sample_plummer_in_disc(
+    xi, eta = sample_cluster_in_disc(
         np.zeros(2), np.zeros(2), np.full(2, scale), 20.0, (2, 5000), rng
     )
     radius = np.hypot(xi, eta).ravel()

@@ -19,7 +19,7 @@ from scipy import stats
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from clustermix.data.rv_correction import rv_offset_kms
+from clustermix.data.rv_correction import rv_error_factor, rv_offset_kms
 from clustermix.data.simulate import (
     KMS_PER_MASYR_KPC,
     SimulatedField,
@@ -171,9 +171,13 @@ def test_default_output_is_that_of_the_simulator_before_the_options() -> None:
         assert np.nansum(_array(sim.catalog, name)) == pytest.approx(value, rel=1e-9), name
     # corrected, they are the RVs of before: the change is the offset and nothing else
     # (to the float32 rounding of each stored value, ~1e-7 relative)
-    offset = rv_offset_kms(_array(sim.catalog, "grvs_mag"))
-    corrected = np.nansum(_array(sim.catalog, "radial_velocity") + offset)
+    grvs = _array(sim.catalog, "grvs_mag")
+    corrected = np.nansum(_array(sim.catalog, "radial_velocity") + rv_offset_kms(grvs))
     assert corrected == pytest.approx(4777.951749518514, rel=1e-6)
+    # and so are their uncertainties, once scaled by Babusiaux et al.'s factor (sum pinned
+    # from the simulator before it published underestimated ones)
+    errors = np.nansum(_array(sim.catalog, "radial_velocity_error") * rv_error_factor(grvs))
+    assert errors == pytest.approx(614.7845538854599, rel=1e-6)
 
 
 def test_motion_to_velocity_inverts_project_velocity() -> None:

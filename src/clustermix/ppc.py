@@ -395,7 +395,7 @@ def _phase_space_chunk(
     cone_ra, cone_dec, cone_radius = cone
     member = rng.random(shape) < params["f_cluster"][:, None]
     # positions in the tangent plane (arcmin)
-    xi_c, eta_c = sample_plummer_in_disc(
+    xi_c, eta_c = sample_cluster_in_disc(
         params["xi_cl"],
         params["eta_cl"],
         params["plummer_radius_arcmin"],
@@ -476,7 +476,7 @@ def sample_cone_uniform(
     return plane * np.cos(angle), plane * np.sin(angle)
 
 
-def sample_plummer_in_disc(
+def sample_cluster_in_disc(
     xi_cl: np.ndarray,
     eta_cl: np.ndarray,
     scale_arcmin: np.ndarray,

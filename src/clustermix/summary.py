@@ -82,10 +82,10 @@ def summarize(
             continue
         sd_statistical = float(np.asarray(draws, float).std())
         stats["sd_statistical"] = sd_statistical
-        stats["sd_systematic"] = math.sqrt(max(stats["sd"] ** 2 - sd_statistical**2, 0.0))
+        stats["sd_systematic"] = _added_sd(stats["sd"], sd_statistical)
         for floor, floor_quantities in (one_floor or {}).items():
             sd_with = float(np.asarray(floor_quantities[name], float).std())
-            stats[f"sd_systematic_{floor}"] = math.sqrt(max(sd_with**2 - sd_statistical**2, 0.0))
+            stats[f"sd_systematic_{floor}"] = _added_sd(sd_with, sd_statistical)
     if truth is not None:
         known = {name: float(value) for name, value in truth.items() if name in quantities}
         result["truth"] = known
@@ -99,6 +99,11 @@ def summarize(
             for name, value in known.items()
         }
     return result
+
+
+def _added_sd(sd_total: float, sd_statistical: float) -> float:
+    """The sd that a systematic part adds in quadrature: sqrt(total^2 - statistical^2)."""
+    return math.sqrt(max(sd_total**2 - sd_statistical**2, 0.0))
 
 
 def json_safe(obj: Any) -> Any:

@@ -451,7 +451,7 @@ def _radial_velocities(
 # ---------------------------------------------------------------------------- model
 
 
-def plummer_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane, gamma=4.0):
+def cluster_sky_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane, gamma=4.0):
     """ln of the cluster's surface density (per arcmin^2) truncated to the cone: the EFF
     profile (gamma - 2) / (2 pi a^2) (1 + R^2 / a^2)^(-gamma / 2), which for the default
     gamma = 4 is the Plummer profile (1 + R^2 / a^2)^-2 / (pi a^2).
@@ -467,11 +467,11 @@ def plummer_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane, gamma=
         else pt.log((gamma - 2.0) / (2.0 * np.pi))
     )
     log_profile = log_norm - 2.0 * pt.log(scale) - 0.5 * gamma * pt.log1p(r2 / scale**2)
-    mass = plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, gamma=gamma)
+    mass = cluster_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, gamma=gamma)
     return log_profile - pt.log(mass)
 
 
-def plummer_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, xp=pt, gamma=4.0):
+def cluster_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, xp=pt, gamma=4.0):
     """Fraction of an EFF (gamma = 4: Plummer) profile centred at (xi_cl, eta_cl) inside
     the cone's disc.
 
@@ -970,7 +970,7 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: 
     s_plx2 = (plx_cl * scale / ARCMIN_PER_RAD) ** 2  # depth of one Plummer radius
     var_cl = pt.stack([s_plx2, s_pm2, s_pm2])
     cone_radius_plane = ARCMIN_PER_RAD * np.tan(cone_radius / ARCMIN_PER_RAD)
-    log_terms = plummer_log_density(
+    log_terms = cluster_sky_log_density(
         data["xi"], data["eta"], xi_cl, eta_cl, scale, cone_radius_plane, _profile_slope(opts)
     )
     if np.any(data["has_rv"]):
