@@ -13,13 +13,33 @@ import numpy as np
 from astropy.coordinates import SkyCoord
 from astropy.table import Column, Table
 
-from clustermix.data.columns import GAIA_COLUMNS
+from clustermix.data.columns import GAIA_COLUMNS, VIZIER_NAMES
 
 NGC6819_RA_DEG = 295.327
 NGC6819_DEC_DEG = 40.19
 
 #: First source_id of the factory's stars (a Gaia DR3-sized 64-bit identifier).
 SOURCE_ID_BASE = 2_076_000_000_000_000_000
+
+#: What a minimal public cone search gives: the key, positions, astrometry with its
+#: uncertainties and all ten correlations, G and BP-RP (no RUWE, solution type, zero-point
+#: colours, ecliptic latitude, BP/RP magnitudes or radial velocities).
+MINIMAL_COLUMNS: tuple[str, ...] = (
+    "source_id",
+    "ra",
+    "dec",
+    "ra_error",
+    "dec_error",
+    "parallax",
+    "parallax_error",
+    "pmra",
+    "pmra_error",
+    "pmdec",
+    "pmdec_error",
+    *(spec.name for spec in GAIA_COLUMNS if spec.correlation),
+    "phot_g_mean_mag",
+    "bp_rp",
+)
 
 
 def make_gaia_table(
@@ -103,3 +123,21 @@ def _positions_deg(
         position_angle, separation
     )
     return points.ra.deg, points.dec.deg
+
+
+def minimal_columns(table: Table) -> Table:
+    """A copy of ``table`` with only :data:`MINIMAL_COLUMNS`."""
+    return Table(table[list(MINIMAL_COLUMNS)], copy=True)
+
+
+def with_vizier_names(table: Table) -> Table:
+    """A copy of ``table`` under VizieR's I/355/gaiadr3 labels (``RA_ICRS``, ``Plx``,
+    ``BP-RP`` ...; columns VizieR does not have keep their names)."""
+    labels = {
+        gaia: label
+        for label, gaia in VIZIER_NAMES.items()
+        if label not in ("RAdeg", "DEdeg", "e_RAdeg", "e_DEdeg")
+    }
+    renamed = table.copy()
+    renamed.rename_columns(renamed.colnames, [labels.get(name, name) for name in renamed.colnames])
+    return renamed

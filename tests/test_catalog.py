@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 from pathlib import Path
 
 import astropy.units as u
@@ -10,11 +11,17 @@ import numpy as np
 import pytest
 from astropy.table import Column, Table
 
-from clustermix.data.catalog import read_catalog, validate_catalog
-from clustermix.data.columns import GAIA_COLUMNS
+from clustermix.data.catalog import (
+    close_name,
+    column_naming,
+    read_catalog,
+    solution_types,
+    validate_catalog,
+)
+from clustermix.data.columns import CATALOG_MODELS, GAIA_COLUMNS, required_columns
 from clustermix.errors import InputDataError
 
-from .gaia_factory import make_gaia_table
+from .gaia_factory import MINIMAL_COLUMNS, make_gaia_table, minimal_columns, with_vizier_names
 
 SOURCE = "my_field.fits"
 FORMATS = {
@@ -278,3 +285,145 @@ def test_empty_csv_cells_become_nan(table, tmp_path):
     assert read["radial_velocity"].dtype == np.float32
     assert np.isnan(read["radial_velocity"]).all()
     validate_catalog(read, path)
+
+
+# ----------------------------------------------------------------------- lenient input
+
+
+def test_catalog_models_are_the_cluster_models():
+    from clustermix.models import CLUSTER_MODEL_NAMES
+
+    assert CATALOG_MODELS == CLUSTER_MODEL_NAMES
+
+
+def test_minimal_catalogue_is_valid(table, tmp_path):
+    path = write(minimal_columns(table), tmp_path / "cone.csv")
+    read = read_catalog(path)
+    validate_catalog(read, path)
+    assert read.colnames == list(MINIMAL_COLUMNS)
+
+
+def test_every_missing_required_column_in_one_message(table):
+    table.remove_columns(["source_id", "pmra_error", "parallax_pmra_corr", "ruwe"])
+    message = validation_message(table)
+    assert message.startswith(f"{SOURCE}: the input catalogue has 3 problems:")
+    assert "'source_id' is missing" in message
+    assert "'pmra_error' is missing (needed by models.pmra_1d, models.pm_2d" in message
+    assert "'parallax_pmra_corr' is missing (needed by models.phase_space)" in message
+    assert "ruwe" not in message  # optional: the RUWE cut is skipped
+
+
+def test_source_id_missing_is_explained(table):
+    table.remove_column("source_id")
+    message = validation_message(table)
+    assert "required column 'source_id' is missing" in message
+    assert "identifies every star" in message and "'Source' in VizieR" in message
+
+
+def test_required_columns_follow_the_enabled_models(table):
+    table.remove_columns(["parallax_pmra_corr", "parallax_pmdec_corr", "parallax_error"])
+    without_parallax_models = ("pmra_1d", "pm_2d")
+    validate_catalog(table, SOURCE, models=without_parallax_models)
+    assert set(required_columns(without_parallax_models)) == {
+        "source_id",
+        "ra",
+        "dec",
+        "parallax",  # the zero point corrects it
+        "pmra",
+        "pmra_error",
+        "pmdec",
+        "pmdec_error",
+        "pmra_pmdec_corr",
+        "phot_g_mean_mag",
+    }
+    assert "parallax" not in required_columns(without_parallax_models, zero_point=False)
+    with pytest.raises(InputDataError, match=r"needed by models\.parallax_1d, models\.phase_space"):
+        validate_catalog(table, SOURCE)
+
+
+def test_near_miss_names_are_suggested(table):
+    table.rename_column("parallax", "Parallax")  # in memory: read_catalog would lower it
+    table.rename_column("pmdec_error", "pmdec_err")
+    message = validation_message(table)
+    assert "the file has 'Parallax': did you mean 'parallax'?" in message
+    assert "the file has 'pmdec_err': did you mean 'pmdec_error'?" in message
+
+
+def test_only_true_near_misses_are_suggested(table):
+    assert close_name("astrometric_params_solved", ["astrometric_excess_noise"]) is None
+    assert close_name("ra", ["rv", "dec", "ra_j2000"]) is None
+    assert close_name("ecl_lat", ["ecl_lon"]) is None
+    assert close_name("parallax", ["paralax", "parallax_over_error"]) == "paralax"
+    table.remove_column("pmra")
+    table["astrometric_excess_noise"] = np.float32(0.1)
+    table["pm"] = np.float32(3.0)
+    message = validation_message(table)
+    assert "'pmra' is missing" in message
+    assert "did you mean" not in message
+
+
+def test_two_parameter_rows_are_inferred_without_the_solution_column(table):
+    table.remove_column("astrometric_params_solved")
+    for name in ("parallax", "parallax_error", "pmra", "pmra_error", "pmdec", "pmdec_error"):
+        table[name][[4, 9]] = np.nan
+    validate_catalog(table, SOURCE)
+    solved, inferred = solution_types(table)
+    assert inferred
+    assert set(np.flatnonzero(solved == 3)) == {4, 9}
+    expected_five = np.isfinite(table["nu_eff_used_in_astrometry"])
+    expected_five[[4, 9]] = False
+    np.testing.assert_array_equal(solved == 31, expected_five)
+    table["parallax"][11] = np.nan  # a star with proper motions but no parallax is not 2-p
+    assert "'parallax': 1 row is NaN" in validation_message(table)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".vot", ".fits"])
+def test_vizier_names_read_as_the_archive_names(table, tmp_path, caplog, suffix):
+    gaia = read_catalog(write(table, tmp_path / f"gaia{suffix}"))
+    with caplog.at_level(logging.INFO, logger="clustermix.data.catalog"):
+        vizier = read_catalog(write(with_vizier_names(table), tmp_path / f"vizier{suffix}"))
+    assert_tables_equal(vizier, gaia)
+    assert column_naming(vizier) == "vizier" and column_naming(gaia) == "gaia"
+    lines = [record.getMessage() for record in caplog.records if "VizieR" in record.getMessage()]
+    assert len(lines) == 1
+    assert "Plx -> parallax" in lines[0] and "BP-RP -> bp_rp" in lines[0]
+
+
+def test_vizier_readme_labels_and_units(table, tmp_path):
+    renamed = with_vizier_names(minimal_columns(table))
+    renamed.rename_columns(["RA_ICRS", "DE_ICRS"], ["RAdeg", "DEdeg"])
+    renamed["RUWE"] = np.float32(1.0)
+    renamed["RUWE"].unit = "---"  # VizieR's "no unit"
+    read = read_catalog(write(renamed, tmp_path / "readme_labels.ecsv"))
+    validate_catalog(read, "readme_labels.ecsv")
+    assert {"ra", "dec", "parallax", "ruwe"} <= set(read.colnames)
+    assert read["ruwe"].unit is None
+
+
+def test_mixed_namings_are_refused_naming_both(table, tmp_path):
+    mixed = minimal_columns(table)
+    mixed["Plx"] = mixed["parallax"]
+    with pytest.raises(InputDataError) as info:
+        read_catalog(write(mixed, tmp_path / "mixed.fits"))
+    message = str(info.value)
+    assert "mixed.fits" in message
+    assert "'parallax' and 'Plx' are both 'parallax'" in message
+
+
+def test_user_columns_with_vizier_like_names_stay_unless_the_file_is_vizier(table, tmp_path):
+    own = minimal_columns(table)
+    own["RV"] = np.float32(10.0)  # e.g. a ground-based RV beside Gaia's names
+    read = read_catalog(write(own, tmp_path / "own.fits"))
+    assert "rv" in read.colnames and "radial_velocity" not in read.colnames
+
+
+def test_vizier_j2000_positions_are_not_taken_for_gaia_positions(table, tmp_path):
+    renamed = with_vizier_names(minimal_columns(table))
+    renamed.rename_columns(["RA_ICRS", "DE_ICRS"], ["RAJ2000", "DEJ2000"])
+    path = write(renamed, tmp_path / "j2000.csv")
+    read = read_catalog(path)
+    with pytest.raises(InputDataError) as info:
+        validate_catalog(read, path)
+    message = str(info.value)
+    assert "'ra' is missing" in message and "'dec' is missing" in message
+    assert "VizieR's 'raj2000'" in message and "'RA_ICRS'" in message

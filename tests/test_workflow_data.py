@@ -148,3 +148,63 @@ def test_user_catalogue_lineage_ends_at_its_checksum(workdir: Path) -> None:
     assert user["sha256"] == sha256_file(workdir / "my_gaia.fits")
     tree = lineage_tree(Auditor(manifest, workdir), "results/ngc6819/masks.fits")
     assert f"user catalogue, not made by the workflow (sha256 {user['sha256'][:12]})" in tree
+
+
+def test_vizier_named_minimal_catalogue_through_the_workflow(data_stage: Path) -> None:
+    """A VizieR-named cone with only the columns the run needs goes through the data stage,
+    each missing column logged, and gives the catalogue the library gives for the same
+    stars under the archive's names. A cluster of its own, so the simulated run's files
+    stay as they are."""
+    from clustermix.data.catalog import read_catalog
+    from clustermix.data.clean import clean_catalog
+
+    from .gaia_factory import MINIMAL_COLUMNS, minimal_columns, with_vizier_names
+
+    raw = Table.read(data_stage / "resources/ngc6819/gaia_dr3_simulated.fits")
+    cone = minimal_columns(raw)
+    cone.write(data_stage / "cone_gaia.csv", format="ascii.csv", overwrite=True)
+    with_vizier_names(cone).write(
+        data_stage / "cone_vizier.csv", format="ascii.csv", overwrite=True
+    )
+    override = data_stage / "vizier.yaml"
+    override.write_text(
+        "clusters:\n"
+        "  - {name: vizier_cone, ra_deg: 295.327, dec_deg: 40.190, radius_arcmin: 20.0,\n"
+        "     path: cone_vizier.csv}\n"
+        "data: {source: file}\n"
+    )
+    targets = ("results/vizier_cone/catalog.fits", "results/vizier_cone/masks.fits")
+    run_snakemake(data_stage, *targets, "--configfile", "config/test.yaml", str(override))
+
+    check = json.loads((data_stage / "results/vizier_cone/input_check.json").read_text())
+    assert check["column_naming"] == "vizier"
+    assert set(check["missing_columns"]).isdisjoint(MINIMAL_COLUMNS)
+    summary = json.loads((data_stage / "results/vizier_cone/catalog_summary.json").read_text())
+    assert summary["ruwe_cut_applied"] is False and summary["ecl_lat_computed"] is True
+    assert [item["column"] for item in summary["missing_columns"]] == check["missing_columns"]
+    check_log = (data_stage / "logs/vizier_cone/check_catalog.log").read_text()
+    assert "VizieR's names for Gaia DR3 (I/355/gaiadr3) recognised" in check_log
+    clean_log = (data_stage / "logs/vizier_cone/clean_catalog.log").read_text()
+    for name in check["missing_columns"]:
+        assert clean_log.count(f"no column '{name}'") == 1, name
+
+    expected, expected_summary = clean_catalog(
+        read_catalog(data_stage / "cone_gaia.csv"),
+        source="cone_vizier.csv",
+        ruwe_max=1.4,
+        params_solved=[31, 95],
+        g_max_mag=19.0,
+        zero_point=True,
+        rv_correction=True,
+    )
+    catalog = Table.read(data_stage / "results/vizier_cone/catalog.fits")
+    assert summary == json.loads(json.dumps(expected_summary))
+    assert catalog.colnames == expected.colnames
+    for name in catalog.colnames:
+        np.testing.assert_array_equal(_filled(catalog[name]), _filled(expected[name]), err_msg=name)
+
+
+def _filled(column) -> np.ndarray:
+    """A column's values with masked entries as NaN (floats; FITS reads NaN as masked) or -1."""
+    fill = np.nan if column.dtype.kind == "f" else -1
+    return np.ma.filled(np.ma.asarray(column), fill)

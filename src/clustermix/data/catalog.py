@@ -1,17 +1,21 @@
 """Read an input catalogue and check it against the Gaia DR3 column specification.
 
 :func:`read_catalog` turns any of the supported files into one normal form (lower-case
-names, spec dtypes, NaN for missing floats, spec units); :func:`validate_catalog` then
-lists every problem a model would trip over, in one message that names the file, the
-column and the number of rows. Both raise :class:`~clustermix.errors.InputDataError`.
+Gaia archive names, also from VizieR's names for Gaia DR3, spec dtypes, NaN for missing
+floats, spec units); :func:`validate_catalog` then lists every problem a model would trip
+over, in one message that names the file, the column and the number of rows: every
+missing column the run needs (:func:`~clustermix.data.columns.required_columns`) at once,
+and the values of every column present. Both raise
+:class:`~clustermix.errors.InputDataError`.
 """
 
 from __future__ import annotations
 
-import difflib
+import logging
+import re
 import warnings
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import astropy.units as u
@@ -19,8 +23,23 @@ import numpy as np
 from astropy.table import Column, MaskedColumn, Table
 from astropy.utils.exceptions import AstropyWarning
 
-from clustermix.data.columns import COLUMNS_BY_NAME, GAIA_COLUMNS, GaiaColumn
+from clustermix.data.columns import (
+    CATALOG_MODELS,
+    COLUMNS_BY_NAME,
+    G_CUT,
+    GAIA_COLUMNS,
+    KEY,
+    MASKS,
+    VIZIER_NAMES,
+    VIZIER_NOT_MAPPED,
+    ZERO_POINT,
+    GaiaColumn,
+    needed_by,
+    required_columns,
+)
 from clustermix.errors import InputDataError
+
+log = logging.getLogger(__name__)
 
 #: File-name endings and the astropy reader used for each (checked in this order).
 FORMATS_BY_SUFFIX: tuple[tuple[str, str], ...] = (
@@ -61,9 +80,28 @@ FIVE_PARAMETER_ONLY: frozenset[str] = frozenset(
 )
 
 TWO_PARAMETER_SOLUTION = 3
+FIVE_PARAMETER_SOLUTION = 31
+SIX_PARAMETER_SOLUTION = 95
+
+#: VizieR labels that only VizieR's copy of Gaia DR3 uses for its astrometry: a file with
+#: one of them is read with :data:`~clustermix.data.columns.VIZIER_NAMES`. (Labels such as
+#: ``Source``, ``RV`` or ``Gmag`` alone may be a user's own columns: they are not enough.)
+VIZIER_SIGNATURE: frozenset[str] = frozenset(
+    {"ra_icrs", "de_icrs", "radeg", "dedeg", "plx", "e_plx", "pmde", "e_pmra", "e_pmde"}
+)
+
+#: How a missing required column's uses are named in the message.
+_USE_WORDS = {
+    KEY: "the key of every star",
+    MASKS: "the sky masks",
+    G_CUT: "the magnitude limit cuts.g_max_mag",
+    ZERO_POINT: "the parallax zero point (cuts.zero_point)",
+}
 
 _READ_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, zlib.error)
 _NUMERIC_KINDS = "iuf"
+#: Unit strings that mean "no unit" (VizieR's and the CDS format's ``---``).
+_NO_UNIT = frozenset({"---", "--", "-"})
 _INTEGER_KINDS = "iu"
 
 
@@ -74,8 +112,10 @@ def read_catalog(path: str | Path) -> Table:
     """Read a catalogue file into a table in clustermix's normal form.
 
     The format follows the suffix: ``.fits``/``.fits.gz`` (FITS), ``.ecsv``, ``.vot``/``.xml``
-    (VOTable) or ``.csv`` (Gaia archive column names). Column names are lower-cased;
-    masked floats become NaN; numeric Gaia columns are cast to their archive dtype; a
+    (VOTable) or ``.csv``. Column names are lower-cased; VizieR's names for Gaia DR3
+    (I/355/gaiadr3: ``Plx``, ``pmRA``, ``RUWE``, ``BP-RP`` ...) become the Gaia archive's
+    (:func:`gaia_names`; :func:`column_naming` tells which naming the file had); masked
+    floats become NaN; numeric Gaia columns are cast to their archive dtype; a
     Gaia column without a unit gets the expected one and one in a convertible unit (e.g.
     ``arcsec`` for an uncertainty in mas) is converted. Other columns are kept as read.
 
@@ -83,8 +123,9 @@ def read_catalog(path: str | Path) -> Table:
     ------
     InputDataError
         The file is missing, its suffix is unknown, it cannot be read (corrupt or
-        truncated), two columns differ only in case, or a Gaia column has a unit that
-        cannot be converted to the expected one.
+        truncated), two columns differ only in case, the file gives one quantity under
+        both VizieR's and the archive's name, or a Gaia column has a unit that cannot be
+        converted to the expected one.
     """
     path = Path(path)
     fmt = catalog_format(path)
@@ -92,6 +133,12 @@ def read_catalog(path: str | Path) -> Table:
         raise InputDataError(f"{path}: catalogue file not found")
     raw = _read_table(path, fmt)
     return _normalise_table(raw, path)
+
+
+def column_naming(table: Table) -> str:
+    """``"vizier"`` if :func:`read_catalog` renamed VizieR's columns of ``table``, else
+    ``"gaia"``."""
+    return "vizier" if table.meta.get("vizier_renamed") else "gaia"
 
 
 def catalog_format(path: str | Path) -> str:
@@ -120,7 +167,8 @@ def _read_table(path: Path, fmt: str) -> Table:
 
 
 def _normalise_table(table: Table, path: Path) -> Table:
-    """Lower-case names and put every column in normal form (dtype, NaN, unit)."""
+    """Lower-case names, VizieR's names to the archive's, and put every column in normal
+    form (dtype, NaN, unit)."""
     lowered = [name.lower() for name in table.colnames]
     clashes = sorted({name for name in lowered if lowered.count(name) > 1})
     if clashes:
@@ -128,6 +176,7 @@ def _normalise_table(table: Table, path: Path) -> Table:
             f"{path}: columns differ only in upper/lower case: {', '.join(clashes)}; "
             "keep one of each"
         )
+    lowered, renamed = gaia_names(table.colnames, path)
     columns = []
     for name, lower in zip(table.colnames, lowered, strict=True):
         column = _plain_column(table[name], lower)
@@ -137,7 +186,60 @@ def _normalise_table(table: Table, path: Path) -> Table:
             # An all-empty CSV column reads as masked integers: NaN once cast to float.
             column = _plain_column(_to_spec_dtype(column, spec), lower)
         columns.append(column)
-    return Table(columns, meta=table.meta)
+    normal = Table(columns, meta=table.meta)
+    if renamed:
+        normal.meta["vizier_renamed"] = dict(renamed)
+    return normal
+
+
+def gaia_names(names: Sequence[str], source: str | Path) -> tuple[list[str], dict[str, str]]:
+    """The archive's (lower-case) names for a file's column ``names``, and the VizieR columns
+    renamed (``{VizieR label: archive name}``).
+
+    VizieR's names for Gaia DR3 (:data:`~clustermix.data.columns.VIZIER_NAMES`, matched
+    case-insensitively) are used when the file has one of VizieR's own astrometric labels
+    (:data:`VIZIER_SIGNATURE`: ``Plx``, ``RA_ICRS`` ...); then one log line lists the
+    renamed columns. Other names are lower-cased.
+
+    Raises
+    ------
+    InputDataError
+        Two columns are the same quantity in the two namings (e.g. ``Plx`` and
+        ``parallax``); the message names both.
+    """
+    lowered = [name.lower() for name in names]
+    if not VIZIER_SIGNATURE.intersection(lowered):
+        return lowered, {}
+    vizier = {label.lower(): gaia for label, gaia in VIZIER_NAMES.items()}
+    given: dict[str, list[str]] = {}
+    for name, lower in zip(names, lowered, strict=True):
+        target = vizier.get(lower, lower)
+        if target in COLUMNS_BY_NAME:
+            given.setdefault(target, []).append(name)
+    mixed = {target: found for target, found in given.items() if len(found) > 1}
+    if mixed:
+        pairs = "; ".join(
+            f"{' and '.join(repr(name) for name in found)} are both '{target}'"
+            for target, found in mixed.items()
+        )
+        raise InputDataError(
+            f"{source}: the file gives the same quantity under two names (VizieR's and the "
+            f"Gaia archive's): {pairs}; keep one column of each (drop or rename the other)"
+        )
+    renamed = {
+        name: vizier[lower]
+        for name, lower in zip(names, lowered, strict=True)
+        if lower in vizier and vizier[lower] != lower
+    }
+    if renamed:
+        log.info(
+            "%s: VizieR's names for Gaia DR3 (I/355/gaiadr3) recognised; %d columns read as "
+            "the archive's: %s",
+            source,
+            len(renamed),
+            ", ".join(f"{name} -> {target}" for name, target in renamed.items()),
+        )
+    return [renamed.get(name, lower) for name, lower in zip(names, lowered, strict=True)], renamed
 
 
 def _plain_column(column: Column, name: str) -> Column:
@@ -158,10 +260,12 @@ def _plain_column(column: Column, name: str) -> Column:
 
 
 def _to_spec_unit(column: Column, spec: GaiaColumn, path: Path) -> Column:
-    """Give ``column`` the unit of ``spec``: assign it if missing, convert if different."""
+    """Give ``column`` the unit of ``spec``: assign it if missing, convert if different.
+
+    ``---`` (how VizieR and the CDS format write "no unit") counts as missing."""
     expected = expected_unit(spec)
     unit = column.unit
-    if unit is None or unit == expected:
+    if unit is None or unit == expected or str(unit).strip() in _NO_UNIT:
         column.unit = spec.unit
         return column
     if not _convertible(unit, expected):
@@ -222,16 +326,27 @@ def _cast(column: Column, target: np.dtype) -> Column:
 # --------------------------------------------------------------------------- validation
 
 
-def validate_catalog(table: Table, source: str | Path) -> None:
+def validate_catalog(
+    table: Table,
+    source: str | Path,
+    *,
+    models: Iterable[str] = CATALOG_MODELS,
+    zero_point: bool = True,
+) -> None:
     """Check ``table`` against :data:`GAIA_COLUMNS`; raise one message listing every problem.
 
-    Checked: no rows; required columns missing (with the closest column name present,
-    e.g. ``pm_ra`` for ``pmra``); non-numeric columns, a non-integer ``source_id``,
-    fractional values in integer columns; units not the expected ones; NaN, masked or
-    infinite values in ``finite`` columns; zero or negative values in ``positive``
-    columns (NaN ignored there); correlations outside [-1, 1]; duplicate ``source_id``.
-    Rows of 2-parameter solutions are exempt from the checks on the columns the archive
-    leaves empty for them (:data:`FIVE_PARAMETER_ONLY`).
+    Checked: no rows; every column the run needs that is missing
+    (:func:`~clustermix.data.columns.required_columns` of ``models`` and ``zero_point``),
+    each with what needs it and, for a true near-miss, the file's column it may be (e.g.
+    ``pm_ra`` for ``pmra``); in the columns present: non-numeric columns, a non-integer
+    ``source_id``, fractional values in integer columns; units not the expected ones; NaN,
+    masked or infinite values in ``finite`` columns; zero or negative values in
+    ``positive`` columns (NaN ignored there); correlations outside [-1, 1]; duplicate
+    ``source_id``. Rows of 2-parameter solutions (given, or inferred where the file has no
+    ``astrometric_params_solved``: :func:`solution_types`) are exempt from the checks on the
+    columns the archive leaves empty for them (:data:`FIVE_PARAMETER_ONLY`). Optional
+    columns may be missing: :func:`~clustermix.data.clean.clean_catalog` says what it does
+    instead.
 
     Parameters
     ----------
@@ -239,13 +354,18 @@ def validate_catalog(table: Table, source: str | Path) -> None:
         The catalogue, as returned by :func:`read_catalog`.
     source
         The file it came from, named in the message.
+    models
+        The enabled cluster models (default: all of them).
+    zero_point
+        ``cuts.zero_point``.
 
     Raises
     ------
     InputDataError
         ``"<file>: the input catalogue has N problems:"`` followed by one line per problem.
     """
-    problems = _missing_column_problems(table)
+    models = tuple(models)
+    problems = _missing_column_problems(table, models, zero_point)
     if len(table) == 0:
         problems.insert(0, "the table has no rows (0 stars)")
     else:
@@ -265,27 +385,124 @@ def _problem_message(source: str | Path, problems: list[str]) -> str:
     return f"{source}: the input catalogue has {len(problems)} {noun}:\n{lines}"
 
 
-def _missing_column_problems(table: Table) -> list[str]:
-    """One line per missing required column, suggesting a close unknown name if any."""
-    unknown = [name for name in table.colnames if name not in COLUMNS_BY_NAME]
+def _missing_column_problems(table: Table, models: tuple[str, ...], zero_point: bool) -> list[str]:
+    """One line per missing required column: what needs it, and a near-miss name if any."""
     problems = []
-    for spec in GAIA_COLUMNS:
-        if not spec.required or spec.name in table.colnames:
+    for name in required_columns(models, zero_point=zero_point):
+        if name in table.colnames:
             continue
-        close = difflib.get_close_matches(spec.name, unknown, n=1, cutoff=0.6)
-        hint = f" (the file has '{close[0]}': did you mean '{spec.name}'?)" if close else ""
-        problems.append(f"required column '{spec.name}' is missing{hint}")
+        if name == "source_id":
+            why = (
+                "it identifies every star (Gaia DR3's source_id, 'Source' in VizieR) and keys "
+                "the masks and the membership tables"
+            )
+        else:
+            uses = needed_by(name, models, zero_point=zero_point)
+            why = "needed by " + ", ".join(_USE_WORDS.get(use, f"models.{use}") for use in uses)
+        problems.append(f"required column '{name}' is missing ({why}){missing_hint(name, table)}")
     return problems
 
 
+def missing_hint(name: str, table: Table) -> str:
+    """``"; the file has 'X': did you mean 'name'?"`` for a true near-miss of the missing
+    column ``name`` among the file's other columns (:func:`close_name`), or a note on
+    VizieR's J2000 positions; else ``""``."""
+    close = close_name(name, table.colnames)
+    if close is not None:
+        return f"; the file has '{close}': did you mean '{name}'?"
+    lowered = {column.lower(): column for column in table.colnames}
+    for label, target in VIZIER_NOT_MAPPED.items():
+        if target == name and label.lower() in lowered:
+            return (
+                f"; the file has VizieR's '{lowered[label.lower()]}', a position moved to "
+                "epoch J2000.0: give Gaia's epoch J2016.0 position ('RA_ICRS', 'DE_ICRS' "
+                "in VizieR) instead"
+            )
+    return ""
+
+
+def close_name(name: str, columns: Iterable[str]) -> str | None:
+    """The file's column that is a true near-miss of the Gaia column ``name``, or None.
+
+    A near-miss is a column not named as a Gaia column that, compared without case
+    and without ``_``, ``-``, ``.`` or spaces, equals ``name`` or differs from it by a few
+    typing slips (insertions, deletions, substitutions or swaps of neighbours): none for
+    names of up to 3 letters, then one per 4 letters (``Parallax``, ``pm_ra``,
+    ``parallax_err`` and ``paralax`` are offered for ``parallax``, ``pmra``,
+    ``parallax_error``; ``astrometric_excess_noise`` is not offered for
+    ``astrometric_params_solved``, nor ``rv`` for ``ra``). Of several, the closest, then
+    the first in the file.
+    """
+    target = _squash(name)
+    allowed = 0 if len(target) <= 3 else len(target) // 4
+    best: tuple[int, str] | None = None
+    for column in columns:
+        if column in COLUMNS_BY_NAME:
+            continue
+        distance = _edit_distance(_squash(column), target)
+        if distance <= allowed and (best is None or distance < best[0]):
+            best = (distance, column)
+    return None if best is None else best[1]
+
+
+def _squash(name: str) -> str:
+    """``name`` lower-cased without separators (``_``, ``-``, ``.``, spaces)."""
+    return re.sub(r"[\s_.\-]+", "", name.lower())
+
+
+def _edit_distance(left: str, right: str) -> int:
+    """Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+    two neighbouring characters, each 1."""
+    previous2: list[int] = []
+    previous = list(range(len(right) + 1))
+    for i, a in enumerate(left, start=1):
+        current = [i] + [0] * len(right)
+        for j, b in enumerate(right, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
+            if i > 1 and j > 1 and a == right[j - 2] and left[i - 2] == b:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def solution_types(table: Table) -> tuple[np.ndarray, bool]:
+    """Each star's ``astrometric_params_solved`` as floats (NaN: unknown), and whether it was
+    inferred.
+
+    From the column where the file has one (NaN for masked or non-numeric values). Without
+    it, inferred from what Gaia DR3 publishes for each type: 3 (2-parameter) where
+    ``parallax``, ``pmra`` and ``pmdec`` are all empty, 31 (5-parameter) where
+    ``nu_eff_used_in_astrometry`` is given, 95 (6-parameter) where ``pseudocolour`` is
+    given, unknown (NaN) otherwise (e.g. a file with neither colour column).
+    """
+    n = len(table)
+    if "astrometric_params_solved" in table.colnames:
+        return _float_values(table, "astrometric_params_solved"), False
+    solved = np.full(n, np.nan)
+    solved[np.isfinite(_float_values(table, "pseudocolour"))] = SIX_PARAMETER_SOLUTION
+    solved[np.isfinite(_float_values(table, "nu_eff_used_in_astrometry"))] = FIVE_PARAMETER_SOLUTION
+    astrometry = [name for name in ("parallax", "pmra", "pmdec") if name in table.colnames]
+    if astrometry:
+        empty = np.logical_and.reduce(
+            [~np.isfinite(_float_values(table, name)) for name in astrometry]
+        )
+        solved[empty] = TWO_PARAMETER_SOLUTION
+    return solved, True
+
+
+def _float_values(table: Table, name: str) -> np.ndarray:
+    """Column ``name`` as float64, NaN where masked; all NaN if missing or not numeric."""
+    if name not in table.colnames or table[name].dtype.kind not in _NUMERIC_KINDS:
+        return np.full(len(table), np.nan)
+    column = table[name]
+    values = _data(column).astype(np.float64)
+    values[np.ma.getmaskarray(column)] = np.nan
+    return values
+
+
 def _two_parameter_rows(table: Table) -> np.ndarray:
-    """Boolean mask of the rows with a 2-parameter astrometric solution."""
-    if "astrometric_params_solved" not in table.colnames:
-        return np.zeros(len(table), dtype=bool)
-    solved = table["astrometric_params_solved"]
-    if solved.dtype.kind not in _NUMERIC_KINDS:
-        return np.zeros(len(table), dtype=bool)
-    return _data(solved) == TWO_PARAMETER_SOLUTION
+    """Boolean mask of the rows with a 2-parameter astrometric solution (given or inferred)."""
+    return solution_types(table)[0] == TWO_PARAMETER_SOLUTION
 
 
 def column_problems(
