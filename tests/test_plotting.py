@@ -16,7 +16,9 @@ from astropy.table import Table
 
 from clustermix.data_numbers import (
     NOT_SIMULATED,
+    cuts_text,
     data_macros,
+    input_columns_text,
     list_in_words,
     plain_number,
     rv_correction_text,
@@ -362,6 +364,31 @@ def test_rv_correction_sentence_follows_the_summary() -> None:
     assert "for 2 of them" in estimated and "Sartoretti2023" in estimated
     published = rv_correction_text({**summary, "rv_correction": False})
     assert "as published" in published and "Katz2023" not in published
+
+
+def test_cuts_sentence_follows_the_summary() -> None:
+    summary = data_inputs()["catalog_summary"]
+    complete = cuts_text(summary)
+    assert r"$\mathrm{RUWE} < 1.4$" in complete and "1{,}000 fail the RUWE cut" in complete
+    assert "150 the solution type and 60 the magnitude limit" in complete
+    assert "40 stars remain" in complete and "inferred" not in complete
+    assert input_columns_text(summary) == ""
+    lenient = {
+        **summary,
+        "ruwe_cut_applied": False,
+        "n_removed_ruwe": 0,
+        "params_solved_inferred": True,
+        "n_zero_point_colour_relation": 37,
+        "missing_columns": [{"column": "ecl_lat"}, {"column": "radial_velocity"}],
+    }
+    without_ruwe = cuts_text(lenient)
+    assert "RUWE} <" not in without_ruwe and "no RUWE cut is made" in without_ruwe
+    assert "inferred from the other columns" in without_ruwe
+    assert "150 fail the solution type" in without_ruwe
+    missing = input_columns_text(lenient)
+    assert "for 37 stars" in missing and "Lindegren2021astrometry" in missing
+    assert "Ecliptic latitudes are computed" in missing
+    assert "uses the astrometry alone" in missing
 
 
 def test_data_macros_without_simulation_and_mismatches() -> None:

@@ -133,6 +133,8 @@ def data_macros(
         ("n_rv",): format_count(has_rv.sum()),
         ("n_rv_cluster_region",): format_count((has_rv & in_cluster).sum()),
         ("rv_correction_text",): rv_correction_text(catalog_summary),
+        ("cuts_text",): cuts_text(catalog_summary),
+        ("input_columns_text",): input_columns_text(catalog_summary),
     }
     values.update(_truth_values(truth, catalog_ids, in_cluster))
     return {macro_name("data", *parts): text for parts, text in values.items()}
@@ -158,6 +160,64 @@ def rv_correction_text(catalog_summary: Mapping[str, Any]) -> str:
         f"all {format_count(catalog_summary['n_rv'])} RVs){grvs}, and every RV uncertainty is "
         f"scaled as \\citet{{Babusiaux2023}} recommend."
     )
+
+
+def cuts_text(catalog_summary: Mapping[str, Any]) -> str:
+    """The paper's sentence on the quality cuts, from the cleaning summary: the cuts made,
+    the stars kept and what each cut removed; a RUWE cut the catalogue had no column for is
+    said not to be made (``ruwe_cut_applied``), and solution types inferred
+    (``params_solved_inferred``) are said to be. A summary without these keys (made before
+    they existed) reads as a complete catalogue's."""
+    ruwe = bool(catalog_summary.get("ruwe_cut_applied", True))
+    inferred = bool(catalog_summary.get("params_solved_inferred", False))
+    cuts = [
+        f"an astrometric solution of type (\\code{{astrometric_params_solved}}"
+        f"{', inferred from the other columns' if inferred else ''}) "
+        f"{list_in_words(catalog_summary['params_solved'])}",
+        f"$G < {plain_number(catalog_summary['g_max_mag'])}$",
+    ]
+    removed = [
+        f"{format_count(catalog_summary['n_removed_params_solved'])} the solution type",
+        f"{format_count(catalog_summary['n_removed_g_mag'])} the magnitude limit",
+    ]
+    if ruwe:
+        cuts.insert(0, f"$\\mathrm{{RUWE}} < {plain_number(catalog_summary['ruwe_max'])}$")
+        removed.insert(0, f"{format_count(catalog_summary['n_removed_ruwe'])} fail the RUWE cut")
+    else:
+        removed[0] = removed[0].replace(" the solution", " fail the solution", 1)
+    sentence = (
+        f"We keep stars with {', '.join(cuts[:-1])} and {cuts[-1]}: "
+        f"{format_count(catalog_summary['n_kept'])} stars remain ({', '.join(removed[:-1])} "
+        f"and {removed[-1]}; a star may fail several)."
+    )
+    if not ruwe:
+        sentence += " The input catalogue has no RUWE, so no RUWE cut is made."
+    return sentence
+
+
+def input_columns_text(catalog_summary: Mapping[str, Any]) -> str:
+    """The paper's sentences on what the input catalogue lacked and what was done instead
+    (empty for a complete catalogue): the zero point's colour from BP-RP, the ecliptic
+    latitudes computed, no radial velocities. Other missing columns change no number in the
+    paper and are only listed in the log and the summary."""
+    missing = {item["column"] for item in catalog_summary.get("missing_columns", [])}
+    sentences = []
+    n_colour = int(catalog_summary.get("n_zero_point_colour_relation", 0))
+    if n_colour:
+        sentences.append(
+            f"The catalogue gives no effective wavenumber for {format_count(n_colour)} stars "
+            "(\\code{nu_eff_used_in_astrometry}, \\code{pseudocolour}): their zero point "
+            "uses the one computed from $G_\\mathrm{BP} - G_\\mathrm{RP}$ as for the "
+            "five-parameter solutions of Gaia (E)DR3 \\citep{Lindegren2021astrometry}."
+        )
+    if "ecl_lat" in missing and catalog_summary.get("zero_point", True):
+        sentences.append("Ecliptic latitudes are computed from the positions.")
+    if {"radial_velocity", "radial_velocity_error"} & missing:
+        sentences.append(
+            "The catalogue has no usable radial velocities, so the phase-space model uses "
+            "the astrometry alone."
+        )
+    return " ".join(sentences)
 
 
 def _truth_values(
