@@ -38,6 +38,7 @@ def test_dry_run_lists_every_enabled_model(workdir: Path) -> None:
     assert counts["fit_model"] == 4 * n_clusters
     assert counts["summarize_fit"] == 4 * n_clusters
     assert counts["membership_table"] == n_clusters
+    assert counts["members_catalog"] == n_clusters  # `all` builds the catalogues too
     assert counts["fit_example"] == 1
     assert counts["summarize_example"] == 1
     text = process.stdout + process.stderr

@@ -109,3 +109,47 @@ def test_every_model_recovers_the_simulated_truth(built: Path) -> None:
     labels = np.asarray(membership["true_member"], bool)
     for model in ("pm_2d", "phase_space"):
         assert auc(np.asarray(membership[f"p_{model}"]), labels) >= 0.95, model
+
+
+def test_members_catalogues_parse_with_units_ucds_and_the_adopted_model_first(
+    built: Path,
+) -> None:
+    """`all` writes every cluster's members.fits, .vot and .ecsv: one row per catalogue
+    star, the adopted model of results/clusters_summary.csv first, its p that model's
+    membership, and in the VOTable the units and UCDs of the astrometry."""
+    import astropy.units as u
+    import numpy as np
+    from astropy.io.votable import parse
+    from astropy.table import Table
+
+    from clustermix.clusters import read_summary_csv
+
+    rows = read_summary_csv(built / "results/clusters_summary.csv")
+    adopted = {row["cluster"]: row["model"] for row in rows if row["adopted"]}
+    assert adopted
+    for cluster, model in adopted.items():
+        directory = built / "results" / cluster
+        catalog = Table.read(directory / "catalog.fits")
+        resource_table = parse(directory / "members.vot").get_first_table()
+        fields = {field.name: field for field in resource_table.fields}
+        assert [field.name for field in resource_table.fields][:3] == ["source_id", "ra", "dec"]
+        assert fields["source_id"].ucd == "meta.id;meta.main"
+        assert u.Unit(fields["pmra"].unit) == u.mas / u.yr
+        assert fields["pmra"].ucd == "pos.pm;pos.eq.ra"
+        assert u.Unit(fields["parallax"].unit) == u.mas
+        params = {param.name: param.value for param in resource_table.params}
+        assert params["adopted_model"] == model
+        probabilities = [name for name in fields if name.startswith("p_")]
+        assert probabilities[:2] == [f"p_{model}", f"p_{model}_sd"]
+        assert fields[f"p_{model}"].ucd == "stat.probability;meta.main"
+        np.testing.assert_array_equal(resource_table.array["source_id"], catalog["source_id"])
+        membership = Table.read(directory / "membership" / f"{model}.fits")
+        p_of = dict(zip(membership["source_id"].tolist(), membership["p_cluster"], strict=True))
+        p = np.ma.filled(resource_table.array[f"p_{model}"], np.nan)
+        expected = [p_of.get(int(star), np.nan) for star in catalog["source_id"]]
+        np.testing.assert_array_equal(p, expected)
+        for name in ("members.fits", "members.ecsv"):
+            table = Table.read(directory / name)
+            assert table.colnames == list(fields), name
+            assert table.meta["ADOPTED"] == model, name
+            assert table["pmra"].unit == u.mas / u.yr, name

@@ -1,0 +1,52 @@
+# Membership catalogues: per cluster, the cleaned catalogue's astrometry and photometry,
+# the sky-region flags and every model's membership probability and its sd, the adopted
+# model's first -> results/{cluster}/members.fits, members.vot (VOTable with UCDs, for
+# TOPCAT and SAMP) and members.ecsv. `snakemake members` builds them all without the
+# paper (no TeX needed); `all` builds them too.
+
+MEMBERS_CATALOGS = (
+    expand(
+        "results/{cluster}/members.{ext}",
+        cluster=CLUSTERS,
+        ext=["fits", "vot", "ecsv"],
+    )
+    if CLUSTER_MODELS
+    else []
+)
+FINAL_OUTPUTS.extend(MEMBERS_CATALOGS)
+
+
+rule members:
+    input:
+        MEMBERS_CATALOGS,
+
+
+rule members_catalog:
+    input:
+        catalog="results/{cluster}/catalog.fits",
+        masks="results/{cluster}/masks.fits",
+        memberships=model_memberships,
+        # the adopted model is the most informative one that passes `checks`
+        diagnostics=lambda wildcards: expand(
+            "results/{cluster}/diagnostics/{model}.json",
+            cluster=wildcards.cluster,
+            model=CLUSTER_MODELS,
+        ),
+    output:
+        fits="results/{cluster}/members.fits",
+        votable="results/{cluster}/members.vot",
+        ecsv="results/{cluster}/members.ecsv",
+    log:
+        "logs/{cluster}/members_catalog.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        models=CLUSTER_MODELS,
+        thresholds=config["checks"],
+        label=lambda wildcards: cluster_config(wildcards).get("label"),
+    script:
+        "../../scripts/members_catalog.py"
