@@ -1,6 +1,7 @@
 """Rules fit_model and fit_example: sample one model; write its trace (and membership)."""
 
 from clustermix.fitting import run_fit
+from clustermix.progress import PROGRESS_INTERVAL_S
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:
@@ -15,4 +16,9 @@ with logged(snakemake) as log:
         cores=snakemake.threads,
         label=snakemake.params.label,
         hint=getattr(snakemake.params, "hint", None),
+        # from the config, not a rule parameter: how often a fit says how far it is must
+        # not make Snakemake refit
+        progress_interval=snakemake.config.get("progress", {}).get(
+            "interval_s", PROGRESS_INTERVAL_S
+        ),
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from clustermix.inference import (
 from clustermix.io import sha256_file, write_table_atomic
 from clustermix.models import MODEL_NAMES
 from clustermix.models import registry as reg
+from clustermix.progress import PROGRESS_INTERVAL_S, FitProgress, format_duration
 from clustermix.provenance import code_version, config_hash, package_versions
 
 from . import toy_model as toy
@@ -31,6 +34,17 @@ from .conftest import REPO
 
 SETTINGS: dict[str, Any] = {"draws": 300, "tune": 300, "chains": 2, "target_accept": 0.9}
 SEED = 11
+#: A progress line of a toy fit with SETTINGS (labelled "toy").
+PROGRESS_LINE = re.compile(
+    r"fit toy: draws (\d+)/600, (\d+)/600 \(300 warm-up \+ 300 per chain\); "
+    r"divergences \d+ \(\d+ in warm-up\); \d+ s elapsed, "
+)
+
+
+def progress_lines(caplog: pytest.LogCaptureFixture) -> list[re.Match[str]]:
+    """The toy fit's progress lines among the captured log records."""
+    found = (PROGRESS_LINE.match(record.getMessage()) for record in caplog.records)
+    return [match for match in found if match]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +53,7 @@ def toy_fit() -> dict[str, Any]:
     catalog, truth = toy.simulate()
     data = toy.prepare_data(catalog, toy.DEFAULT_OPTIONS, "toy catalogue")
     model = toy.build_model(data, toy.DEFAULT_OPTIONS)
-    idata = sample(model, backend="pymc", seed=SEED, cores=2, **SETTINGS)
+    idata = sample(model, backend="pymc", seed=SEED, cores=2, progress_interval=None, **SETTINGS)
     return {"catalog": catalog, "truth": truth, "data": data, "model": model, "idata": idata}
 
 
@@ -63,22 +77,55 @@ def test_pymc_trace_content(toy_fit: dict[str, Any]) -> None:
     assert 0 < attrs["gradient_evaluations_warmup"] < steps
 
 
-def test_pymc_same_seed_same_trace(toy_fit: dict[str, Any]) -> None:
-    again = sample(toy_fit["model"], backend="pymc", seed=SEED, cores=2, **SETTINGS)
+def test_pymc_same_seed_same_trace(
+    toy_fit: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Same seed, same draws, with progress lines (here) or without (the fixture)."""
+    caplog.set_level(logging.INFO, logger="clustermix.inference")
+    again = sample(
+        toy_fit["model"],
+        backend="pymc",
+        seed=SEED,
+        cores=2,
+        progress_interval=0.01,
+        label="toy",
+        **SETTINGS,
+    )
     first, second = posterior_arrays(toy_fit["idata"]), posterior_arrays(again)
     for name in first:
         np.testing.assert_array_equal(first[name], second[name])
+    lines = progress_lines(caplog)
+    assert lines, [record.getMessage() for record in caplog.records]
+    assert any(int(m[1]) + int(m[2]) < 1200 for m in lines)  # logged while sampling
     other = sample(toy_fit["model"], backend="pymc", seed=SEED + 1, cores=2, **SETTINGS)
     assert not np.array_equal(first["mu_cl"], other.posterior["mu_cl"].values)
 
 
-def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(toy_fit: dict[str, Any]) -> None:
+def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(
+    toy_fit: dict[str, Any], caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    """Same seed, same draws, with progress lines (the first run) or without; looking at
+    the running sampler warns about nothing."""
     pytest.importorskip("nutpie")
+    caplog.set_level(logging.INFO, logger="clustermix.inference")
     model = toy_fit["model"]
     runs = [
-        sample(model, backend="nutpie", seed=SEED, cores=2, store_log_likelihood=True, **SETTINGS)
-        for _ in range(2)
+        sample(
+            model,
+            backend="nutpie",
+            seed=SEED,
+            cores=2,
+            store_log_likelihood=True,
+            progress_interval=interval,
+            label="toy",
+            **SETTINGS,
+        )
+        for interval in (0.005, None)
     ]
+    lines = progress_lines(caplog)
+    assert lines, [record.getMessage() for record in caplog.records]
+    assert any(int(m[1]) + int(m[2]) < 1200 for m in lines)  # logged while sampling
+    assert not [str(w.message) for w in recwarn if "than draws" in str(w.message)]
     idata = runs[0]
     assert sorted(idata.posterior.data_vars) == sorted(toy.FREE_RVS)  # no x_log__ copies
     assert {"observed_data", "constant_data", "log_likelihood"} <= set(idata.groups())
@@ -97,6 +144,67 @@ def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(toy_fit: dict[str,
         )
         difference = float(idata.posterior[name].mean() - reference.posterior[name].mean())
         assert abs(difference) < 4.0 * error, (name, difference, error)
+
+
+def test_progress_line_and_its_interval() -> None:
+    """Draws per chain, divergences, elapsed and expected time; one line per interval."""
+    now = [100.0]
+    logger = logging.getLogger("test_progress")
+    progress = FitProgress(
+        "ngc6819/pm_2d",
+        chains=2,
+        tune=10,
+        draws=10,
+        interval=15,
+        logger=logger,
+        clock=lambda: now[0],
+    )
+    assert not progress.due()
+    assert "time to go not known yet" in progress.line()
+    for index in range(12):
+        progress.record_draw(0, index, tuning=index < 10, diverging=index in (3, 11))
+    for index in range(4):
+        progress.record_draw(1, index, tuning=True, diverging=False)
+    now[0] += 16.0
+    assert progress.due()
+    assert progress.line() == (
+        "fit ngc6819/pm_2d: draws 12/20, 4/20 (10 warm-up + 10 per chain); "
+        "divergences 1 (1 in warm-up); 16 s elapsed, ~24 s to go"
+    )
+    progress.log_line()
+    assert not progress.due() and progress.lines == 1
+    assert not FitProgress("x", chains=1, tune=1, draws=1, interval=None).enabled
+    assert not FitProgress("x", chains=1, tune=1, draws=1, interval=0).due()
+    assert [format_duration(s) for s in (0.4, 45, 59.6, 91, 185, 7440)] == [
+        "0 s",
+        "45 s",
+        "1 min 00 s",
+        "1 min 31 s",
+        "3 min 05 s",
+        "2 h 04 min",
+    ]
+
+
+def test_progress_from_a_padded_nutpie_trace() -> None:
+    """nutpie's inspect() pads the shorter chains: their n_steps are 0 there."""
+    import xarray as xr
+
+    def stats(n_steps: list[list[int]], diverging: list[list[bool]]) -> xr.Dataset:
+        return xr.Dataset(
+            {
+                "n_steps": (("chain", "draw"), np.array(n_steps, np.uint64)),
+                "diverging": (("chain", "draw"), np.array(diverging)),
+            }
+        )
+
+    idata = az.InferenceData(
+        warmup_sample_stats=stats([[3, 7, 1], [5, 0, 0]], [[False, True, True], [False] * 3]),
+        sample_stats=stats([[7], [0]], [[True], [False]]),
+    )
+    progress = FitProgress("toy", chains=2, tune=3, draws=2, interval=1)
+    progress.read_nutpie(idata)
+    assert progress.done == [4, 1]
+    assert progress.warmup_divergences == [2, 0] and progress.divergences == [1, 0]
 
 
 def test_unknown_or_missing_backend(toy_fit: dict[str, Any]) -> None:
@@ -152,9 +260,12 @@ def test_failed_write_keeps_the_earlier_trace(
     assert not (tmp_path / "new.nc").exists()
 
 
-def test_run_fit_and_summary_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_fit_and_summary_from_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """The fit and summary jobs, end to end on files, with the toy model as 'pmra_1d'."""
     monkeypatch.setattr(fitting, "get_model", lambda name: toy)
+    caplog.set_level(logging.INFO, logger="clustermix.inference")
     catalog, truth = toy.simulate(n_members=100, n_field=200, seed=3)
     masks = catalog["source_id", "in_cluster_region"]
     masks.reverse()  # the join must not rely on row order
@@ -175,7 +286,12 @@ def test_run_fit_and_summary_from_files(tmp_path: Path, monkeypatch: pytest.Monk
         membership_path=membership,
         cores=2,
         label="testcluster",
+        progress_interval=0.005,
     )
+    progress = [
+        r.getMessage() for r in caplog.records if "fit testcluster/toy: draws" in r.getMessage()
+    ]
+    assert progress, [record.getMessage() for record in caplog.records]
     attrs = trace_attrs(load_trace(trace))
     assert attrs["data_sha256"] == sha256_file(paths["catalog.fits"])
     assert attrs["masks_sha256"] == sha256_file(paths["masks.fits"])
@@ -298,6 +414,8 @@ def test_schema_defaults_match_the_library() -> None:
     assert schema["properties"]["models"]["propertyNames"]["enum"] == list(MODEL_NAMES)
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     assert config["sampling"] == reg.SAMPLING_DEFAULTS
+    progress = schema["properties"]["progress"]["properties"]["interval_s"]["default"]
+    assert progress == config["progress"]["interval_s"] == PROGRESS_INTERVAL_S
 
 
 def test_provenance_strings(tmp_path: Path) -> None:

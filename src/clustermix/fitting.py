@@ -39,6 +39,7 @@ from clustermix.models.systematics import (
     with_one_floor,
     without_systematics,
 )
+from clustermix.progress import PROGRESS_INTERVAL_S
 from clustermix.provenance import code_version, config_hash, package_versions
 from clustermix.summary import json_safe, summarize
 
@@ -146,6 +147,8 @@ def fit_catalog(
     source: str,
     cores: int | None = None,
     hint: Mapping[str, float] | None = None,
+    progress_interval: float | None = PROGRESS_INTERVAL_S,
+    label: str = "",
 ) -> CatalogFit:
     """Choose K, find the cluster's mode, sample from it, and check every chain.
 
@@ -154,6 +157,8 @@ def fit_catalog(
     :func:`~clustermix.inference.sample`. Raises :class:`~clustermix.errors.ModeError`
     before sampling when no cluster-like mode exists; a chain check that fails after
     sampling is returned as ``mode_error`` (so that the caller can keep the trace).
+    ``progress_interval``: seconds between progress lines while sampling (None or 0: none);
+    ``label``: the cluster, named with the model in those lines.
     """
     field_choice, search = None, None
     if catalog is None:
@@ -172,7 +177,15 @@ def fit_catalog(
         # data-driven starting values where the model provides them
         initial_values = getattr(module, "initial_values", None)
         initvals = initial_values(data, options) if initial_values is not None else None
-    idata = sample(model, **sampling, cores=cores, initvals=initvals, jitter=search is None)
+    idata = sample(
+        model,
+        **sampling,
+        cores=cores,
+        initvals=initvals,
+        jitter=search is None,
+        progress_interval=progress_interval,
+        label=f"{label}/{module.NAME}" if label else module.NAME,
+    )
     stamp_trace(
         idata,
         field_components=field_choice,
@@ -202,6 +215,7 @@ def run_fit(
     cores: int | None = None,
     label: str = "",
     hint: Mapping[str, float] | None = None,
+    progress_interval: float | None = PROGRESS_INTERVAL_S,
 ) -> None:
     """Fit model ``model_name`` and write its trace (and membership table).
 
@@ -211,6 +225,8 @@ def run_fit(
     seed, store_log_likelihood). ``label``: the cluster name (or "examples"), recorded in
     the trace. ``hint``: the cluster's approximate ``parallax_mas``, ``pmra_masyr``,
     ``pmdec_masyr`` (config ``clusters[].hint``), used only to propose and pick the mode.
+    ``progress_interval``: seconds between the progress lines logged while sampling (config
+    ``progress.interval_s``; None or 0: none); they do not change the trace.
 
     A cluster model (one with ``MODE_QUANTITIES``) first gets its number of field
     components (``"auto"``: :mod:`clustermix.models.field_choice`) and its cluster mode
@@ -234,7 +250,17 @@ def run_fit(
             raise ValueError("a catalogue needs its masks file")
         catalog = read_catalog_with_masks(catalog_path, masks_path)
     source = str(catalog_path) if catalog_path else f"{model_name} example data"
-    fit = fit_catalog(module, options, catalog, sampling, source=source, cores=cores, hint=hint)
+    fit = fit_catalog(
+        module,
+        options,
+        catalog,
+        sampling,
+        source=source,
+        cores=cores,
+        hint=hint,
+        progress_interval=progress_interval,
+        label=label,
+    )
     data, model, idata = fit.data, fit.model, fit.idata
     settings = {"model": model_name, "options": fit.options, "sampling": dict(sampling)}
     stamp_trace(

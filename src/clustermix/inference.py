@@ -6,7 +6,9 @@ an ArviZ ``InferenceData`` with the posterior of the free parameters only (the p
 sampler statistics (warm-up included), the observed and constant data and, on request,
 the pointwise log-likelihood in float32. Sampler, seed, settings, wall time and the number
 of gradient evaluations go into the trace's attributes (``idata.attrs``), which
-:func:`save_trace` writes into the NetCDF file and :func:`load_trace` reads back.
+:func:`save_trace` writes into the NetCDF file and :func:`load_trace` reads back. While it
+samples with nutpie or PyMC, a fit logs a progress line every ``progress_interval`` seconds
+(:mod:`clustermix.progress`); the lines do not change the draws.
 
 With the same model, data, settings and seed, the ``pymc`` and ``nutpie`` backends give
 bit-identical posterior draws (tests/test_inference.py checks both).
@@ -14,10 +16,12 @@ bit-identical posterior draws (tests/test_inference.py checks both).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +29,7 @@ import numpy as np
 
 from clustermix.errors import ConfigError
 from clustermix.io import atomic_path
+from clustermix.progress import PROGRESS_INTERVAL_S, FitProgress
 from clustermix.provenance import utc_now
 
 if TYPE_CHECKING:
@@ -60,6 +65,8 @@ def sample(
     progressbar: bool = False,
     initvals: Mapping[str, Any] | None = None,
     jitter: bool = True,
+    progress_interval: float | None = PROGRESS_INTERVAL_S,
+    label: str = "",
 ) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the trace.
 
@@ -74,6 +81,10 @@ def sample(
     ``jitter``: False starts every chain exactly at ``initvals`` (a mode found beforehand);
     True adds the samplers' usual random jitter (uniform in [-1, 1] in the unconstrained
     space), which can throw a chain out of a narrow cluster mode.
+    ``progress_interval``: seconds between two progress lines (draws per chain, divergences,
+    elapsed and expected time; :mod:`clustermix.progress`) logged while nutpie or PyMC
+    samples, None or 0 for none; ``label`` names the fit in them (e.g. ``ngc6819/pm_2d``).
+    ``progressbar`` is the samplers' own terminal progress bar, which a log file cannot show.
 
     Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
     ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
@@ -103,8 +114,11 @@ def sample(
         backend,
         {key: value for key, value in settings.items() if key != "initvals"},
     )
+    progress = FitProgress(
+        label, chains=chains, tune=tune, draws=draws, interval=progress_interval, logger=log
+    )
     sampler = {"pymc": _sample_pymc, "nutpie": _sample_nutpie, "numpyro": _sample_numpyro}
-    idata, attrs = sampler[backend](model, **settings)
+    idata, attrs = sampler[backend](model, progress=progress, **settings)
     attrs.update(
         seed=int(seed),
         chains=int(chains),
@@ -210,10 +224,13 @@ def load_trace(path: str | os.PathLike[str]) -> az.InferenceData:
         return az.from_netcdf(str(path), engine=NETCDF_ENGINE)
 
 
-def _sample_pymc(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, dict[str, Any]]:
+def _sample_pymc(
+    model: pm.Model, progress: FitProgress, **settings: Any
+) -> tuple[az.InferenceData, dict[str, Any]]:
     import pymc as pm
 
     start = time.perf_counter()
+    progress.restart_clock()
     idata = pm.sample(
         draws=settings["draws"],
         tune=settings["tune"],
@@ -227,13 +244,17 @@ def _sample_pymc(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, di
         discard_tuned_samples=False,
         progressbar=settings["progressbar"],
         idata_kwargs={"log_likelihood": False},
+        # called in this process for every draw of every chain; it only counts and logs
+        callback=progress.pymc_callback() if progress.enabled else None,
         model=model,
     )
     wall = time.perf_counter() - start
     return idata, {"sampler": "pymc", "sampler_version": pm.__version__, "wall_time_s": wall}
 
 
-def _sample_nutpie(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, dict[str, Any]]:
+def _sample_nutpie(
+    model: pm.Model, progress: FitProgress, **settings: Any
+) -> tuple[az.InferenceData, dict[str, Any]]:
     import nutpie
     import pymc as pm
     from pymc.backends.arviz import (
@@ -244,6 +265,7 @@ def _sample_nutpie(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, 
     )
 
     names = free_var_names(model)
+    log.info("compiling %s for nutpie", progress.label)
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(
         model,
@@ -252,8 +274,10 @@ def _sample_nutpie(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, 
         jitter_rvs=None if settings["jitter"] else set(),
     )
     compile_time = time.perf_counter() - start
+    log.info("compiled in %.1f s", compile_time)
     start = time.perf_counter()
-    idata = nutpie.sample(
+    progress.restart_clock()
+    sampler = nutpie.sample(
         compiled,
         draws=settings["draws"],
         tune=settings["tune"],
@@ -263,7 +287,9 @@ def _sample_nutpie(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, 
         target_accept=settings["target_accept"],
         save_warmup=True,
         progress_bar=settings["progressbar"],
+        blocking=False,
     )
+    idata = _wait_for_nutpie(sampler, progress)
     wall = time.perf_counter() - start
     # nutpie also stores the unconstrained values (``x_log__``); keep what PyMC keeps.
     for group in ("posterior", "warmup_posterior"):
@@ -291,7 +317,58 @@ def _sample_nutpie(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, 
     return idata, attrs
 
 
-def _sample_numpyro(model: pm.Model, **settings: Any) -> tuple[az.InferenceData, dict[str, Any]]:
+#: Seconds between two checks whether a nutpie sampler has finished (the most a fit can
+#: wait beyond its end).
+NUTPIE_POLL_S = 0.1
+
+
+def _wait_for_nutpie(sampler: Any, progress: FitProgress) -> az.InferenceData:
+    """Wait for a nutpie sampler started with ``blocking=False``, logging a progress line
+    whenever one is due, and return its trace. The sampler runs in nutpie's own threads;
+    looking at it (``inspect()``, a copy of the trace so far) does not change its draws.
+    An interrupt or error stops the sampler's threads before it propagates."""
+    try:
+        if progress.enabled:
+            while not _nutpie_finished(sampler):
+                time.sleep(min(NUTPIE_POLL_S, progress.interval))
+                if progress.due():
+                    try:
+                        progress.read_nutpie(_inspect_nutpie(sampler))
+                    except Exception as err:  # e.g. the chains ended since the check
+                        log.debug("no progress from nutpie: %s", err)
+                    progress.log_line()
+        return sampler.wait()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the sampler may already be gone
+            sampler.cancel()
+        raise
+
+
+def _inspect_nutpie(sampler: Any) -> az.InferenceData:
+    """A copy of a running nutpie sampler's trace so far. During warm-up its posterior
+    has no draws yet, which ArviZ warns about; that warning is about our look at a
+    partial trace, not about the fit, so it is not shown."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r"More chains \(\d+\) than draws", category=UserWarning
+        )
+        return sampler.inspect()
+
+
+def _nutpie_finished(sampler: Any) -> bool:
+    """Whether a nutpie sampler's chains have all finished (a failed chain's error is
+    raised here). nutpie 0.16's ``is_finished`` raises ``TimeoutError`` while the chains
+    still run instead of returning False."""
+    try:
+        return bool(sampler.is_finished)
+    except TimeoutError:
+        return False
+
+
+def _sample_numpyro(
+    model: pm.Model, progress: FitProgress, **settings: Any
+) -> tuple[az.InferenceData, dict[str, Any]]:
+    """NumPyro through PyMC; no progress lines (JAX runs the whole loop)."""
     try:
         import jax
         import numpyro

@@ -18,7 +18,8 @@ def logged(snakemake: Any) -> Iterator[logging.Logger]:
     A :class:`~clustermix.errors.ClusterMixError` is written to the log and to stderr as
     ``clustermix error in rule R: message`` and the script exits with status 1, so that
     Snakemake stops before any downstream rule runs. Other exceptions propagate with
-    their traceback (they are bugs, not bad input).
+    their traceback (they are bugs, not bad input). PyMC's messages take the same way,
+    once each (not also through the console handler PyMC may have given itself).
     """
     log_files = list(getattr(snakemake, "log", []))
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
@@ -30,6 +31,13 @@ def logged(snakemake: Any) -> Iterator[logging.Logger]:
         handlers=handlers,
         force=True,
     )
+    # PyMC, imported before this (a script imports the library first), gives its logger a
+    # console handler of its own when no logging is set up: its messages would be printed
+    # twice on the console and once in the log file. Through the root logger: once each.
+    pymc_logger = logging.getLogger("pymc")
+    for handler in list(pymc_logger.handlers):
+        if type(handler) is logging.StreamHandler:
+            pymc_logger.removeHandler(handler)
     rule = getattr(snakemake, "rule", "?")
     logger = logging.getLogger(f"clustermix.{rule}")
     try:
