@@ -103,6 +103,39 @@ def hard_configuration(seed: int, scale: float) -> dict[str, Any]:
 
 
 CONFIGURATIONS = {"default": default_field, "hard": hard_configuration}
+#: True / quoted uncertainties per configuration (the oracle weighs by the true ones).
+ERROR_SCALES = {"default": 1.0, "hard": HARD_ERRORS}
+#: The quantities the oracle covers: the parallax and what is monotone in it.
+ORACLE_QUANTITIES = ("parallax", "distance")
+
+
+def oracle_parallax(catalog: Any, truth: Mapping[str, Any], error_scale: float) -> dict[str, Any]:
+    """What the data hold on the cluster's parallax, whatever the model.
+
+    The inverse-variance weighted mean (mas) of the true members' parallaxes in the cleaned
+    ``catalog``, weighted by their true uncertainties (quoted x ``error_scale``), and its
+    sd; with whether the central 68% and 95% intervals of N(mean, sd^2) cover the truth.
+    The simulated members have no parallax spread of their own (< 0.001 mas), so no
+    estimator does better: over many seeds its 95% interval covers the truth 95% of the
+    time (2,000 hard-field seeds: 0.948), while over a few it shows how far the
+    realisations themselves stray. A model whose coverage is below 95% on seeds where the
+    oracle's is too is paying for the seeds, not for a fault of its own.
+    """
+    members = np.isin(
+        np.asarray(catalog["source_id"]), np.asarray(truth["member_source_ids"], np.int64)
+    )
+    parallax = np.asarray(catalog["parallax"], float)[members]
+    weight = (error_scale * np.asarray(catalog["parallax_error"], float)[members]) ** -2
+    mean = float(np.sum(weight * parallax) / np.sum(weight))
+    sd = float(np.sum(weight) ** -0.5)
+    pull = (mean - float(truth["parallax"])) / sd
+    return {
+        "mean": mean,
+        "sd": sd,
+        "truth": float(truth["parallax"]),
+        "in_68": bool(abs(pull) <= 0.9945),
+        "in_95": bool(abs(pull) <= 1.95996),
+    }
 
 
 def prepared_field(simulation: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -189,13 +222,21 @@ def fit_one(
 
 
 def coverage_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Per configuration, model and quantity: fits, coverage of the 68% and 95% intervals."""
+    """Per configuration, model and quantity: fits, coverage of the 68% and 95% intervals;
+    for the parallax and distance also the oracle's over the same seeds
+    (:func:`oracle_parallax`), when every fit carries it."""
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    oracles: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
     for fit in fits:
         for name, record in fit.get("quantities", {}).items():
-            groups.setdefault((fit["configuration"], fit["model"], name), []).append(record)
-    return [
-        {
+            key = (fit["configuration"], fit["model"], name)
+            groups.setdefault(key, []).append(record)
+            if name in ORACLE_QUANTITIES and "oracle_parallax" in fit:
+                oracles.setdefault(key, []).append(fit["oracle_parallax"])
+    rows = []
+    for key, records in sorted(groups.items()):
+        configuration, model, name = key
+        row = {
             "configuration": configuration,
             "model": model,
             "quantity": name,
@@ -203,8 +244,11 @@ def coverage_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "coverage_68": float(np.mean([r["in_68"] for r in records])),
             "coverage_95": float(np.mean([r["in_95"] for r in records])),
         }
-        for (configuration, model, name), records in sorted(groups.items())
-    ]
+        if len(oracles.get(key, [])) == len(records):
+            row["oracle_coverage_68"] = float(np.mean([r["in_68"] for r in oracles[key]]))
+            row["oracle_coverage_95"] = float(np.mean([r["in_95"] for r in oracles[key]]))
+        rows.append(row)
+    return rows
 
 
 def reliability_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -357,12 +401,19 @@ def markdown(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> 
                 f"{status.count('no cluster mode')} | {status.count('chains left the mode')} | "
                 f"{np.median(seconds) if seconds else float('nan'):.0f} | {ks} |"
             )
-    lines += ["", "| configuration | model | quantity | fits | 68% coverage | 95% coverage |"]
-    lines += ["| --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "| configuration | model | quantity | fits | 68% coverage | 95% coverage "
+        "| oracle 68% | oracle 95% |",
+    ]
+    lines += ["| --- " * 8 + "|"]
     for row in coverage_table(fits):
+        oracle = [row.get(f"oracle_coverage_{level}") for level in (68, 95)]
         lines.append(
             f"| {row['configuration']} | {row['model']} | {row['quantity']} | {row['fits']} | "
-            f"{row['coverage_68']:.2f} | {row['coverage_95']:.2f} |"
+            f"{row['coverage_68']:.2f} | {row['coverage_95']:.2f} | "
+            + " | ".join("" if v is None else f"{v:.2f}" for v in oracle)
+            + " |"
         )
     lines += ["", "| configuration | model | f pulls: mean | sd | min | max |", "| --- " * 6 + "|"]
     for configuration in CONFIGURATIONS:
@@ -421,6 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved = [json.loads(path.read_text()) for path in args.report_from]
         fits = [fit for run in saved for fit in run["fits"]]
         settings = {**saved[0]["settings"], "seeds": len(common_seeds(fits))}
+        with_oracles(fits, settings.get("scale", args.scale))
         write_reports(fits, settings, args.markdown, args.summary, kept)
         return 0
     logging.basicConfig(level=logging.WARNING)
@@ -439,9 +491,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for configuration in args.configurations:
             catalog, truth = prepared_field(CONFIGURATIONS[configuration](seed, args.scale))
+            oracle = oracle_parallax(catalog, truth, ERROR_SCALES[configuration])
             for model in args.models:
                 record = fit_one(model, catalog, truth, sampling, seed)
-                record.update(configuration=configuration, seed=seed, n_stars=len(catalog))
+                record.update(
+                    configuration=configuration,
+                    seed=seed,
+                    n_stars=len(catalog),
+                    oracle_parallax=oracle,
+                )
                 fits.append(record)
                 pull = record.get("f_pull")
                 print(
@@ -453,6 +511,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.json.write_text(json.dumps({"settings": settings, "fits": fits}))
     write_reports(fits, settings, args.markdown, args.summary, kept)
     return 0
+
+
+def with_oracles(fits: Sequence[dict[str, Any]], scale: float) -> None:
+    """Give every fit of a saved run that lacks it its seed's :func:`oracle_parallax`
+    (the field simulated and cleaned again: a second or so per seed)."""
+    cache: dict[tuple[str, int], dict[str, Any]] = {}
+    for fit in fits:
+        if "oracle_parallax" in fit:
+            continue
+        key = (fit["configuration"], int(fit["seed"]))
+        if key not in cache:
+            catalog, truth = prepared_field(CONFIGURATIONS[key[0]](key[1], scale))
+            cache[key] = oracle_parallax(catalog, truth, ERROR_SCALES[key[0]])
+        fit["oracle_parallax"] = cache[key]
 
 
 def write_reports(

@@ -171,6 +171,10 @@ def test_replicates_of_the_other_models_have_the_data_shape(model: str) -> None:
         "parallax": rng.normal(0.4, 0.2, n),
         "parallax_error": np.full(n, 0.05),
     }
+    if model == "parallax_1d":  # the binned field's control stars and bins
+        data["control_parallax"] = rng.normal(0.4, 0.3, 2 * n)
+        data["control_parallax_error"] = np.full(2 * n, 0.05)
+        data["field_bin_centres"] = np.linspace(0.05, 1.95, 20)
     module = get_model(model)
     options = {**module.DEFAULT_OPTIONS}
     if "n_field_components" in options:

@@ -34,6 +34,7 @@ def test_priors_follow_the_options_and_the_data() -> None:
     }
     options = {
         **parallax_1d.DEFAULT_OPTIONS,
+        "field_model": "edsd",
         "parallax_prior_range_mas": [0.1, 5.0],
         "length_scale_varies_with_g": False,
         "cluster_min_members": 40,
@@ -44,6 +45,20 @@ def test_priors_follow_the_options_and_the_data() -> None:
     assert rows["parallax_cl"] == "Uniform(0.1, 5)"
     assert rows["f_cluster"] == "Uniform(0.2, 1)"  # at least 40 of the 200 stars
     assert "ln_length_scale_slope" not in rows
+    binned = {
+        **data,
+        "g_bin": rng.integers(0, 2, n),
+        "control_parallax": rng.normal(0.4, 0.3, 3 * n),
+        "control_parallax_error": np.full(3 * n, 0.1),
+        "control_g_bin": rng.integers(0, 2, 3 * n),
+        "field_bin_centres": parallax_1d.field_bin_centres(rng.normal(0.4, 0.3, n), 12),
+    }
+    rows = {
+        row["variable"]: row
+        for row in prior_rows(parallax_1d.build_model(binned, parallax_1d.DEFAULT_OPTIONS))
+    }
+    assert rows["field_log_weights"]["prior"] == "RandomWalk(Normal(0, 1), Normal(0, 1), 10)"
+    assert "ln_length_scale_field" not in rows
 
 
 def test_truncated_and_dependent_priors_are_written_out() -> None:

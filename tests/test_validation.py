@@ -447,6 +447,50 @@ def test_calibration_bench_pools_runs_over_more_seeds() -> None:
     assert bench.extra_seeds(fits) == {"hard/phase_space": 6}
 
 
+def test_calibration_oracle_covers_as_often_as_it_claims() -> None:
+    """The bench's oracle (the true members' weighted mean parallax with their true errors)
+    covers the truth 95% of the time when weighed by the true errors, and not when weighed
+    by quoted errors 20% too small; its coverage enters the table beside the model's.
+
+    400 seeded fields of 60 members: the binomial sd of a 95% coverage is 0.011, so 4 sd is
+    0.044; with the errors 1.2x the quoted ones the quoted-error interval covers
+    P(|z| < 1.96 / 1.2) = 0.898.
+    """
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "calibration_bench", Path(__file__).parents[1] / "bench" / "calibration.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rng = np.random.default_rng(7)
+    truth = {"parallax": 0.3, "member_source_ids": np.arange(60)}
+    covered = {1.0: [], 1.2: []}
+    for _ in range(400):
+        quoted = rng.uniform(0.02, 0.3, 80)
+        parallax = np.where(np.arange(80) < 60, 0.3, rng.uniform(0.1, 2.0, 80))
+        catalog = {
+            "source_id": np.arange(80),
+            "parallax": rng.normal(parallax, 1.2 * quoted),
+            "parallax_error": quoted,
+        }
+        for scale in covered:
+            covered[scale].append(bench.oracle_parallax(catalog, truth, scale)["in_95"])
+    assert abs(np.mean(covered[1.2]) - 0.95) < 0.044
+    assert abs(np.mean(covered[1.0]) - 0.898) < 0.06
+    fits = [
+        {
+            "configuration": "hard",
+            "model": "pm_2d",
+            "quantities": {"parallax": {"in_68": True, "in_95": True}},
+            "oracle_parallax": {"in_68": seed == 0, "in_95": True},
+        }
+        for seed in range(2)
+    ]
+    (row,) = bench.coverage_table(fits)
+    assert (row["oracle_coverage_68"], row["oracle_coverage_95"]) == (0.5, 1.0)
+
+
 def test_a_calibration_record_without_its_keys_is_named(tmp_path: Path) -> None:
     from clustermix.calibration import read_calibration
     from clustermix.errors import InputDataError

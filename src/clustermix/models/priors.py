@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 import pymc as pm
+from pymc.distributions.distribution import SymbolicRandomVariable
 from pymc.distributions.truncated import TruncatedRV
 from pytensor.graph.traversal import ancestors
+from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import RandomType
 
 #: Significant digits of a printed prior parameter.
@@ -63,10 +65,16 @@ def _symbolic_params(node: Any) -> list[Any]:
 
 
 def _parameter_text(param: Any, model: pm.Model) -> str:
-    """A constant parameter's value(s), or f(names of the free variables it depends on)."""
+    """A constant parameter's value(s), f(names of the free variables it depends on), or
+    a distribution's own text (e.g. a random walk's start and step distributions:
+    ``RandomWalk(Normal(0, 1), Normal(0, 1), 18)``)."""
     upstream = {var.name for var in ancestors([param]) if var in model.free_RVs}
     if upstream:
         return f"f({', '.join(sorted(upstream))})"
+    if param.owner is not None and isinstance(
+        param.owner.op, RandomVariable | SymbolicRandomVariable
+    ):
+        return _prior_text(param, model)
     values = np.atleast_1d(np.asarray(param.eval(), dtype=float)).ravel()
     texts = [f"{value:.{DIGITS}g}" for value in values]
     if len(texts) == 1:

@@ -92,12 +92,19 @@ class Components2D:
 @dataclass(frozen=True)
 class ParallaxComponents:
     """The parallax model: cluster parallax ``parallax_cl`` and intrinsic width
-    ``width_cl`` (mas), fraction ``f``, field EDSD length scale ``length_scale_kpc``."""
+    ``width_cl`` (mas), fraction ``f``; the field either an EDSD of length scale
+    ``length_scale_kpc`` or binned: bump ``field_centres`` (mas), and the errors
+    ``field_errors`` (mas) and bump weights ``field_weights`` (n, K) of stars at equally
+    spaced quantiles of the errors
+    (:func:`clustermix.models.parallax_1d.binned_field_components`)."""
 
     f: float
     parallax_cl: float
     width_cl: float
-    length_scale_kpc: float
+    length_scale_kpc: float | None = None
+    field_centres: np.ndarray | None = None
+    field_weights: np.ndarray | None = None
+    field_errors: np.ndarray | None = None
 
 
 # ------------------------------------------------------------------ posterior medians
@@ -180,16 +187,38 @@ def pm_components(
     )
 
 
-def parallax_components(posterior: xr.Dataset) -> ParallaxComponents:
-    """The ``parallax_1d`` components at the posterior medians (free parameters only)."""
+def parallax_components(
+    posterior: xr.Dataset, data: dict[str, np.ndarray] | None = None
+) -> ParallaxComponents:
+    """The ``parallax_1d`` components at the posterior medians (free parameters only); a
+    binned field needs the model's ``data`` (its bins and the stars' magnitudes)."""
+    from clustermix.models.parallax_1d import binned_field_components
+
     medians = posterior_medians(
         posterior, ("f_cluster", "parallax_cl", "parallax_width_cl", "ln_length_scale_field")
     )
+    cluster = {
+        "f": float(medians["f_cluster"]),
+        "parallax_cl": float(medians["parallax_cl"]),
+        "width_cl": float(medians.get("parallax_width_cl", 0.0)),
+    }
+    if "ln_length_scale_field" in medians:
+        return ParallaxComponents(
+            **cluster, length_scale_kpc=float(np.exp(medians["ln_length_scale_field"]))
+        )
+    if data is None:
+        raise ValueError("a binned parallax field needs the model's data")
+    centres, weights = binned_field_components(posterior, data)
+    errors = np.asarray(data["parallax_error"], float)
+    order = np.argsort(errors)
+    chosen = order[
+        ((np.arange(N_ERROR_QUANTILES) + 0.5) / N_ERROR_QUANTILES * len(order)).astype(int)
+    ]
     return ParallaxComponents(
-        f=float(medians["f_cluster"]),
-        parallax_cl=float(medians["parallax_cl"]),
-        width_cl=float(medians.get("parallax_width_cl", 0.0)),
-        length_scale_kpc=float(np.exp(medians["ln_length_scale_field"])),
+        **cluster,
+        field_centres=centres,
+        field_weights=weights[chosen],
+        field_errors=errors[chosen],
     )
 
 
@@ -256,11 +285,18 @@ def parallax_densities(
     x: np.ndarray, components: ParallaxComponents, errors: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Weighted ``cluster``, ``field`` and ``total`` parallax densities (per mas) on ``x``,
-    averaged over ``errors`` (mas)."""
+    averaged over ``errors`` (mas; a binned field over its own stars' errors)."""
     c = components
     e2 = np.asarray(errors, float) ** 2
     cluster = c.f * _normal(x, c.parallax_cl, c.width_cl**2 + e2).mean(axis=1)
-    field = (1.0 - c.f) * edsd_parallax_density(x, c.length_scale_kpc, errors)
+    if c.field_centres is None:
+        field = (1.0 - c.f) * edsd_parallax_density(x, c.length_scale_kpc, errors)
+    else:  # over stars at the quantiles of the errors, each with its own weights
+        from clustermix.models.parallax_1d import binned_field_density
+
+        field = (1.0 - c.f) * binned_field_density(
+            x, c.field_errors, c.field_weights, c.field_centres
+        )
     return {"cluster": cluster, "field": field, "total": cluster + field}
 
 
@@ -463,7 +499,7 @@ def components_panels(
             panels["parallax"] = {
                 "parallax": data["parallax"],
                 "parallax_error": data["parallax_error"],
-                "components": parallax_components(posterior),
+                "components": parallax_components(posterior, data),
             }
         else:
             raise ValueError(f"no components panel for model {name!r}")

@@ -48,6 +48,7 @@ PLATE_LABEL_SIZE = 7.5
 ARROW_HEAD = {"head_length": 0.12, "head_width": 0.09}
 STAR_PLATE = r"$i = 1, \ldots, N$"
 COMPONENT_PLATE = r"$k = 1, \ldots, K$"
+CONTROL_PLATE = r"$j = 1, \ldots, N_\mathrm{c}$"
 #: Models whose diagram spans the page; the others fit in one column.
 PAGE_WIDTH_DIAGRAMS: frozenset[str] = frozenset({"phase_space"})
 
@@ -200,25 +201,32 @@ def pmra_1d_diagram() -> daft.PGM:
 
 
 def parallax_1d_diagram() -> daft.PGM:
-    """Parallax alone: fraction f, cluster parallax plx_cl and its intrinsic width s
-    (fixed at zero by default), field length scale L; per star its class c_i, the true
-    distance r_i of a field star (EDSD prior of scale L), its true parallax and the
-    observed parallax with known error e_i."""
-    d = new_pgm("parallax_1d", (-0.57, 4.07), (-1.47, 3.51))
+    """Parallax alone (the default binned field): fraction f, cluster parallax plx_cl and
+    its intrinsic width s (fixed at zero by default), the field's bump log-weights a_b in
+    each G bin b; per star of the cluster region its
+    magnitude G_i, class c_i, true parallax and observed parallax with known error e_i;
+    per star of the control field (pure field) the same without a class."""
+    d = new_pgm("parallax_1d", (-0.57, 6.77), (-1.47, 3.51))
     add_variable(d, "f", r"$f$", 0.0, 3.0)
     add_variable(d, "plx_cl", r"$\varpi_\mathrm{cl}$", 1.2, 3.0)
     add_variable(d, "s", r"$s$", 2.1, 3.0, kind="fixed", label_side="above")
-    add_variable(d, "L", r"$L$", 3.4, 3.0)
-    add_variable(d, "c", r"$c_i$", 0.6, 1.65)
-    add_variable(d, "r", r"$r_i$", 3.4, 1.65)
+    add_variable(d, "w", r"$\boldsymbol{a}_b$", 3.9, 3.0)
+    add_variable(d, "c", r"$c_i$", 0.9, 1.65)
+    add_variable(d, "g", r"$G_i$", 0.4, 0.45, kind="observed")
     add_variable(d, "plx_true", r"$\hat{\varpi}_i$", 2.0, 0.45)
     add_variable(d, "plx", r"$\varpi_i$", 2.0, -0.75, kind="observed")
     add_variable(d, "e", r"$e_i$", 3.1, -0.75, kind="fixed")
+    add_variable(d, "g_c", r"$G_j$", 5.9, 1.65, kind="observed")
+    add_variable(d, "plx_true_c", r"$\hat{\varpi}_j$", 4.9, 0.45)
+    add_variable(d, "plx_c", r"$\varpi_j$", 4.9, -0.75, kind="observed")
+    add_variable(d, "e_c", r"$e_j$", 5.9, -0.75, kind="fixed")
     add_edges(d, ["f"], "c")
-    add_edges(d, ["L"], "r")
-    add_edges(d, ["plx_cl", "s", "c", "r"], "plx_true")
+    add_edges(d, ["plx_cl", "s", "c", "w", "g"], "plx_true")
     add_edges(d, ["plx_true", "e"], "plx")
-    add_plate(d, -0.45, -1.35, 4.4, 3.55, STAR_PLATE, corner="left")
+    add_edges(d, ["w", "g_c"], "plx_true_c")
+    add_edges(d, ["plx_true_c", "e_c"], "plx_c")
+    add_plate(d, -0.45, -1.35, 4.0, 3.55, STAR_PLATE, corner="left")
+    add_plate(d, 4.2, -1.35, 2.45, 3.55, CONTROL_PLATE, corner="right")
     return d
 
 
