@@ -153,6 +153,29 @@ def constrained_point(model: pm.Model, values: dict[str, float]) -> dict[str, np
     return point
 
 
+def one_draw_log_likelihood(model: pm.Model, point: dict[str, object]) -> xr.Dataset:
+    """The per-star log-likelihood of a one-draw posterior at ``point`` (free-variable
+    values, scalars or arrays)."""
+    import arviz as az
+
+    posterior = xr.Dataset(
+        {
+            name: (
+                ("chain", "draw", *(f"{name}_dim_{axis}" for axis in range(np.ndim(value)))),
+                np.asarray(value)[None, None],
+            )
+            for name, value in point.items()
+        },
+        coords={"chain": [0], "draw": [0]},
+    )
+    return pm.compute_log_likelihood(
+        az.InferenceData(posterior=posterior),
+        model=model,
+        extend_inferencedata=False,
+        progressbar=False,
+    )
+
+
 def test_obs_logp_matches_independent_numpy():
     catalog, _ = simulate(n_stars=40, seed=5)
     options = {**EDSD, "cluster_min_members": 1}  # 40 stars: f down to 0.1 in the prior
@@ -347,28 +370,10 @@ def test_binned_field_needs_the_control_annulus():
 
 
 def test_binned_field_draws_and_log_likelihood_per_star():
-    import arviz as az
-
     catalog, _ = simulate_with_control(n_region=60, n_control=100)
     data = parallax_1d.prepare_data(catalog, {}, "synthetic")
     model = parallax_1d.build_model(data, {})
-    point = parallax_1d.initial_values(data, {})
-    posterior = xr.Dataset(
-        {
-            name: (
-                ("chain", "draw", *(f"{name}_dim_{axis}" for axis in range(np.ndim(value)))),
-                np.asarray(value)[None, None],
-            )
-            for name, value in point.items()
-        },
-        coords={"chain": [0], "draw": [0]},
-    )
-    log_lik = pm.compute_log_likelihood(
-        az.InferenceData(posterior=posterior),
-        model=model,
-        extend_inferencedata=False,
-        progressbar=False,
-    )
+    log_lik = one_draw_log_likelihood(model, parallax_1d.initial_values(data, {}))
     assert log_lik["obs"].dims == ("chain", "draw", "star")
     assert np.isfinite(log_lik["obs"].values).all()
     draws = pm.sample_prior_predictive(draws=3, model=model, random_seed=1).prior_predictive
@@ -466,22 +471,11 @@ def test_summary_adds_the_systematic_floor():
 
 
 def test_log_likelihood_is_per_star():
-    import arviz as az
 
     catalog, _ = simulate(n_stars=60)
     data = parallax_1d.prepare_data(catalog, EDSD, "synthetic")
     model = parallax_1d.build_model(data, EDSD)
-    point = parallax_1d.initial_values(data, EDSD)
-    posterior = xr.Dataset(
-        {name: (("chain", "draw"), np.array([[value]])) for name, value in point.items()},
-        coords={"chain": [0], "draw": [0]},
-    )
-    log_lik = pm.compute_log_likelihood(
-        az.InferenceData(posterior=posterior),
-        model=model,
-        extend_inferencedata=False,
-        progressbar=False,
-    )
+    log_lik = one_draw_log_likelihood(model, parallax_1d.initial_values(data, EDSD))
     assert log_lik["obs"].dims == ("chain", "draw", "star")
     assert np.isfinite(log_lik["obs"].values).all()
 
