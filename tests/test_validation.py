@@ -420,6 +420,15 @@ def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
     assert macros["CalibrationExtraSeedsText"] == ""
     more = calibration_macros({**record, "extra_seeds": {"hard/pm_2d": 4}})
     assert more["CalibrationExtraSeedsText"] == r" (4 for pm\_2d on the hard field)"
+    assert macros["CalibrationOracleText"] == "none recorded"
+    parallax = {
+        **record["coverage"][1],
+        "quantity": "parallax",
+        "coverage_95": 0.85,
+        "oracle_coverage_95": 0.875,
+    }
+    with_oracle = calibration_macros({**record, "coverage": [*record["coverage"], parallax]})
+    assert with_oracle["CalibrationOracleText"] == r"0.85 and 0.88 for pm\_2d on the hard field"
     fig = plot_calibration(record)
     assert len(fig.axes) == 2
 
