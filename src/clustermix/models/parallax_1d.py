@@ -53,10 +53,11 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
   20 kpc);
 - cluster intrinsic width ``parallax_width_cl`` = s ~ HalfNormal(width_prior_sd_mas) if
   ``width_prior_sd_mas`` is set, otherwise s = 0 (the default);
-- field length scale L: ``ln_length_scale_field`` = ln(L / kpc) ~ Uniform(ln 0.25, ln 8),
-  i.e. log-uniform between 0.25 and 8 kpc (the range over which the quadrature is
-  accurate), the length scale at the stars' median G. With ``length_scale_varies_with_g``
-  (the default) star i's is ln L_i = ln L + b (G_i - median G), clipped to that range, with
+- (``edsd``) field length scale L: ``ln_length_scale_field`` = ln(L / kpc) ~
+  Uniform(ln 0.25, ln 8), i.e. log-uniform between 0.25 and 8 kpc (the range over which
+  the quadrature is accurate), the length scale at the stars' median G. With
+  ``length_scale_varies_with_g`` (the default) star i's is
+  ln L_i = ln L + b (G_i - median G), clipped to that range, with
   ``ln_length_scale_slope`` b ~ N(0, 0.5^2) per mag: fainter field stars are farther away,
   and a single L for all magnitudes leaves the faint ones' small parallaxes to the cluster
   (on the default simulated field f came out 2 sd high, 3 sd in some seeds);
@@ -153,7 +154,9 @@ def _options(options: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str, np.ndarray]:
-    """``source_id``, ``parallax`` and ``parallax_error`` (mas) of the selected stars.
+    """``source_id``, ``parallax`` and ``parallax_error`` (mas) of the selected stars; for
+    the binned field also its control stars, bumps and G bins (:func:`_control_field_data`),
+    for the EDSD with a magnitude-dependent length scale ``g_offset`` (mag).
 
     The selection is ``options["stars"]``. Raises :class:`InputDataError` (naming
     ``source``, the column and the row count) for an empty selection, a non-finite value,
