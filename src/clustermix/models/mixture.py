@@ -489,6 +489,19 @@ def magnitudes(catalog, mask: np.ndarray, source: str, model: str) -> np.ndarray
     return g_mag
 
 
+def require_control_field(catalog, source: str, what: str, fallback: str) -> None:
+    """Raise :class:`~clustermix.errors.InputDataError` unless the catalogue has the masks'
+    ``in_control_field`` column; ``what`` names the option that needs it and ``fallback``
+    the ``field_model`` that does without."""
+    names = getattr(catalog, "colnames", None) or list(catalog)
+    if "in_control_field" not in names:
+        raise InputDataError(
+            f"{source}: {what} learns the field from the control annulus, but the catalogue "
+            "has no 'in_control_field' column (the masks); join the masks or set "
+            f"field_model: {fallback}"
+        )
+
+
 def control_field_model(
     catalog,
     mask: np.ndarray,
@@ -512,13 +525,7 @@ def control_field_model(
     """
     from clustermix.models.field_choice import control_field_mixture
 
-    names = getattr(catalog, "colnames", None) or list(catalog)
-    if "in_control_field" not in names:
-        raise InputDataError(
-            f"{source}: models.{model}.field_model 'control_field' learns the field from the "
-            "control annulus, but the catalogue has no 'in_control_field' column (the masks); "
-            "join the masks or set field_model: joint"
-        )
+    require_control_field(catalog, source, f"models.{model}.field_model 'control_field'", "joint")
     k = require_field_components(options["n_field_components"], f"models.{model}")
     control = select_stars(catalog, "control_field", source)
     stars = checked_columns(

@@ -99,6 +99,7 @@ from clustermix.models.mixture import (
     histogram_peak,
     magnitudes,
     normal_logpdf,
+    require_control_field,
     select_stars,
     selected_source_ids,
     start_fraction,
@@ -210,13 +211,7 @@ def _control_field_data(
     selection ``mask``): ``control_parallax``, ``control_parallax_error`` (mas); the bumps'
     ``field_bin_centres`` (mas); and, if ``by_magnitude``, each star's G bin ``g_bin`` and
     ``control_g_bin`` (:func:`magnitude_bin_edges` of the control stars' G)."""
-    names = getattr(catalog, "colnames", None) or list(catalog)
-    if "in_control_field" not in names:
-        raise InputDataError(
-            f"{source}: models.{NAME}.field_model 'binned' learns the field with the control "
-            "annulus, but the catalogue has no 'in_control_field' column (the masks); join "
-            "the masks or set field_model: edsd"
-        )
+    require_control_field(catalog, source, f"models.{NAME}.field_model 'binned'", "edsd")
     control = select_stars(catalog, "control_field", source) & ~mask
     arrays = checked_columns(
         catalog,
