@@ -40,6 +40,24 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
+#: The xdist group of every test that reads the shared end-to-end build (``built_paper``).
+BUILT_PAPER_GROUP = "built_paper"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep what a fixture shares on one ``pytest-xdist`` worker (``--dist loadgroup``).
+
+    The tests that read the end-to-end build form one group, so that the build runs once;
+    every other test is grouped with its module, so that module-scoped fixtures (a fitted
+    model, a simulated field) are computed once. Without xdist the marks do nothing.
+    """
+    for item in items:
+        uses_paper = BUILT_PAPER_GROUP in getattr(item, "fixturenames", ())
+        group = BUILT_PAPER_GROUP if uses_paper else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """A fresh copy of the workflow in a temporary directory."""
