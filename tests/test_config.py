@@ -10,7 +10,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from clustermix.config import check_config
+from clustermix.config import check_config, cluster_source
 from clustermix.errors import ConfigError
 
 from .conftest import REPO, run_snakemake
@@ -97,6 +97,35 @@ def test_missing_user_catalogue_is_named(tmp_path: Path) -> None:
     validate(config, SCHEMA)
     with pytest.raises(ConfigError, match=r"data\.path.*mine/gaia\.fits"):
         check_config(config, workdir=tmp_path)
+
+
+def test_a_cluster_may_take_its_catalogue_from_its_own_source(tmp_path: Path) -> None:
+    """A cluster's ``source`` overrides ``data.source``; a file cluster without a path, or
+    with a missing file, is named by its index."""
+    config = load("test.yaml")
+    config["clusters"][1].update(source="file", path=None)
+    validate(config, SCHEMA)
+    assert cluster_source(config, "ngc6819") == "simulated"
+    assert cluster_source(config, config["clusters"][1]) == "file"
+    with pytest.raises(ConfigError, match=r"clusters\[1\]\.path.*m67"):
+        check_config(config, workdir=tmp_path)
+    config["clusters"][1]["path"] = "theirs/m67.csv"
+    with pytest.raises(ConfigError, match=r"clusters\[1\]\.path: catalogue file 'theirs/m67"):
+        check_config(config, workdir=tmp_path)
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs/m67.csv").write_text("source_id\n1\n")
+    check_config(config, workdir=tmp_path)
+    # and the other way round: data.source file, one cluster simulated needs no path
+    config = load("config.yaml")
+    config["data"]["source"] = "file"
+    config["clusters"][0]["source"] = "simulated"
+    validate(config, SCHEMA)
+    check_config(config, workdir=tmp_path)
+
+
+def test_schema_rejects_an_unknown_cluster_source() -> None:
+    with pytest.raises(WorkflowError, match="source"):
+        validate(mutated(("clusters", 0, "source"), "vizier"), SCHEMA)
 
 
 def test_duplicate_cluster_names() -> None:

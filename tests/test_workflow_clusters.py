@@ -1,7 +1,8 @@
 """Every configured cluster in one run: fits, the clusters summary CSV and the paper's table.
 
 Uses the shared tiny build (``built_paper``: ``snakemake --cores 2 --configfile
-config/test.yaml``), whose config lists two simulated clusters.
+config/test.yaml``), whose config lists two clusters: a simulated one, and one read from
+a user's minimal VizieR-named file (drawn by the simulator, with its truth beside it).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from astropy.table import Table
 from scipy.stats import norm
 
 from clustermix.clusters import ADOPTION_ORDER, QUANTITIES, format_interval, read_summary_csv
+
+from .test_catalogs import truth_path
 
 pytestmark = pytest.mark.slow
 
@@ -76,6 +79,14 @@ def test_csv_has_every_cluster_and_model_with_one_adopted_fit(rows: list[dict]) 
         assert all(math.isnan(value) for model, value in rv.items() if model != "phase_space")
 
 
+def cluster_truth_path(built: Path, cluster: dict) -> Path:
+    """The simulator's truth of ``cluster``: written by the workflow for a simulated
+    cluster, shipped beside the file for the user-catalogue cluster (tests/test_catalogs.py)."""
+    if cluster.get("source") == "file":
+        return truth_path(cluster)
+    return built / f"resources/{cluster['name']}/truth.json"
+
+
 def true_member_fraction(built: Path, cluster: str, model: str, members: set[int]) -> float:
     """The true member fraction among the stars ``model`` was fitted to."""
     table = Table.read(built / f"results/{cluster}/membership/{model}.fits")
@@ -97,7 +108,7 @@ def test_csv_values_recover_each_clusters_truth(built_paper: Path, rows: list[di
     checks = []
     for cluster in CLUSTERS:
         name = cluster["name"]
-        truth = json.loads((built_paper / f"resources/{name}/truth.json").read_text())
+        truth = json.loads(cluster_truth_path(built_paper, cluster).read_text())
         members = {int(s) for s in truth["member_source_ids"]}
         for row in (row for row in rows if row["cluster"] == name):
             for quantity, stem in QUANTITIES.items():

@@ -40,16 +40,28 @@ def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
                 "or the control field is empty"
             )
 
-    if config["data"]["source"] == "file":
-        for index, cluster in enumerate(config["clusters"]):
-            path = cluster.get("path") or config["data"].get("path")
-            key = f"clusters[{index}].path" if cluster.get("path") else "data.path"
-            if not path:
-                raise ConfigError(
-                    "data.path (or clusters[i].path) is required when data.source is 'file'"
-                )
-            if not (Path(workdir) / path).is_file():
-                raise ConfigError(f"{key}: catalogue file '{path}' not found")
+    for index, cluster in enumerate(config["clusters"]):
+        if cluster_source(config, cluster) != "file":
+            continue
+        path = cluster.get("path") or config["data"].get("path")
+        key = f"clusters[{index}].path" if cluster.get("path") else "data.path"
+        if not path:
+            raise ConfigError(
+                f"clusters[{index}].path (or data.path) is required: the catalogue of "
+                f"'{cluster['name']}' comes from a file (source 'file')"
+            )
+        if not (Path(workdir) / path).is_file():
+            raise ConfigError(f"{key}: catalogue file '{path}' not found")
+
+
+def cluster_source(config: dict[str, Any], cluster: dict[str, Any] | str) -> str:
+    """Where a cluster's catalogue comes from: ``simulated``, ``archive`` or ``file``.
+
+    The cluster's own ``source`` if it sets one, else ``data.source``. ``cluster`` is its
+    ``clusters`` entry or its name.
+    """
+    entry = cluster_by_name(config, cluster) if isinstance(cluster, str) else cluster
+    return entry.get("source") or config["data"]["source"]
 
 
 def cluster_by_name(config: dict[str, Any], name: str) -> dict[str, Any]:

@@ -2,7 +2,12 @@
 # functions that turn the config into file lists. No science here.
 from snakemake.utils import validate
 
-from clustermix.config import check_config, cluster_by_name, paper_cluster
+from clustermix.config import (
+    check_config,
+    cluster_by_name,
+    cluster_source,
+    paper_cluster,
+)
 from clustermix.errors import ConfigError
 from clustermix.provenance import code_version
 from clustermix.models import CLUSTER_MODEL_NAMES
@@ -64,8 +69,8 @@ def cluster_config(wildcards):
 
 
 def raw_catalog(wildcards):
-    """The Gaia catalogue that enters the workflow, by data.source."""
-    source = config["data"]["source"]
+    """The Gaia catalogue that enters the workflow, by the cluster's source."""
+    source = cluster_source(config, wildcards.cluster)
     if source == "simulated":
         return f"resources/{wildcards.cluster}/gaia_dr3_simulated.fits"
     if source == "archive":
@@ -107,8 +112,8 @@ def model_code(wildcards):
 
 
 def truth_file(wildcards):
-    """The simulator's truth (only when data.source is simulated), for unpack()."""
-    if config["data"]["source"] == "simulated":
+    """The simulator's truth (only for a simulated cluster), for unpack()."""
+    if cluster_source(config, wildcards.cluster) == "simulated":
         return {"truth": f"resources/{wildcards.cluster}/truth.json"}
     return {}
 

@@ -7,7 +7,7 @@
 PAPER_CLUSTER_CONFIG = cluster_by_name(config, PAPER_CLUSTER)
 PAPER_TRUTH = (
     {"truth": f"resources/{PAPER_CLUSTER}/truth.json"}
-    if config["data"]["source"] == "simulated"
+    if cluster_source(config, PAPER_CLUSTER) == "simulated"
     else {}
 )
 # The model whose memberships colour the CMD: phase_space if enabled, else pm_2d, else
@@ -193,7 +193,7 @@ rule num_data:
         runtime=5,
     params:
         settings={
-            "source": config["data"]["source"],
+            "source": cluster_source(config, PAPER_CLUSTER),
             "cone_radius_arcmin": PAPER_CLUSTER_CONFIG["radius_arcmin"],
             "cluster_radius_arcmin": config["masks"]["cluster_radius_arcmin"],
             "control_min_arcmin": config["masks"]["control_min_arcmin"],

@@ -5,7 +5,9 @@
 # and an empty table, and the figures are not part of the paper.
 
 # True when the paper cluster's data come with a truth and some cluster model is fitted.
-VALIDATION_HAS_TRUTH = config["data"]["source"] == "simulated" and bool(CLUSTER_MODELS)
+VALIDATION_HAS_TRUTH = cluster_source(config, PAPER_CLUSTER) == "simulated" and bool(
+    CLUSTER_MODELS
+)
 VALIDATION_MEMBERSHIP = f"results/{PAPER_CLUSTER}/membership.fits"
 VALIDATION_SUMMARIES = expand(
     "results/{cluster}/summary/{model}.json",
