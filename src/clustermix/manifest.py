@@ -38,7 +38,12 @@ from clustermix.code_imports import distribution_versions, script_dependencies
 from clustermix.inference import read_trace_attrs
 from clustermix.io import sha256_file
 from clustermix.provenance import code_version, config_hash, package_versions, utc_now
-from clustermix.snakemake_records import SnakemakeLayoutError, is_incomplete, job_record
+from clustermix.snakemake_records import (
+    SnakemakeLayoutError,
+    is_incomplete,
+    job_record,
+    read_record,
+)
 from clustermix.snakemake_summary import SummaryRow, run_summary
 
 SCHEMA = "clustermix-provenance/1"
@@ -188,9 +193,7 @@ class _NodeMaker:
         }
         row = self.summary.get(os.path.normpath(path))
         if row is None or not row.recorded:
-            node["origin"] = "source" if _is_source(path, self.src_root) else "external file"
-            if row is not None:
-                node["origin"] = f"output of rule {row.rule}, with no record of Snakemake's"
+            node["origin"] = self._origin(path, row)
             return node
         try:
             record = job_record(workdir, path)
@@ -226,6 +229,18 @@ class _NodeMaker:
         if details:
             node["details"] = details
         return node
+
+    def _origin(self, path: str, row: SummaryRow | None) -> str:
+        """Where a file Snakemake's summary names no recorded job for comes from."""
+        if row is not None:
+            return f"output of rule {row.rule}, with no record of Snakemake's"
+        try:
+            recorded = read_record(self.workdir, path) is not None
+        except SnakemakeLayoutError:
+            recorded = True  # a record, if not a readable one
+        if recorded:  # but no job of the summary's workflow: not the run's configuration
+            return "made by Snakemake, but by no job of the workflow as configured now"
+        return "source" if _is_source(path, self.src_root) else "external file"
 
 
 def _details(path: str, rule: str | None, full: Path) -> dict[str, Any]:

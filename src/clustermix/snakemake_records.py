@@ -20,11 +20,11 @@ leaves it empty in the finished record, so clustermix does not read it.
 
 This layout is not a public interface. ``tests/test_snakemake_records.py`` runs a tiny
 workflow and checks it with :func:`check_layout`, which fails naming the Snakemake version
-and the missing key or path. Tested with Snakemake 9.0.0, 9.6.0, 9.12.0, 9.18.2, 9.23.1
-and 9.27.1 (``pyproject.toml`` allows ``>=9.0,<10``; see README, "Development", for the
-command that re-tests a version). With another persistence backend (``--persistence-backend
-db``) there are no files here: the manifest then lacks times, params and job ids, and the
-audit cannot see interrupted jobs.
+and the missing key or path. Tested with Snakemake 9.0.0, 9.6.0, 9.9.0, 9.12.0, 9.18.2,
+9.23.1 and 9.27.1 (``pyproject.toml`` allows ``>=9.0,<10``; README, "Development", gives
+the command that re-tests a version). With another persistence backend (the
+``--persistence-backend db`` of recent releases) there are no files here: the manifest
+then lacks times and params, and the audit cannot see interrupted jobs.
 """
 
 from __future__ import annotations
@@ -142,26 +142,23 @@ def check_layout(workdir: str | os.PathLike[str], made: str) -> JobRecord:
     """Check the layout this module expects against a workflow that has run in ``workdir``.
 
     ``made`` is an output Snakemake has made there. Raises :class:`SnakemakeLayoutError`,
-    naming the Snakemake version and the missing folder, file or key, if the state folders,
-    the record of ``made`` or one of :data:`USED_KEYS` is not where this module looks.
+    naming the Snakemake version and the missing folder, file or key, if the metadata
+    folder, the record of ``made`` or one of :data:`USED_KEYS` is not where this module
+    looks. (The ``incomplete`` folder may be absent when no job is running: Snakemake 9.18
+    and later remove it once empty.)
     """
-    for kind in KINDS:
-        folder = Path(workdir) / STATE_DIR / kind
-        if not folder.is_dir():
-            raise SnakemakeLayoutError(
-                f"Snakemake {snakemake_version()}: no folder {folder} (clustermix reads "
-                f"Snakemake's {kind} records there)"
-            )
+    folder = Path(workdir) / STATE_DIR / "metadata"
+    if not folder.is_dir():
+        raise SnakemakeLayoutError(
+            f"Snakemake {snakemake_version()}: no folder {folder} (clustermix reads "
+            "Snakemake's metadata records there)"
+        )
     location = record_path(workdir, made)
     if not location.is_file():
-        present = sorted(
-            str(p.relative_to(location.parents[0]))
-            for p in location.parent.rglob("*")
-            if p.is_file()
-        )
+        present = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
         raise SnakemakeLayoutError(
             f"Snakemake {snakemake_version()}: no metadata record of {made} at {location}; "
-            f"the folder holds {present[:5]}"
+            f"{folder} holds {len(present)} files ({', '.join(present[:3]) or 'none'})"
         )
     record = job_record(workdir, made)
     assert record is not None  # the file exists

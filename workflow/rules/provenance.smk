@@ -27,9 +27,9 @@ rule provenance_manifest:
         command_line_configfiles=[
             os.path.relpath(path) for path in workflow.overwrite_configfiles
         ],
-        # the values given with --config, so that `snakemake --detailed-summary` (run by the
-        # script) sees the same workflow
-        command_line_config=workflow.config_settings.overwrite_config,
+        # the values given with --config (as Snakemake parsed them), so that `snakemake
+        # --detailed-summary` (run by the script) sees the same workflow
+        command_line_config=dict(workflow.config_settings.config),
         rule_scripts=lambda wildcards: rule_scripts(),
     script:
         "../../scripts/provenance_manifest.py"
