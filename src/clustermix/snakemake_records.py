@@ -144,8 +144,8 @@ def check_layout(workdir: str | os.PathLike[str], made: str) -> JobRecord:
     ``made`` is an output Snakemake has made there. Raises :class:`SnakemakeLayoutError`,
     naming the Snakemake version and the missing folder, file or key, if the metadata
     folder, the record of ``made`` or one of :data:`USED_KEYS` is not where this module
-    looks. (The ``incomplete`` folder may be absent when no job is running: Snakemake 9.18
-    and later remove it once empty.)
+    looks. (The ``incomplete`` folder may be absent when no job is running: Snakemake
+    9.18.2, unlike 9.12.0, removes it with the last marker of a long-named output.)
     """
     folder = Path(workdir) / STATE_DIR / "metadata"
     if not folder.is_dir():
