@@ -16,7 +16,7 @@ TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-latex-extra
 # Files the paper needs from them (aastex631 loads epsf.sty, from texlive-plain-generic).
 TEX_FILES := aastex631.cls aasjournal.bst epsf.sty
 
-.PHONY: paper test setup tex lint format clean-venv
+.PHONY: paper test setup tex lint format clean-venv check-snakemake
 
 # After a real (not dry) run: where the paper, the membership catalogues and the manifest are.
 paper: setup
@@ -67,3 +67,23 @@ format: $(VENV)/.installed
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Re-test another Snakemake 9 release (README, "Development"): a throwaway environment
+# with the lock's pins but that Snakemake (pip resolves its snakemake-interface-* packages),
+# the tests of what clustermix reads from Snakemake, and a dry run of the tiny
+# configuration, locally and with the SLURM profile.
+#   make check-snakemake SNAKEMAKE_VERSION=9.0.0
+SNAKEMAKE_VERSION ?= 9.0.0
+CHECK_VENV := .venv-snakemake-$(SNAKEMAKE_VERSION)
+check-snakemake:
+	test -x $(CHECK_VENV)/bin/python || $(PYTHON) -m venv $(CHECK_VENV)
+	grep -v '^snakemake' requirements.lock > $(CHECK_VENV)/requirements-without-snakemake.txt
+	$(CHECK_VENV)/bin/python -m pip install --quiet -r $(CHECK_VENV)/requirements-without-snakemake.txt
+	$(CHECK_VENV)/bin/python -m pip install --quiet snakemake==$(SNAKEMAKE_VERSION) \
+	    $$(grep -E '^snakemake-executor-plugin-slurm(-jobstep)?==' requirements.lock)
+	$(CHECK_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(CHECK_VENV)/bin/python -m pytest -p no:cacheprovider tests/test_snakemake_records.py
+	$(CHECK_VENV)/bin/snakemake -n --nolock --quiet --configfile config/test.yaml
+	$(CHECK_VENV)/bin/snakemake -n --nolock --quiet --configfile config/test.yaml \
+	    --profile workflow/profiles/slurm
+	@echo "Snakemake $(SNAKEMAKE_VERSION): the Snakemake tests and both dry runs passed"

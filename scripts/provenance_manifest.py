@@ -10,6 +10,7 @@ with logged(snakemake):
         numbers=list(snakemake.input.numbers),
         configfiles=snakemake.params.configfiles,
         command_line_configfiles=snakemake.params.command_line_configfiles,
+        command_line_config=snakemake.params.command_line_config,
         config=snakemake.config,
         rule_scripts=snakemake.params.rule_scripts,
     )

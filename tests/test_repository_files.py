@@ -76,14 +76,24 @@ def test_github_workflow_lints_and_runs_the_tiny_configuration() -> None:
     assert lint["with"]["args"] == "--lint"
     runs = "\n".join(step.get("run", "") for step in steps)
     assert "--configfile config/test.yaml" in runs
-    # The linters and Snakemake are the versions pyproject.toml pins.
+    # The linters are the versions pyproject.toml pins; Snakemake the lock's.
     pins = dict(
         pin.split("==")
         for pin in PYPROJECT["dependencies"] + PYPROJECT["optional-dependencies"]["dev"]
+        if "==" in pin
     )
     for tool in ("ruff", "snakefmt"):
         assert f"{tool}=={pins[tool]}" in runs
-    assert lint["with"]["snakemake-version"] == pins["snakemake"]
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    (locked,) = re.findall(r"^snakemake==(\S+)$", lock, flags=re.MULTILINE)
+    assert lint["with"]["snakemake-version"] == locked
+    # The oldest Snakemake pyproject.toml allows is checked too (make check-snakemake).
+    (allowed,) = [dep for dep in PYPROJECT["dependencies"] if dep.startswith("snakemake>=")]
+    oldest = re.match(r"snakemake>=([\d.]+),<(\d+)$", allowed)
+    assert oldest, allowed
+    versions = jobs["snakemake-versions"]["strategy"]["matrix"]["snakemake"]
+    assert any(v == oldest[1] or v == oldest[1] + ".0" for v in versions), versions
+    assert "make check-snakemake" in runs
 
 
 def test_unused_packages_are_pinned_nowhere() -> None:

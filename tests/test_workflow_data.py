@@ -108,7 +108,8 @@ def test_archive_source_through_the_workflow(workdir: Path) -> None:
     manifest = build_manifest(
         figures=[],
         numbers=["results/ngc6819/masks.fits"],
-        configfiles=[],
+        configfiles=["config/test.yaml", str(override)],
+        command_line_configfiles=["config/test.yaml", str(override)],
         config={},
         rule_scripts={"query_gaia": "scripts/query_gaia.py"},
         workdir=workdir,
@@ -139,6 +140,7 @@ def test_user_catalogue_lineage_ends_at_its_checksum(workdir: Path) -> None:
         figures=[],
         numbers=["results/ngc6819/masks.fits"],
         configfiles=["config/test.yaml", "user.yaml"],
+        command_line_configfiles=["config/test.yaml", "user.yaml"],
         config={},
         rule_scripts={},
         workdir=workdir,

@@ -11,17 +11,15 @@ A product is
 - ``missing`` when the product file is gone.
 
 Config changes are judged by Snakemake itself: when a config file recorded in the manifest
-differs, ``snakemake --summary`` (with the same config files) says which outputs' params
-changed.
+differs, ``snakemake --summary`` (with the same config files and ``--config`` values; see
+:mod:`clustermix.snakemake_summary`) says which outputs' params changed. Interrupted jobs
+are seen in Snakemake's private records (:mod:`clustermix.snakemake_records`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -32,14 +30,16 @@ from clustermix.errors import ClusterMixError
 from clustermix.io import sha256_file
 from clustermix.manifest import SCHEMA
 from clustermix.snakemake_records import is_incomplete
+from clustermix.snakemake_summary import SnakemakeSummaryError, run_summary
 
 UP_TO_DATE, STALE, MISSING = "up to date", "stale", "missing"
 #: The manifest's place in a workflow's working directory.
 DEFAULT_MANIFEST = Path("results/provenance.json")
 #: Key in the paper's PDF Keywords that names the manifest it was built with.
 PDF_MANIFEST_KEY = "clustermix-manifest-sha256"
-#: Snakemake ``--summary`` statuses that mean a file's recorded job no longer matches.
-SNAKEMAKE_CHANGED = ("params changed", "code changed", "software environment")
+#: Snakemake ``--summary`` statuses that mean a file's recorded job no longer matches what
+#: the workflow would run now.
+SNAKEMAKE_CHANGED = ("params changed", "rule implementation changed", "set of input files changed")
 
 
 class AuditError(ClusterMixError):
@@ -151,34 +151,26 @@ class Auditor:
 
     def snakemake_statuses(self) -> dict[str, str] | None:
         """Output file -> status from ``snakemake --summary`` with the manifest's config files
-        (None if no workflow or Snakemake is available here)."""
+        and ``--config`` values (None if no workflow or Snakemake is available here)."""
         if self._snakemake_status is not None:
             return self._snakemake_status
-        # The Snakemake of this environment (the one that ran the workflow), else PATH's.
-        beside = Path(sys.executable).with_name("snakemake")
-        snakemake = str(beside) if beside.exists() else shutil.which("snakemake") or ""
-        configfiles = list(self.manifest["config"].get("command_line", []))
-        if not snakemake or not (self.workdir / "workflow/Snakefile").is_file():
+        config = self.manifest["config"]
+        configfiles = list(config.get("command_line", []))
+        if not (self.workdir / "workflow/Snakefile").is_file():
             return None
-        missing = [name for name in configfiles if not (self.workdir / name).is_file()]
-        if missing:
+        if any(not (self.workdir / name).is_file() for name in configfiles):
             return None
-        process = subprocess.run(
-            [snakemake, "--summary", *(["--configfile", *configfiles] if configfiles else [])],
-            cwd=self.workdir,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if process.returncode != 0:
+        try:
+            rows = run_summary(
+                self.workdir,
+                detailed=False,
+                configfiles=configfiles,
+                config=config.get("command_line_values"),
+            )
+        except SnakemakeSummaryError:
             return None
-        statuses: dict[str, str] = {}
-        for line in process.stdout.splitlines()[1:]:
-            columns = line.split("\t")
-            if len(columns) >= 5:
-                statuses[columns[0]] = columns[4]
-        self._snakemake_status = statuses
-        return statuses
+        self._snakemake_status = {path: row.status for path, row in rows.items()}
+        return self._snakemake_status
 
 
 def load_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -317,8 +309,6 @@ def _job_summary(job: Mapping[str, Any]) -> str:
         parts.append(f"finished {job['finished']}")
     if job.get("wall_time_s") is not None:
         parts.append(f"{job['wall_time_s']:.1f} s")
-    if job.get("scheduler_job_id"):
-        parts.append(f"SLURM job {job['scheduler_job_id']}")
     return ", ".join(parts)
 
 

@@ -1,17 +1,21 @@
 """The provenance manifest: what made every figure and number file the paper includes.
 
-Built by the workflow's ``provenance_manifest`` rule from Snakemake's own records (rule,
-inputs, params, start and end times, scheduler job id; see
-:mod:`clustermix.snakemake_records`), adding only what Snakemake does not keep: the sha256
-of every file in each product's lineage, the script and library files that ran (with
-hashes), the versions of the packages they import, the sampler and seed of each fit (from
-the trace's attributes), the simulator's seed and truth, the archive query's ADQL and time,
-or the checksum of the user's own catalogue.
+Built by the workflow's ``provenance_manifest`` rule from what Snakemake itself records:
+the rule, inputs, logs and shell command of each file from ``snakemake
+--detailed-summary`` (public; :mod:`clustermix.snakemake_summary`), the params and the start
+and end times from its private records (:mod:`clustermix.snakemake_records`, the only module
+that reads them). It adds only what Snakemake does not keep: the sha256 of every file in
+each product's lineage, the script and library files that ran (with hashes), the versions
+of the packages they import, the sampler and seed of each fit (from the trace's
+attributes), the simulator's seed and truth, the archive query's ADQL and time, or the
+checksum of the user's own catalogue.
 
 Layout (JSON)::
 
     {"schema": "clustermix-provenance/1", "created": ..., "code_version": ...,
-     "commit": ..., "dirty": ..., "config": {"files": [...], "hash": ..., "values": {...}},
+     "commit": ..., "dirty": ...,
+     "config": {"files": [...], "command_line": [...], "command_line_values": {...},
+                "hash": ..., "values": {...}},
      "software": {...},
      "products": {path: {"kind", "name", "sha256", "lineage": [path, ...]}},
      "files": {path: {"sha256", "size_bytes", "made_by": {...} | None, ...}}}
@@ -34,7 +38,13 @@ from clustermix.code_imports import distribution_versions, script_dependencies
 from clustermix.inference import read_trace_attrs
 from clustermix.io import sha256_file
 from clustermix.provenance import code_version, config_hash, package_versions, utc_now
-from clustermix.snakemake_records import is_incomplete, read_record, wall_time_s
+from clustermix.snakemake_records import (
+    SnakemakeLayoutError,
+    is_incomplete,
+    job_record,
+    read_record,
+)
+from clustermix.snakemake_summary import SummaryRow, run_summary
 
 SCHEMA = "clustermix-provenance/1"
 #: A file whose modification time is later than the end of the job that made it, by more
@@ -78,25 +88,37 @@ def build_manifest(
     numbers: Sequence[str],
     configfiles: Sequence[str],
     command_line_configfiles: Sequence[str] = (),
+    command_line_config: Mapping[str, Any] | None = None,
     config: Mapping[str, Any],
     rule_scripts: Mapping[str, str],
     workdir: str | os.PathLike[str] = ".",
     src_root: str | os.PathLike[str] = "src",
+    summary: Mapping[str, SummaryRow] | None = None,
 ) -> dict[str, Any]:
     """The manifest of ``figures`` and ``numbers`` (paths relative to ``workdir``).
 
     ``rule_scripts`` maps each rule to its script (relative to ``workdir``);
     ``configfiles`` are every config file of the run; ``command_line_configfiles`` those
-    given with ``--configfile`` (they override the Snakefile's ``configfile:``), which is
-    what Snakemake needs to see the same config again.
+    given with ``--configfile`` (they override the Snakefile's ``configfile:``) and
+    ``command_line_config`` the values given with ``--config``, which is what Snakemake
+    needs to see the same config again. ``summary`` is Snakemake's detailed summary of the
+    products (by default, ``snakemake --detailed-summary`` is run for them in ``workdir``).
     """
     workdir = Path(workdir)
     hasher = _Hasher(workdir)
+    if summary is None:
+        summary = run_summary(
+            workdir,
+            configfiles=command_line_configfiles,
+            config=command_line_config,
+            targets=[*figures, *numbers],
+        )
+    nodes = _NodeMaker(workdir, hasher, rule_scripts, Path(src_root), summary)
     files: dict[str, dict[str, Any]] = {}
     products: dict[str, dict[str, Any]] = {}
     for kind, paths in (("figure", figures), ("number", numbers)):
         for path in paths:
-            lineage = _walk(path, workdir, files, hasher, rule_scripts, Path(src_root))
+            lineage = _walk(path, files, nodes)
             products[path] = {
                 "kind": kind,
                 "name": Path(path).stem,
@@ -115,6 +137,9 @@ def build_manifest(
         "config": {
             "files": [{"path": str(path), "sha256": hasher(str(path))} for path in configfiles],
             "command_line": [str(path) for path in command_line_configfiles],
+            "command_line_values": json.loads(
+                json.dumps(dict(command_line_config or {}), default=str)
+            ),
             "hash": config_hash(config),
             "values": json.loads(json.dumps(config, default=str)),
         },
@@ -124,14 +149,7 @@ def build_manifest(
     }
 
 
-def _walk(
-    path: str,
-    workdir: Path,
-    files: dict[str, dict[str, Any]],
-    hasher: Callable[[str], str | None],
-    rule_scripts: Mapping[str, str],
-    src_root: Path,
-) -> set[str]:
+def _walk(path: str, files: dict[str, dict[str, Any]], nodes: _NodeMaker) -> set[str]:
     """Add ``path`` and everything it was made from to ``files``; return those paths."""
     lineage: set[str] = set()
     pending = [path]
@@ -141,63 +159,88 @@ def _walk(
             continue
         lineage.add(current)
         if current not in files:
-            files[current] = file_node(current, workdir, hasher, rule_scripts, src_root)
+            files[current] = nodes(current)
         job = files[current]["made_by"]
         if job is not None:
             pending.extend(job["inputs"])
     return lineage
 
 
-def file_node(
-    path: str,
-    workdir: Path,
-    hasher: Callable[[str], str | None],
-    rule_scripts: Mapping[str, str],
-    src_root: Path,
-) -> dict[str, Any]:
-    """The manifest entry of one file: its hash and the job that made it (None for a
-    source file or the user's own catalogue)."""
-    full = workdir / path
-    node: dict[str, Any] = {
-        "sha256": hasher(path),
-        "size_bytes": full.stat().st_size if full.is_file() else None,
-        "made_by": None,
-    }
-    record = read_record(workdir, path)
-    if record is None:
-        node["origin"] = "source" if _is_source(path, src_root) else "external file"
-        return node
-    rule = record.get("rule")
-    job: dict[str, Any] = {
-        "rule": rule,
-        "inputs": [_relative(item, workdir) for item in record.get("input") or []],
-        "params": record.get("params"),
-        "log": record.get("log"),
-        "started": _iso(record.get("starttime")),
-        "finished": _iso(record.get("endtime")),
-        "wall_time_s": wall_time_s(record),
-        "scheduler_job_id": record.get("external_jobid"),
-    }
-    if record.get("shellcmd"):
-        job["shellcmd"] = record["shellcmd"].strip()
-    script = rule_scripts.get(rule or "")
-    if script:
-        library, modules = script_dependencies(workdir / script, workdir / src_root)
-        job["script"] = {"path": script, "sha256": hasher(script)}
-        job["library"] = {
-            _relative(str(file), workdir): hasher(_relative(str(file), workdir)) for file in library
+class _NodeMaker:
+    """Makes the manifest entry of one file of a workflow run in ``workdir``."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        hasher: Callable[[str], str | None],
+        rule_scripts: Mapping[str, str],
+        src_root: Path,
+        summary: Mapping[str, SummaryRow],
+    ) -> None:
+        self.workdir, self.hasher, self.rule_scripts = workdir, hasher, rule_scripts
+        self.src_root = src_root
+        self.summary = {os.path.normpath(key): row for key, row in summary.items()}
+
+    def __call__(self, path: str) -> dict[str, Any]:
+        """The entry of ``path``: its hash and the job that made it (None for a source
+        file or the user's own catalogue)."""
+        workdir, hasher = self.workdir, self.hasher
+        full = workdir / path
+        node: dict[str, Any] = {
+            "sha256": hasher(path),
+            "size_bytes": full.stat().st_size if full.is_file() else None,
+            "made_by": None,
         }
-        job["software"] = distribution_versions(modules)
-    node["made_by"] = job
-    node["incomplete"] = is_incomplete(workdir, path)
-    end = record.get("endtime")
-    node["modified_after_job"] = bool(
-        full.is_file() and end is not None and full.stat().st_mtime > end + MODIFIED_TOLERANCE_S
-    )
-    details = _details(path, rule, full)
-    if details:
-        node["details"] = details
-    return node
+        row = self.summary.get(os.path.normpath(path))
+        if row is None or not row.recorded:
+            node["origin"] = self._origin(path, row)
+            return node
+        try:
+            record = job_record(workdir, path)
+        except SnakemakeLayoutError as err:  # the job is known; its times are not
+            record, node["snakemake_records_error"] = None, str(err)
+        job: dict[str, Any] = {
+            "rule": row.rule,
+            "inputs": [_relative(item, workdir) for item in row.inputs or []],
+            "params": record.params if record else None,
+            "log": row.log,
+            "started": _iso(record.starttime if record else None),
+            "finished": _iso(record.endtime if record else None),
+            "wall_time_s": record.wall_time_s if record else None,
+        }
+        if row.shellcmd:
+            job["shellcmd"] = row.shellcmd
+        script = self.rule_scripts.get(row.rule)
+        if script:
+            library, modules = script_dependencies(workdir / script, workdir / self.src_root)
+            job["script"] = {"path": script, "sha256": hasher(script)}
+            job["library"] = {
+                _relative(str(file), workdir): hasher(_relative(str(file), workdir))
+                for file in library
+            }
+            job["software"] = distribution_versions(modules)
+        node["made_by"] = job
+        node["incomplete"] = is_incomplete(workdir, path)
+        end = record.endtime if record else None
+        node["modified_after_job"] = bool(
+            full.is_file() and end is not None and full.stat().st_mtime > end + MODIFIED_TOLERANCE_S
+        )
+        details = _details(path, row.rule, full)
+        if details:
+            node["details"] = details
+        return node
+
+    def _origin(self, path: str, row: SummaryRow | None) -> str:
+        """Where a file Snakemake's summary names no recorded job for comes from."""
+        if row is not None:
+            return f"output of rule {row.rule}, with no record of Snakemake's"
+        try:
+            recorded = read_record(self.workdir, path) is not None
+        except SnakemakeLayoutError:
+            recorded = True  # a record, if not a readable one
+        if recorded:  # but no job of the summary's workflow: not the run's configuration
+            return "made by Snakemake, but by no job of the workflow as configured now"
+        return "source" if _is_source(path, self.src_root) else "external file"
 
 
 def _details(path: str, rule: str | None, full: Path) -> dict[str, Any]:

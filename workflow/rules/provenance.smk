@@ -1,6 +1,7 @@
 # Provenance: the manifest of every figure and number file the paper includes (what made
-# it, from Snakemake's records plus hashes, code, software, sampler and seed), and the
-# macros that stamp ms.pdf's metadata with the manifest's checksum for `clustermix audit`.
+# it, from `snakemake --detailed-summary` and Snakemake's records, plus hashes, code,
+# software, sampler and seed), and the macros that stamp ms.pdf's metadata with the
+# manifest's checksum for `clustermix audit`.
 
 PAPER_SUPPORT.append("src/tex/output/provenance.tex")
 FINAL_OUTPUTS.append("results/provenance.json")
@@ -26,6 +27,9 @@ rule provenance_manifest:
         command_line_configfiles=[
             os.path.relpath(path) for path in workflow.overwrite_configfiles
         ],
+        # the values given with --config (as Snakemake parsed them), so that `snakemake
+        # --detailed-summary` (run by the script) sees the same workflow
+        command_line_config=dict(workflow.config_settings.config),
         rule_scripts=lambda wildcards: rule_scripts(),
     script:
         "../../scripts/provenance_manifest.py"
