@@ -82,7 +82,13 @@ def cmd_membership_figure(
     if rasterize:
         fig.set_dpi(RASTER_DPI)
     ax.scatter(
-        bp_rp[shown], g_mag[shown], s=1.0, c=BACKGROUND_COLOUR, linewidths=0, rasterized=rasterize
+        bp_rp[shown],
+        g_mag[shown],
+        s=1.0,
+        c=BACKGROUND_COLOUR,
+        linewidths=0,
+        zorder=1,
+        rasterized=rasterize,
     )
     points = ax.scatter(
         bp_rp[order],
@@ -93,6 +99,7 @@ def cmd_membership_figure(
         vmin=p_min,
         vmax=1.0,
         linewidths=0,
+        zorder=3,
         rasterized=rasterize,
     )
     colourbar = fig.colorbar(points, ax=ax, pad=0.02, fraction=0.06, aspect=30)

@@ -87,7 +87,13 @@ def pm_membership_figure(
     if rasterize:
         fig.set_dpi(RASTER_DPI)
     ax.scatter(
-        pmra[shown], pmdec[shown], s=1.0, c=BACKGROUND_COLOUR, linewidths=0, rasterized=rasterize
+        pmra[shown],
+        pmdec[shown],
+        s=1.0,
+        c=BACKGROUND_COLOUR,
+        linewidths=0,
+        zorder=1,
+        rasterized=rasterize,
     )
     points = ax.scatter(
         pmra[order],
@@ -98,6 +104,7 @@ def pm_membership_figure(
         vmin=p_min,
         vmax=1.0,
         linewidths=0,
+        zorder=3,
         rasterized=rasterize,
     )
     colourbar = fig.colorbar(points, ax=ax, pad=0.02, fraction=0.06, aspect=30)

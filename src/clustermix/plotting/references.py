@@ -2,8 +2,8 @@
 
 A reference list's members (:mod:`clustermix.reference_members`) that are in our
 catalogue are circled (first list), boxed (second) or put in a diamond (third), in
-vermillion, so that a coloured star without a marker is a member of ours only and a grey
-star with one a member of theirs only.
+vermillion, under our coloured stars, so that a coloured star without a marker is a member
+of ours only and a grey star with one a member of theirs only.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ from clustermix.reference_members import ReferenceList
 
 #: Marker shapes of the first, second, third ... list.
 MARKERS: tuple[str, ...] = ("o", "s", "D", "^")
-#: Marker sizes (points^2) and edge colour.
-MARKER_SIZE = 9.0
+#: Marker size (points^2), edge width (points), colour and opacity; thin and drawn under
+#: the coloured stars, so that in a crowded cluster our colours still show inside them.
+MARKER_SIZE = 7.0
+MARKER_EDGE_WIDTH = 0.25
 MARKER_COLOUR = PALETTE["vermillion"]
+MARKER_ALPHA = 0.8
+#: Drawing order: above the grey stars (1), below the coloured ones (3).
+MARKER_ZORDER = 2.0
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,9 @@ def draw_overlays(
             marker=marker,
             facecolors="none",
             edgecolors=MARKER_COLOUR,
-            linewidths=0.3,
+            linewidths=MARKER_EDGE_WIDTH,
+            alpha=MARKER_ALPHA,
+            zorder=MARKER_ZORDER,
             rasterized=rasterized,
         )
         handles.append(
