@@ -165,6 +165,23 @@ def test_reference_members_from_vizier_through_the_workflow(workdir: Path) -> No
         (workdir / "resources/ngc6819/reference/hunt2023.provenance.json").read_text()
     )
     assert provenance["server"] == url and provenance["n_rows"] == 6
+    # The lineage of the lists ends at the VizieR queries, with table, name and time.
+    from clustermix.audit import Auditor, lineage_tree
+    from clustermix.manifest import build_manifest
+
+    manifest = build_manifest(
+        figures=[],
+        numbers=[target],
+        configfiles=[],
+        config={},
+        rule_scripts={"query_reference_members": "scripts/query_reference_members.py"},
+        workdir=workdir,
+    )
+    query = manifest["files"]["resources/ngc6819/reference/hunt2023.fits"]
+    assert query["made_by"]["rule"] == "query_reference_members"
+    assert query["details"]["vizier_query"]["vizier_table"] == "J/A+A/673/A114/members"
+    tree = lineage_tree(Auditor(manifest, workdir), target)
+    assert f"VizieR J/A+A/673/A114/members (NGC_6819) at {provenance['query_utc']}" in tree
 
 
 def test_user_catalogue_lineage_ends_at_its_checksum(workdir: Path) -> None:
