@@ -1,17 +1,25 @@
-"""Rule fig_cmd_membership: the colour-magnitude diagram coloured by membership probability."""
+"""Rule fig_cmd_membership: the colour-magnitude diagram coloured by membership probability,
+reference members marked."""
 
 from astropy.table import Table
 
 from clustermix.plotting.cmd import cmd_membership_from_tables
 from clustermix.plotting.style import save_figure, snakemake_provenance
+from clustermix.reference_members import read_reference_members
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:
-    log.info("colouring by the memberships of model %s", snakemake.params.model)
+    references = read_reference_members(snakemake.input.references)
+    log.info(
+        "colouring by the memberships of model %s; marking %s",
+        snakemake.params.model,
+        [item.info.key for item in references] or "no reference list",
+    )
     fig = cmd_membership_from_tables(
         Table.read(snakemake.input.catalog),
         Table.read(snakemake.input.membership),
         snakemake.params.model,
         p_min=snakemake.params.p_min,
+        references=references,
     )
     save_figure(fig, snakemake.output.figure, snakemake_provenance(snakemake))

@@ -4,10 +4,11 @@ simulator makes today.
 ``config/test.yaml``'s second cluster (M67-like) is read from a file, as a user's own
 catalogue would be: a VizieR (I/355/gaiadr3) export with only the key, positions,
 astrometry with its uncertainties and correlations, G and BP-RP (no RUWE, solution type,
-zero-point inputs, ecliptic latitude or radial velocities). The file and the simulator's
-truth beside it are drawn from that cluster's ``simulation`` block; the end-to-end build
-(``built_paper``) carries the cluster through the whole workflow into the paper's cluster
-table. After a change to the simulator, rewrite them with::
+zero-point inputs, ecliptic latitude or radial velocities), with a colleague's member list
+(``reference_members``: the true members' ``source_id``). The file, the list and the
+simulator's truth beside them are drawn from that cluster's ``simulation`` block; the
+end-to-end build (``built_paper``) carries the cluster through the whole workflow into the
+paper's cluster table. After a change to the simulator, rewrite them with::
 
     .venv/bin/python -m tests.test_catalogs
 """
@@ -62,6 +63,17 @@ VIZIER_DECIMALS = {
 CORRELATION_DECIMALS = 4
 
 
+def reference_path(cluster: dict[str, Any]) -> Path:
+    """The file cluster's reference member list (``clusters[].reference_members``)."""
+    (entry,) = cluster["reference_members"]
+    return REPO / (entry if isinstance(entry, str) else entry["path"])
+
+
+def reference_table(truth: dict[str, Any]) -> Table:
+    """A colleague's member list: the true members' ``source_id``, ascending."""
+    return Table({"source_id": np.sort(np.asarray(truth["member_source_ids"], dtype=np.int64))})
+
+
 def draw_file_cluster(cluster: dict[str, Any]) -> tuple[Table, dict[str, Any]]:
     """The VizieR-named minimal catalogue (rounded as VizieR prints it) and the truth of
     ``cluster``'s simulation."""
@@ -85,6 +97,7 @@ def write_file_cluster() -> None:
     catalog, truth = draw_file_cluster(cluster)
     catalog.write(REPO / cluster["path"], format="ascii.csv", overwrite=True)
     truth_path(cluster).write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+    reference_table(truth).write(reference_path(cluster), format="ascii.csv", overwrite=True)
 
 
 def test_the_file_cluster_is_the_simulators_minimal_vizier_export() -> None:
@@ -98,6 +111,8 @@ def test_the_file_cluster_is_the_simulators_minimal_vizier_export() -> None:
         # the CSV keeps VizieR's decimals; reading it back gives the same doubles
         np.testing.assert_array_equal(shipped[name], expected[name], err_msg=name)
     assert json.loads(truth_path(cluster).read_text()) == json.loads(json.dumps(truth))
+    shipped_members = Table.read(reference_path(cluster), format="ascii.csv")
+    assert list(shipped_members["source_id"]) == list(reference_table(truth)["source_id"])
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ def test_schema_fills_defaults() -> None:
     validate(config, SCHEMA)
     assert config["cuts"]["ruwe_max"] == 1.4
     assert config["data"]["archive"]["table"] == "gaiadr3.gaia_source"
+    assert config["reference"]["catalogues"] == ["hunt2023", "cantat2020"]
+    assert config["reference"]["vizier_server"] is None
 
 
 def mutated(path: tuple, value) -> dict:
@@ -60,6 +62,10 @@ def mutated(path: tuple, value) -> dict:
         (("data", "archive", "table"), "gaiadr3.gaia_source; DROP TABLE x", "table"),
         (("data", "archive", "tap_url"), "ftp://example.invalid", "tap_url"),
         (("clusters", 0, "simulation", "n_members"), 0, "n_members"),
+        (("reference", "catalogues"), ["gaia"], "catalogues"),
+        (("reference", "max_retries"), -1, "max_retries"),
+        (("clusters", 0, "reference_members"), [{"path": "a.csv", "prob": "p"}], "prob"),
+        (("clusters", 0, "reference_members"), [{"path": "a.csv", "member_threshold": 2}], "2"),
     ],
 )
 def test_schema_rejects_bad_values(path: tuple, value, words: str) -> None:
@@ -103,7 +109,7 @@ def test_a_cluster_may_take_its_catalogue_from_its_own_source(tmp_path: Path) ->
     """A cluster's ``source`` overrides ``data.source``; a file cluster without a path, or
     with a missing file, is named by its index."""
     config = load("test.yaml")
-    config["clusters"][1].update(source="file", path=None)
+    config["clusters"][1].update(source="file", path=None, reference_members=[])
     validate(config, SCHEMA)
     assert cluster_source(config, "ngc6819") == "simulated"
     assert cluster_source(config, config["clusters"][1]) == "file"

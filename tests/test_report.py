@@ -17,11 +17,13 @@ pytestmark = pytest.mark.slow
 
 #: Every model of the tiny config; the per-model figures are filed under the model's name.
 MODELS = ("line_outliers", "pmra_1d", "parallax_1d", "pm_2d", "phase_space")
-#: (category, subcategory) of each figure that is not one per model. The CMD is coloured by
-#: the phase-space model's memberships when that model is enabled (it is in the tiny config).
+#: (category, subcategory) of each figure that is not one per model. The CMD and the
+#: proper-motion figure are coloured by the phase-space model's memberships when that model
+#: is enabled (it is in the tiny config).
 CATEGORIES = {
     "sky_masks": ("Data", "Sky regions"),
     "cmd_membership": ("phase_space", "Membership"),
+    "pm_membership": ("phase_space", "Membership"),
     "line_outliers": ("line_outliers", "Fit to the data"),
     "galactocentric": ("phase_space", "Galactocentric position and velocity"),
     "model_comparison": ("Model comparison", "Shared quantities"),

@@ -123,6 +123,68 @@ def test_archive_source_through_the_workflow(workdir: Path) -> None:
     assert "CONTAINS" in tree
 
 
+def test_reference_members_from_vizier_through_the_workflow(workdir: Path) -> None:
+    """data.source: archive fetches the reference member lists with astroquery's Vizier from
+    a VizieR on loopback (reference.vizier_server), with provenance, and adds the user's
+    file; no Gaia query or fit is needed for the lists."""
+    from .test_reference_members import NGC6819_IDS, vizier_tables
+    from .vizier_server import VizierServer
+
+    Table({"source_id": NGC6819_IDS[:2], "probability": [0.9, 0.2]}).write(workdir / "mine.csv")
+    override = workdir / "reference.yaml"
+    target = "results/ngc6819/reference_members.ecsv"
+    with VizierServer(vizier_tables()) as server:
+        url = server.url
+        override.write_text(
+            "clusters:\n"
+            "  - {name: ngc6819, label: NGC 6819, ra_deg: 295.327, dec_deg: 40.19,\n"
+            "     reference_members: [{path: mine.csv, label: Mine}]}\n"
+            "data:\n"
+            "  source: archive\n"
+            "reference:\n"
+            f"  vizier_server: {url}\n"
+            "  max_retries: 1\n"
+            "  backoff_s: 0.01\n"
+        )
+        run_snakemake(workdir, target, "--configfile", "config/test.yaml", str(override))
+        assert sorted(r.script["-source"] for r in server.requests) == [
+            "J/A+A/640/A1/nodup",
+            "J/A+A/673/A114/members",
+        ]
+        assert all(
+            r.script["Name" if "673" in r.script["-source"] else "Cluster"] == "NGC_6819"
+            for r in server.requests
+        )
+
+    from clustermix.reference_members import read_reference_members
+
+    lists = {item.info.key: item for item in read_reference_members(workdir / target)}
+    assert list(lists) == ["hunt2023", "cantat2020", "file1"]
+    assert lists["hunt2023"].info.n_members == 4 and lists["cantat2020"].info.n_members == 2
+    assert lists["file1"].info.label == "Mine" and lists["file1"].info.n_members == 1
+    provenance = json.loads(
+        (workdir / "resources/ngc6819/reference/hunt2023.provenance.json").read_text()
+    )
+    assert provenance["server"] == url and provenance["n_rows"] == 6
+    # The lineage of the lists ends at the VizieR queries, with table, name and time.
+    from clustermix.audit import Auditor, lineage_tree
+    from clustermix.manifest import build_manifest
+
+    manifest = build_manifest(
+        figures=[],
+        numbers=[target],
+        configfiles=[],
+        config={},
+        rule_scripts={"query_reference_members": "scripts/query_reference_members.py"},
+        workdir=workdir,
+    )
+    query = manifest["files"]["resources/ngc6819/reference/hunt2023.fits"]
+    assert query["made_by"]["rule"] == "query_reference_members"
+    assert query["details"]["vizier_query"]["vizier_table"] == "J/A+A/673/A114/members"
+    tree = lineage_tree(Auditor(manifest, workdir), target)
+    assert f"VizieR J/A+A/673/A114/members (NGC_6819) at {provenance['query_utc']}" in tree
+
+
 def test_user_catalogue_lineage_ends_at_its_checksum(workdir: Path) -> None:
     """data.source: file; the manifest's lineage ends at the user's file and its sha256."""
     from clustermix.audit import Auditor, lineage_tree

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -42,8 +43,16 @@ def test_pdf_has_every_figure_and_no_missing_number(built: Path) -> None:
     text = pdf_text(pdf)
     figure_numbers = {int(n) for n in re.findall(r"Figure (\d+)\.", text)}
     # One figure each, but the corner plots fill two (four small fits, then phase space).
-    expected = ["sky_masks", "line_outliers", "components", "cmd_membership", "galactocentric"]
-    expected += ["ppc", "model_comparison", "recovery", "membership_roc", "calibration", "pgm"]
+    expected = ["sky_masks", "line_outliers", "components", "cmd_membership", "pm_membership"]
+    expected += [
+        "galactocentric",
+        "ppc",
+        "model_comparison",
+        "recovery",
+        "membership_roc",
+        "calibration",
+        "pgm",
+    ]
     expected += ["corner"]
     assert figure_numbers == set(range(1, len(expected) + 2)), sorted(figure_numbers)
     for script in expected:
@@ -153,3 +162,24 @@ def test_members_catalogues_parse_with_units_ucds_and_the_adopted_model_first(
             assert table.colnames == list(fields), name
             assert table.meta["ADOPTED"] == model, name
             assert table["pmra"].unit == u.mas / u.yr, name
+
+
+def test_paper_compares_the_members_with_the_simulated_truth(built: Path) -> None:
+    """On simulated data the reference list is the simulator's truth: the overlap is in
+    results/ and its sentence in the paper."""
+    for cluster in ("ngc6819", "m67"):
+        truth = json.loads((built / f"resources/{cluster}/truth.json").read_text())
+        record = json.loads((built / f"results/{cluster}/reference_overlap.json").read_text())
+        (entry,) = record["references"]
+        assert entry["key"] == "truth"
+        assert entry["n_members"] == len(truth["member_source_ids"])
+        assert 0 < entry["n_members_matched"] <= entry["n_members"]
+        # the tiny fields' members are easy: most are found, and most found are true
+        assert entry["frac_theirs_p_gt_0.5"] > 0.8, cluster
+        assert entry["frac_ours_in_their_members"] > 0.8, cluster
+    text = " ".join(pdf_text(built / "ms.pdf").split())
+    record = json.loads((built / "results/ngc6819/reference_overlap.json").read_text())
+    (entry,) = record["references"]
+    assert "Members star by star" in text
+    assert f"Of the {entry['n_members']:,} true members of the simulation" in text
+    assert f"{100 * entry['frac_theirs_p_gt_0.5']:.1f}% of these have p > 0.5" in text

@@ -338,4 +338,10 @@ def _detail_lines(details: Mapping[str, Any]) -> list[str]:
         when, where = query.get("query_utc"), query.get("service_url")
         lines.append(f"Gaia archive query at {when} on {where}")
         lines += ["  " + line for line in str(query.get("adql", "")).splitlines()]
+    vizier = details.get("vizier_query")
+    if vizier:
+        lines.append(
+            f"VizieR {vizier.get('vizier_table')} ({vizier.get('cluster_name')}) at "
+            f"{vizier.get('query_utc')} on {vizier.get('server')}: {vizier.get('n_rows')} rows"
+        )
     return lines

@@ -52,6 +52,7 @@ def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
             )
         if not (Path(workdir) / path).is_file():
             raise ConfigError(f"{key}: catalogue file '{path}' not found")
+    _check_reference_files(config, workdir)
 
 
 def cluster_source(config: dict[str, Any], cluster: dict[str, Any] | str) -> str:
@@ -62,6 +63,18 @@ def cluster_source(config: dict[str, Any], cluster: dict[str, Any] | str) -> str
     """
     entry = cluster_by_name(config, cluster) if isinstance(cluster, str) else cluster
     return entry.get("source") or config["data"]["source"]
+
+
+def _check_reference_files(config: dict[str, Any], workdir: str | Path) -> None:
+    """Every file of ``clusters[].reference_members`` exists."""
+    for index, cluster in enumerate(config["clusters"]):
+        for number, entry in enumerate(cluster.get("reference_members") or []):
+            path = entry if isinstance(entry, str) else entry.get("path")
+            if not (Path(workdir) / path).is_file():
+                raise ConfigError(
+                    f"clusters[{index}].reference_members[{number}]: reference member file "
+                    f"'{path}' not found"
+                )
 
 
 def cluster_by_name(config: dict[str, Any], name: str) -> dict[str, Any]:

@@ -7,8 +7,8 @@ and end times from its private records (:mod:`clustermix.snakemake_records`, the
 that reads them). It adds only what Snakemake does not keep: the sha256 of every file in
 each product's lineage, the script and library files that ran (with hashes), the versions
 of the packages they import, the sampler and seed of each fit (from the trace's
-attributes), the simulator's seed and truth, the archive query's ADQL and time, or the
-checksum of the user's own catalogue.
+attributes), the simulator's seed and truth, the archive query's ADQL and time, the
+VizieR query of a reference member list, or the checksum of the user's own catalogue.
 
 Layout (JSON)::
 
@@ -245,7 +245,8 @@ class _NodeMaker:
 
 def _details(path: str, rule: str | None, full: Path) -> dict[str, Any]:
     """What a lineage tree shows of the file beyond its job: sampler and seed for a
-    trace, seed and truth for the simulator, ADQL and time for an archive query."""
+    trace, seed and truth for the simulator, ADQL and time for an archive query, table,
+    cluster name and time for a VizieR member list."""
     if full.suffix == ".nc" and full.is_file():
         attrs = read_trace_attrs(full)
         return {"fit": {key: attrs[key] for key in FIT_ATTRS if key in attrs}}
@@ -260,6 +261,12 @@ def _details(path: str, rule: str | None, full: Path) -> dict[str, Any]:
             record = json.loads(sidecar.read_text())
             keep = ("adql", "service_url", "query_utc", "n_rows", "astroquery_version")
             return {"archive_query": {key: record[key] for key in keep if key in record}}
+    if rule == "query_reference_members" and full.suffix == ".fits":
+        sidecar = full.with_name(full.name.removesuffix(".fits") + ".provenance.json")
+        if sidecar.is_file():
+            record = json.loads(sidecar.read_text())
+            keep = ("vizier_table", "cluster_name", "server", "query_utc", "n_rows")
+            return {"vizier_query": {key: record[key] for key in keep if key in record}}
     return {}
 
 

@@ -118,6 +118,14 @@ def truth_file(wildcards):
     return {}
 
 
+def reference_files(wildcards):
+    """The user's reference member files of the cluster (clusters[].reference_members)."""
+    return [
+        entry if isinstance(entry, str) else entry["path"]
+        for entry in cluster_config(wildcards).get("reference_members", [])
+    ]
+
+
 def model_memberships(wildcards):
     """The per-model membership files of a cluster, in CLUSTER_MODELS order."""
     return expand(

@@ -59,12 +59,14 @@ rule fig_sky_masks:
 if CLUSTER_MODELS:
 
     PAPER_FIGURES.append("src/tex/figures/cmd_membership.pdf")
+    PAPER_FIGURES.append("src/tex/figures/pm_membership.pdf")
     PAPER_FIGURES.append("src/tex/figures/model_comparison.pdf")
 
     rule fig_cmd_membership:
         input:
             catalog=f"results/{PAPER_CLUSTER}/catalog.fits",
             membership=f"results/{PAPER_CLUSTER}/membership.fits",
+            references=f"results/{PAPER_CLUSTER}/reference_members.ecsv",
         output:
             figure=report(
                 "src/tex/figures/cmd_membership.pdf",
@@ -87,6 +89,34 @@ if CLUSTER_MODELS:
             p_min=0.1,
         script:
             "../../scripts/fig_cmd_membership.py"
+
+    rule fig_pm_membership:
+        input:
+            catalog=f"results/{PAPER_CLUSTER}/catalog.fits",
+            membership=f"results/{PAPER_CLUSTER}/membership.fits",
+            references=f"results/{PAPER_CLUSTER}/reference_members.ecsv",
+        output:
+            figure=report(
+                "src/tex/figures/pm_membership.pdf",
+                caption="../report/pm_membership.rst",
+                category=CMD_MODEL,
+                subcategory="Membership",
+            ),
+        log:
+            "logs/paper/fig_pm_membership.log",
+        benchmark:
+            "benchmarks/paper/fig_pm_membership.tsv"
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        params:
+            model=CMD_MODEL,
+            p_min=0.1,
+        script:
+            "../../scripts/fig_pm_membership.py"
 
     rule fig_model_comparison:
         input:

@@ -2,10 +2,14 @@
 
 Every star is drawn in light grey; stars with a membership probability of at least
 ``p_min`` are drawn again on top, coloured by it (the reversed sequential map: dark is a
-likely member), so the cluster sequence stands out against the field.
+likely member), so the cluster sequence stands out against the field. The members of
+reference lists (the simulation's truth, published catalogues) are drawn over them as
+open markers (:mod:`clustermix.plotting.references`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -14,12 +18,14 @@ from matplotlib import colors
 from matplotlib.lines import Line2D
 
 from clustermix.errors import InputDataError
+from clustermix.plotting.references import Overlay, draw_overlays, overlays
 from clustermix.plotting.style import (
     COLUMN_WIDTH_IN,
     MODEL_LABELS,
     SEQUENTIAL_CMAP,
     use_style,
 )
+from clustermix.reference_members import ReferenceList
 
 #: Grey of the stars underneath (all stars, whatever their membership).
 BACKGROUND_COLOUR = "#C8C8C8"
@@ -45,6 +51,7 @@ def cmd_membership_figure(
     *,
     model_label: str,
     p_min: float = 0.1,
+    references: Sequence[Overlay] = (),
 ) -> plt.Figure:
     """G (mag) against BP-RP (mag), stars coloured by membership probability.
 
@@ -59,6 +66,8 @@ def cmd_membership_figure(
         The model's name for the colour-bar label.
     p_min
         Stars with ``probability >= p_min`` are coloured; the rest stay grey.
+    references
+        Reference members to mark with open symbols (rows of the same stars).
     """
     use_style()
     g_mag = np.asarray(g_mag, float)
@@ -73,7 +82,13 @@ def cmd_membership_figure(
     if rasterize:
         fig.set_dpi(RASTER_DPI)
     ax.scatter(
-        bp_rp[shown], g_mag[shown], s=1.0, c=BACKGROUND_COLOUR, linewidths=0, rasterized=rasterize
+        bp_rp[shown],
+        g_mag[shown],
+        s=1.0,
+        c=BACKGROUND_COLOUR,
+        linewidths=0,
+        zorder=1,
+        rasterized=rasterize,
     )
     points = ax.scatter(
         bp_rp[order],
@@ -84,27 +99,18 @@ def cmd_membership_figure(
         vmin=p_min,
         vmax=1.0,
         linewidths=0,
+        zorder=3,
         rasterized=rasterize,
     )
     colourbar = fig.colorbar(points, ax=ax, pad=0.02, fraction=0.06, aspect=30)
     colourbar.set_label(f"membership probability, {model_label}")
     colourbar.ax.tick_params(direction="out", right=True)
+    reference_handles = draw_overlays(ax, bp_rp, g_mag, references, rasterized=rasterize)
     ax.invert_yaxis()
     ax.set_xlabel(r"$G_\mathrm{BP} - G_\mathrm{RP}$ (mag)")
     ax.set_ylabel(r"$G$ (mag)")
     ax.legend(
-        handles=[
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                ms=2.5,
-                mfc=BACKGROUND_COLOUR,
-                mec="none",
-                label=f"$p < {p_min:g}$ or not modelled",
-            )
-        ],
+        handles=[background_handle(p_min), *reference_handles],
         loc="upper right",
         frameon=False,
         handletextpad=0.2,
@@ -112,15 +118,23 @@ def cmd_membership_figure(
     return fig
 
 
-def cmd_membership_from_tables(
-    catalog: Table, membership: Table, model: str, *, p_min: float = 0.1
-) -> plt.Figure:
-    """:func:`cmd_membership_figure` for the catalogue and the membership table.
+def background_handle(p_min: float) -> Line2D:
+    """The legend entry of the grey stars underneath."""
+    return Line2D(
+        [],
+        [],
+        ls="none",
+        marker="o",
+        ms=2.5,
+        mfc=BACKGROUND_COLOUR,
+        mec="none",
+        label=f"$p < {p_min:g}$ or not modelled",
+    )
 
-    ``catalog``: ``results/{cluster}/catalog.fits`` (``source_id``, ``phot_g_mean_mag``,
-    ``bp_rp``); ``membership``: ``results/{cluster}/membership.fits`` with a column
-    ``p_<model>``; rows are matched on ``source_id``.
-    """
+
+def catalog_probability(catalog: Table, membership: Table, model: str) -> np.ndarray:
+    """The membership probability of ``model`` for each star of ``catalog`` (NaN where the
+    model did not fit it), matched on ``source_id``."""
     column = f"p_{model}"
     if column not in membership.colnames:
         raise InputDataError(
@@ -138,10 +152,30 @@ def cmd_membership_from_tables(
             "not in the catalogue"
         )
     probability[in_catalog] = np.asarray(membership[column], float)[in_membership]
+    return probability
+
+
+def cmd_membership_from_tables(
+    catalog: Table,
+    membership: Table,
+    model: str,
+    *,
+    p_min: float = 0.1,
+    references: Sequence[ReferenceList] = (),
+) -> plt.Figure:
+    """:func:`cmd_membership_figure` for the catalogue, the membership table and the
+    reference lists.
+
+    ``catalog``: ``results/{cluster}/catalog.fits`` (``source_id``, ``phot_g_mean_mag``,
+    ``bp_rp``); ``membership``: ``results/{cluster}/membership.fits`` with a column
+    ``p_<model>``; rows are matched on ``source_id``.
+    """
+    probability = catalog_probability(catalog, membership, model)
     return cmd_membership_figure(
         np.asarray(catalog["phot_g_mean_mag"], float),
         np.asarray(catalog["bp_rp"], float),
         probability,
         model_label=MODEL_LABELS.get(model, model),
         p_min=p_min,
+        references=overlays(np.asarray(catalog["source_id"], np.int64), references),
     )
