@@ -40,22 +40,57 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
-#: The xdist group of every test that reads the shared end-to-end build (``built_paper``).
+#: The test modules that read the shared end-to-end build (``built_paper``). They run on one
+#: ``pytest-xdist`` worker, so that the build is made once and never edited by two workers.
+BUILT_PAPER_MODULES = frozenset(
+    {
+        "test_arxiv.py",
+        "test_provenance_audit.py",
+        "test_report.py",
+        "test_slurm.py",
+        "test_workflow_clusters.py",
+        "test_workflow_paper.py",
+    }
+)
 BUILT_PAPER_GROUP = "built_paper"
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep what a fixture shares on one ``pytest-xdist`` worker (``--dist loadgroup``).
+def xdist_group(nodeid: str) -> str:
+    """The unit of work a ``pytest-xdist`` worker takes whole: the end-to-end build's
+    group for :data:`BUILT_PAPER_MODULES`, else the test's module (so that module-scoped
+    fixtures, a fitted model or a simulated field, are computed once)."""
+    module = nodeid.split("::")[0]
+    return BUILT_PAPER_GROUP if Path(module).name in BUILT_PAPER_MODULES else module
 
-    The tests that read the end-to-end build form one group, so that the build runs once;
-    every other test is grouped with its module, so that module-scoped fixtures (a fitted
-    model, a simulated field) are computed once. Without xdist the marks do nothing.
-    """
-    for item in items:
-        uses_paper = BUILT_PAPER_GROUP in getattr(item, "fixturenames", ())
-        group = BUILT_PAPER_GROUP if uses_paper else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Schedule whole :func:`xdist_group` units, the end-to-end build's first (it is the
+    longest). pytest-xdist's own ``loadgroup`` marks do not reach its scheduler under
+    pytest 9, so the grouping is done here, from the node ids."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_group(nodeid)
+
+    config.option.loadscopereorder = False  # keep collection order: test_arxiv.py first
+    return GroupScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Stop if a test outside :data:`BUILT_PAPER_MODULES` reads the end-to-end build: on
+    another worker it would build it a second time, or edit it under another test."""
+    strays = [
+        item.nodeid
+        for item in items
+        if BUILT_PAPER_GROUP in getattr(item, "fixturenames", ())
+        and xdist_group(item.nodeid) != BUILT_PAPER_GROUP
+    ]
+    if strays:
+        raise pytest.UsageError(
+            f"{strays} use the built_paper fixture: add their module to "
+            "BUILT_PAPER_MODULES in tests/conftest.py"
+        )
 
 
 @pytest.fixture
