@@ -21,6 +21,7 @@ from clustermix.inference import (
     sample,
     save_trace,
     stamp_trace,
+    start_variances,
     trace_attrs,
 )
 from clustermix.io import sha256_file, write_table_atomic
@@ -144,6 +145,56 @@ def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(
         )
         difference = float(idata.posterior[name].mean() - reference.posterior[name].mean())
         assert abs(difference) < 4.0 * error, (name, difference, error)
+
+
+def test_start_variances_are_the_inverse_curvatures() -> None:
+    """On a Gaussian log density the central differences are exact: variances 1e-4, 1,
+    2500 (sd 0.01, 1, 50, as a cluster's proper motion, a log-width and a field's
+    dispersion); an upward-curved direction gets PyMC's default of 1."""
+    sd = np.array([0.01, 1.0, 50.0])
+    centre = np.array([-2.9, 0.3, 10.0])
+
+    def gradient(x: np.ndarray) -> np.ndarray:
+        return -(x - centre) / sd**2
+
+    np.testing.assert_allclose(start_variances(gradient, centre + 0.1 * sd), sd**2, rtol=1e-6)
+
+    def saddle(x: np.ndarray) -> np.ndarray:
+        return np.array([-x[0], x[1]])
+
+    np.testing.assert_allclose(start_variances(saddle, np.zeros(2)), [1.0, 1.0], rtol=1e-6)
+
+
+def test_a_fit_started_at_a_mode_adapts_from_its_curvature() -> None:
+    """Started exactly at a mode (no jitter), PyMC's NUTS takes its first mass matrix from
+    the curvature there: on a posterior with widths from 0.01 to 10 the warm-up needs
+    fewer than a quarter of the gradient evaluations of unit variances (measured: 2,020
+    against 29,006), the draws agree within Monte Carlo error, and the same seed gives the
+    same draws."""
+    import pymc as pm
+
+    widths = np.array([0.01, 0.1, 10.0])
+    with pm.Model() as model:
+        pm.Normal("x", mu=np.array([1.0, -2.0, 30.0]), sigma=widths, shape=3)
+    start = {"x": np.array([1.0, -2.0, 30.0])}
+    settings = {"draws": 200, "tune": 200, "chains": 2, "target_accept": 0.9}
+
+    def fit(**extra: Any) -> az.InferenceData:
+        return sample(model, seed=SEED, cores=1, progress_interval=None, **settings, **extra)
+
+    scaled = fit(initvals=start, jitter=False)
+    again = fit(initvals=start, jitter=False)
+    unit = fit(initvals=start, jitter=True)  # PyMC's own start: unit variances
+    np.testing.assert_array_equal(scaled.posterior["x"].values, again.posterior["x"].values)
+    warmup = {
+        name: trace_attrs(idata)["gradient_evaluations_warmup"]
+        for name, idata in (("scaled", scaled), ("unit", unit))
+    }
+    assert warmup["scaled"] < 0.25 * warmup["unit"], warmup
+    draws = scaled.posterior["x"].values.reshape(-1, 3)
+    mcse = np.asarray(az.mcse(scaled, var_names=["x"])["x"])
+    np.testing.assert_array_less(np.abs(draws.mean(axis=0) - start["x"]), 4 * mcse)
+    np.testing.assert_allclose(draws.std(axis=0), widths, rtol=0.25)
 
 
 def test_progress_line_and_its_interval() -> None:

@@ -231,15 +231,22 @@ def _sample_pymc(
 
     start = time.perf_counter()
     progress.restart_clock()
+    step = None
+    if settings["initvals"] and not settings["jitter"]:
+        step = _nuts_scaled_at_start(
+            model, settings["initvals"], settings["target_accept"], settings["seed"]
+        )
     idata = pm.sample(
         draws=settings["draws"],
         tune=settings["tune"],
         chains=settings["chains"],
         cores=settings["cores"],
-        target_accept=settings["target_accept"],
         random_seed=settings["seed"],
         initvals=settings["initvals"],
         init="jitter+adapt_diag" if settings["jitter"] else "adapt_diag",
+        step=step,
+        # a step built here carries its own target_accept
+        **({} if step else {"target_accept": settings["target_accept"]}),
         var_names=free_var_names(model),
         discard_tuned_samples=False,
         progressbar=settings["progressbar"],
@@ -250,6 +257,78 @@ def _sample_pymc(
     )
     wall = time.perf_counter() - start
     return idata, {"sampler": "pymc", "sampler_version": pm.__version__, "wall_time_s": wall}
+
+
+#: Relative step of the finite differences of the gradient that estimate the curvature.
+CURVATURE_STEP = 1e-4
+#: Bounds on the starting variances (unconstrained space): the adaptation takes over from
+#: there, so a wild curvature estimate only costs warm-up, never correctness.
+START_VARIANCE_BOUNDS = (1e-10, 1e6)
+
+
+def start_variances(gradient: Any, point: np.ndarray, step: float = CURVATURE_STEP) -> np.ndarray:
+    """Inverse curvatures, -1 / (d^2 log p / dx_i^2), at ``point`` of the unconstrained
+    parameters, from central differences of ``gradient`` (a function of the raveled point
+    returning d log p / dx): one pair of gradient evaluations per parameter.
+
+    Where the log density is not curved downwards (a saddle or a flat direction) the
+    variance is 1, PyMC's own default; every value is clipped to
+    :data:`START_VARIANCE_BOUNDS`.
+    """
+    point = np.asarray(point, dtype=float)
+    variances = np.ones_like(point)
+    for index in range(point.size):
+        shift = step * max(1.0, abs(point[index]))
+        up, down = point.copy(), point.copy()
+        up[index] += shift
+        down[index] -= shift
+        curvature = (gradient(up)[index] - gradient(down)[index]) / (2 * shift)
+        if np.isfinite(curvature) and curvature < 0:
+            variances[index] = -1.0 / curvature
+    return np.clip(variances, *START_VARIANCE_BOUNDS)
+
+
+def _nuts_scaled_at_start(
+    model: pm.Model, initvals: Mapping[str, Any], target_accept: float, seed: int
+) -> Any:
+    """PyMC's NUTS with its usual diagonal mass-matrix adaptation, started from the
+    posterior's curvature at ``initvals`` (a mode found beforehand) instead of unit
+    variances.
+
+    With unit variances the first adaptation window takes steps as small as the narrowest
+    posterior width (0.01 mas/yr for a cluster's proper motion against a scale of 1), and
+    most of a short fit's gradient evaluations are spent there. The starting variances
+    weigh as 10 draws, as PyMC's own do; the draws still come from the same NUTS.
+    """
+    import pymc as pm
+    from pymc.blocking import DictToArrayBijection
+    from pymc.initial_point import make_initial_point_fn
+    from pymc.step_methods.hmc.quadpotential import QuadPotentialDiagAdapt
+
+    point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set())(seed)
+    raveled = DictToArrayBijection.map({var.name: point[var.name] for var in model.value_vars})
+    logp_dlogp = model.logp_dlogp_function(ravel_inputs=True)
+    logp_dlogp.trust_input = True
+
+    def gradient(values: np.ndarray) -> np.ndarray:
+        return np.asarray(logp_dlogp([values], extra_vars={})[1])
+
+    variances = start_variances(gradient, raveled.data)
+    log.info(
+        "NUTS starts from the curvature at the mode: parameter sd from %.3g to %.3g",
+        float(np.sqrt(variances.min())),
+        float(np.sqrt(variances.max())),
+    )
+    potential = QuadPotentialDiagAdapt(
+        variances.size, raveled.data, variances, 10, rng=np.random.default_rng(seed)
+    )
+    return pm.NUTS(
+        potential=potential,
+        target_accept=target_accept,
+        model=model,
+        initial_point=point,
+        logp_dlogp_func=logp_dlogp,
+    )
 
 
 def _sample_nutpie(
