@@ -173,7 +173,8 @@ def test_reference_members_from_vizier_through_the_workflow(workdir: Path) -> No
     manifest = build_manifest(
         figures=[],
         numbers=[target],
-        configfiles=[],
+        configfiles=["config/test.yaml", str(override)],
+        command_line_configfiles=["config/test.yaml", str(override)],
         config={},
         rule_scripts={"query_reference_members": "scripts/query_reference_members.py"},
         workdir=workdir,

@@ -165,13 +165,21 @@ def test_members_catalogues_parse_with_units_ucds_and_the_adopted_model_first(
 
 
 def test_paper_compares_the_members_with_the_simulated_truth(built: Path) -> None:
-    """On simulated data the reference list is the simulator's truth: the overlap is in
-    results/ and its sentence in the paper."""
-    for cluster in ("ngc6819", "m67"):
-        truth = json.loads((built / f"resources/{cluster}/truth.json").read_text())
+    """On simulated data the reference list is the simulator's truth; the user-catalogue
+    cluster (M67) brings a colleague's list as a file (clusters[].reference_members, here
+    its true members). The overlap is in results/ and the paper cluster's sentence in the
+    paper."""
+    from .test_catalogs import file_cluster, truth_path
+
+    m67 = file_cluster()
+    for cluster, key, truth_file in (
+        ("ngc6819", "truth", built / "resources/ngc6819/truth.json"),
+        (m67["name"], "file1", truth_path(m67)),
+    ):
+        truth = json.loads(truth_file.read_text())
         record = json.loads((built / f"results/{cluster}/reference_overlap.json").read_text())
         (entry,) = record["references"]
-        assert entry["key"] == "truth"
+        assert entry["key"] == key
         assert entry["n_members"] == len(truth["member_source_ids"])
         assert 0 < entry["n_members_matched"] <= entry["n_members"]
         # the tiny fields' members are easy: most are found, and most found are true

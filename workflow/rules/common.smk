@@ -126,6 +126,26 @@ def reference_files(wildcards):
     ]
 
 
+def reference_catalogues(wildcards):
+    """The VizieR catalogues fetched for the cluster (clusters from the archive only)."""
+    if cluster_source(config, wildcards.cluster) == "archive":
+        return list(config["reference"]["catalogues"])
+    return []
+
+
+def reference_catalogue_files(kind):
+    """An input function: the cluster's cached VizieR lists ({kind} "fits") or their
+    provenance sidecars ({kind} "provenance.json")."""
+
+    def files(wildcards):
+        return [
+            f"resources/{wildcards.cluster}/reference/{catalogue}.{kind}"
+            for catalogue in reference_catalogues(wildcards)
+        ]
+
+    return files
+
+
 def model_memberships(wildcards):
     """The per-model membership files of a cluster, in CLUSTER_MODELS order."""
     return expand(

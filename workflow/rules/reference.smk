@@ -8,27 +8,6 @@
 
 from clustermix.data.vizier_members import CATALOGUES, reference_name
 
-
-def reference_catalogues(wildcards):
-    """The VizieR catalogues fetched for the cluster (clusters from the archive only)."""
-    if cluster_source(config, wildcards.cluster) == "archive":
-        return list(config["reference"]["catalogues"])
-    return []
-
-
-def reference_catalogue_files(kind):
-    """An input function: the cluster's cached VizieR lists ({kind} "fits") or their
-    provenance sidecars ({kind} "provenance.json")."""
-
-    def files(wildcards):
-        return [
-            f"resources/{wildcards.cluster}/reference/{catalogue}.{kind}"
-            for catalogue in reference_catalogues(wildcards)
-        ]
-
-    return files
-
-
 REFERENCE_OVERLAPS = (
     expand("results/{cluster}/reference_overlap.json", cluster=CLUSTERS)
     if CLUSTER_MODELS
