@@ -83,3 +83,22 @@ def test_examples_is_not_a_cluster(workdir: Path) -> None:
     process = run_snakemake(workdir, "-n", "results/examples/traces/pm_2d.nc", check=False)
     assert process.returncode != 0
     assert "MissingRuleException" in process.stdout + process.stderr
+
+
+def test_each_cluster_takes_its_catalogue_from_its_own_source(workdir: Path) -> None:
+    """The tiny config mixes sources: NGC 6819 simulated, M67 a user's file. Making M67 an
+    archive cluster asks the Gaia archive and VizieR for M67 alone, and the simulator for
+    NGC 6819 alone; no truth is read for a cluster that is not simulated."""
+    config = yaml.safe_load((workdir / "config/test.yaml").read_text())
+    clusters = config["clusters"]
+    assert [cluster.get("source") for cluster in clusters] == [None, "file"]
+    clusters[1].update(source="archive", path=None, reference_members=[])
+    (workdir / "config" / "mixed.yaml").write_text(yaml.safe_dump({"clusters": clusters}))
+    process = run_snakemake(workdir, "-n", "--configfile", "config/test.yaml", "config/mixed.yaml")
+    text = process.stdout + process.stderr
+    counts = job_counts(text)
+    assert counts["simulate_field"] == 1 and counts["query_gaia"] == 1
+    assert counts["query_reference_members"] == 2  # Hunt & Reffert 2023, Cantat-Gaudin 2020
+    assert "resources/m67/gaia_dr3.fits" in text and "resources/m67/truth.json" not in text
+    assert "resources/ngc6819/gaia_dr3_simulated.fits" in text
+    assert "resources/ngc6819/gaia_dr3.fits" not in text
