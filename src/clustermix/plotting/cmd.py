@@ -44,6 +44,62 @@ def membership_cmap(lightest: float = 0.2) -> colors.Colormap:
     )
 
 
+def membership_scatter(
+    x: np.ndarray,
+    y: np.ndarray,
+    probability: np.ndarray,
+    *,
+    model_label: str,
+    p_min: float,
+    references: Sequence[Overlay],
+    height_ratio: float,
+) -> tuple[plt.Figure, plt.Axes, list[Line2D]]:
+    """A one-column figure of ``y`` against ``x`` (one value per star; non-finite ones are
+    left out): every star in :data:`BACKGROUND_COLOUR`, stars with ``probability >= p_min``
+    on top coloured by it (the likeliest drawn last), a colour bar, and the reference
+    members as open markers. Returns the figure, its axes and the references' legend
+    handles; the caller labels the axes. Layers of more than :data:`RASTERIZE_ABOVE` stars
+    are rasterized."""
+    use_style()
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    probability = np.asarray(probability, float)
+    shown = np.isfinite(x) & np.isfinite(y)
+    coloured = shown & np.isfinite(probability) & (probability >= p_min)
+    order = np.flatnonzero(coloured)[np.argsort(probability[coloured], kind="stable")]
+
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * height_ratio))
+    rasterize = shown.sum() > RASTERIZE_ABOVE
+    if rasterize:
+        fig.set_dpi(RASTER_DPI)
+    ax.scatter(
+        x[shown],
+        y[shown],
+        s=1.0,
+        c=BACKGROUND_COLOUR,
+        linewidths=0,
+        zorder=1,
+        rasterized=rasterize,
+    )
+    points = ax.scatter(
+        x[order],
+        y[order],
+        s=3.0,
+        c=probability[order],
+        cmap=membership_cmap(),
+        vmin=p_min,
+        vmax=1.0,
+        linewidths=0,
+        zorder=3,
+        rasterized=rasterize,
+    )
+    colourbar = fig.colorbar(points, ax=ax, pad=0.02, fraction=0.06, aspect=30)
+    colourbar.set_label(f"membership probability, {model_label}")
+    colourbar.ax.tick_params(direction="out", right=True)
+    reference_handles = draw_overlays(ax, x, y, references, rasterized=rasterize)
+    return fig, ax, reference_handles
+
+
 def cmd_membership_figure(
     g_mag: np.ndarray,
     bp_rp: np.ndarray,
@@ -69,43 +125,15 @@ def cmd_membership_figure(
     references
         Reference members to mark with open symbols (rows of the same stars).
     """
-    use_style()
-    g_mag = np.asarray(g_mag, float)
-    bp_rp = np.asarray(bp_rp, float)
-    probability = np.asarray(probability, float)
-    shown = np.isfinite(g_mag) & np.isfinite(bp_rp)
-    coloured = shown & np.isfinite(probability) & (probability >= p_min)
-    order = np.flatnonzero(coloured)[np.argsort(probability[coloured], kind="stable")]
-
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 1.1))
-    rasterize = shown.sum() > RASTERIZE_ABOVE
-    if rasterize:
-        fig.set_dpi(RASTER_DPI)
-    ax.scatter(
-        bp_rp[shown],
-        g_mag[shown],
-        s=1.0,
-        c=BACKGROUND_COLOUR,
-        linewidths=0,
-        zorder=1,
-        rasterized=rasterize,
+    fig, ax, reference_handles = membership_scatter(
+        bp_rp,
+        g_mag,
+        probability,
+        model_label=model_label,
+        p_min=p_min,
+        references=references,
+        height_ratio=1.1,
     )
-    points = ax.scatter(
-        bp_rp[order],
-        g_mag[order],
-        s=3.0,
-        c=probability[order],
-        cmap=membership_cmap(),
-        vmin=p_min,
-        vmax=1.0,
-        linewidths=0,
-        zorder=3,
-        rasterized=rasterize,
-    )
-    colourbar = fig.colorbar(points, ax=ax, pad=0.02, fraction=0.06, aspect=30)
-    colourbar.set_label(f"membership probability, {model_label}")
-    colourbar.ax.tick_params(direction="out", right=True)
-    reference_handles = draw_overlays(ax, bp_rp, g_mag, references, rasterized=rasterize)
     ax.invert_yaxis()
     ax.set_xlabel(r"$G_\mathrm{BP} - G_\mathrm{RP}$ (mag)")
     ax.set_ylabel(r"$G$ (mag)")

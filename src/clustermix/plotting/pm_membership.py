@@ -16,16 +16,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from astropy.table import Table
 
-from clustermix.plotting.cmd import (
-    BACKGROUND_COLOUR,
-    RASTER_DPI,
-    RASTERIZE_ABOVE,
-    background_handle,
-    catalog_probability,
-    membership_cmap,
-)
-from clustermix.plotting.references import Overlay, draw_overlays, overlays
-from clustermix.plotting.style import COLUMN_WIDTH_IN, MODEL_LABELS, use_style
+from clustermix.plotting.cmd import background_handle, catalog_probability, membership_scatter
+from clustermix.plotting.references import Overlay, overlays
+from clustermix.plotting.style import MODEL_LABELS
 from clustermix.reference_members import ReferenceList
 
 #: Fraction of the members' range added on each side of the view.
@@ -74,43 +67,19 @@ def pm_membership_figure(
     references
         Reference members to mark with open symbols (rows of the same stars).
     """
-    use_style()
     pmra = np.asarray(pmra, float)
     pmdec = np.asarray(pmdec, float)
     probability = np.asarray(probability, float)
+    fig, ax, reference_handles = membership_scatter(
+        pmra,
+        pmdec,
+        probability,
+        model_label=model_label,
+        p_min=p_min,
+        references=references,
+        height_ratio=1.0,
+    )
     shown = np.isfinite(pmra) & np.isfinite(pmdec)
-    coloured = shown & np.isfinite(probability) & (probability >= p_min)
-    order = np.flatnonzero(coloured)[np.argsort(probability[coloured], kind="stable")]
-
-    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH_IN, COLUMN_WIDTH_IN * 1.0))
-    rasterize = shown.sum() > RASTERIZE_ABOVE
-    if rasterize:
-        fig.set_dpi(RASTER_DPI)
-    ax.scatter(
-        pmra[shown],
-        pmdec[shown],
-        s=1.0,
-        c=BACKGROUND_COLOUR,
-        linewidths=0,
-        zorder=1,
-        rasterized=rasterize,
-    )
-    points = ax.scatter(
-        pmra[order],
-        pmdec[order],
-        s=3.0,
-        c=probability[order],
-        cmap=membership_cmap(),
-        vmin=p_min,
-        vmax=1.0,
-        linewidths=0,
-        zorder=3,
-        rasterized=rasterize,
-    )
-    colourbar = fig.colorbar(points, ax=ax, pad=0.02, fraction=0.06, aspect=30)
-    colourbar.set_label(f"membership probability, {model_label}")
-    colourbar.ax.tick_params(direction="out", right=True)
-    reference_handles = draw_overlays(ax, pmra, pmdec, references, rasterized=rasterize)
     if shown.any():
         xlim, ylim = view_limits(pmra, pmdec, probability)
         ax.set_xlim(*xlim)
