@@ -186,6 +186,8 @@ def test_a_fit_started_at_a_mode_adapts_from_its_curvature() -> None:
     again = fit(initvals=start, jitter=False)
     unit = fit(initvals=start, jitter=True)  # PyMC's own start: unit variances
     np.testing.assert_array_equal(scaled.posterior["x"].values, again.posterior["x"].values)
+    first_chain, second_chain = scaled.posterior["x"].values  # one start, two chains
+    assert not np.array_equal(first_chain, second_chain)
     warmup = {
         name: trace_attrs(idata)["gradient_evaluations_warmup"]
         for name, idata in (("scaled", scaled), ("unit", unit))

@@ -22,7 +22,7 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -78,9 +78,11 @@ def sample(
     (float32, one value per star and draw). ``initvals``: starting values by free-variable
     name (a model's data-driven ``initial_values``); mixture posteriors are multimodal, and
     chains started at the prior's centre can settle on a field clump instead of the cluster.
-    ``jitter``: False starts every chain exactly at ``initvals`` (a mode found beforehand);
-    True adds the samplers' usual random jitter (uniform in [-1, 1] in the unconstrained
-    space), which can throw a chain out of a narrow cluster mode.
+    ``jitter``: False starts every chain exactly at ``initvals`` (a mode found beforehand;
+    with ``pymc`` the mass matrix then adapts from the posterior's curvature there, see
+    :func:`start_variances`); True adds the samplers' usual random jitter (uniform in
+    [-1, 1] in the unconstrained space), which can throw a chain out of a narrow cluster
+    mode.
     ``progress_interval``: seconds between two progress lines (draws per chain, divergences,
     elapsed and expected time; :mod:`clustermix.progress`) logged while nutpie or PyMC
     samples, None or 0 for none; ``label`` names the fit in them (e.g. ``ngc6819/pm_2d``).
@@ -266,7 +268,9 @@ CURVATURE_STEP = 1e-4
 START_VARIANCE_BOUNDS = (1e-10, 1e6)
 
 
-def start_variances(gradient: Any, point: np.ndarray, step: float = CURVATURE_STEP) -> np.ndarray:
+def start_variances(
+    gradient: Callable[[np.ndarray], np.ndarray], point: np.ndarray, step: float = CURVATURE_STEP
+) -> np.ndarray:
     """Inverse curvatures, -1 / (d^2 log p / dx_i^2), at ``point`` of the unconstrained
     parameters, from central differences of ``gradient`` (a function of the raveled point
     returning d log p / dx): one pair of gradient evaluations per parameter.
@@ -315,7 +319,7 @@ def _nuts_scaled_at_start(
 
     variances = start_variances(gradient, raveled.data)
     log.info(
-        "NUTS starts from the curvature at the mode: parameter sd from %.3g to %.3g",
+        "NUTS starts from the curvature at the mode: sd from %.3g to %.3g (unconstrained)",
         float(np.sqrt(variances.min())),
         float(np.sqrt(variances.max())),
     )
