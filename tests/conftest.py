@@ -63,6 +63,7 @@ def xdist_group(nodeid: str) -> str:
     return BUILT_PAPER_GROUP if Path(module).name in BUILT_PAPER_MODULES else module
 
 
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown without it
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     """Schedule whole :func:`xdist_group` units, the end-to-end build's first (it is the
     longest). pytest-xdist's own ``loadgroup`` marks do not reach its scheduler under
