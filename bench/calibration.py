@@ -7,8 +7,13 @@ the control field, the mode search, every chain checked). Recorded per fit: for 
 cluster quantity, whether the simulator's truth lies inside the central 68% and 95%
 intervals; the pull of f, (posterior mean - true member fraction) / posterior sd; and each
 star's membership probability with its true label, for a reliability diagram (fraction of
-true members per bin of p). A fit that stops with a :class:`~clustermix.errors.ModeError`
-is counted as such (it returned no number).
+true members per bin of p). Besides the model's quantities, ``n_members``: the posterior of
+the realised number of members among the fitted stars
+(:func:`clustermix.membership.member_count_draws`), against the true count. That, not f, is
+what the simulator's fixed count of members can check: f's intervals also hold the
+binomial spread of a population fraction, so they cover the realised fraction more often
+than they claim (:func:`expected_f_pull_sd`). A fit that stops with a
+:class:`~clustermix.errors.ModeError` is counted as such (it returned no number).
 
 Configurations (both at the NGC 6819 position, fields of a few thousand stars):
 
@@ -56,7 +61,7 @@ from clustermix.data.masks import sky_masks  # noqa: E402
 from clustermix.data.simulate import simulate_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
 from clustermix.fitting import fit_catalog  # noqa: E402
-from clustermix.membership import membership_statistics  # noqa: E402
+from clustermix.membership import member_count_draws, membership_statistics  # noqa: E402
 from clustermix.models import CLUSTER_MODEL_NAMES  # noqa: E402
 from clustermix.models.registry import get_model, model_options  # noqa: E402
 
@@ -209,6 +214,9 @@ def fit_one(
     f = records["f_cluster"]
     mean, _ = membership_statistics(fit.model, fit.idata)
     members = np.isin(fit.data["source_id"], np.asarray(truth["member_source_ids"], np.int64))
+    records["n_members"] = interval_record(
+        member_count_draws(fit.model, fit.idata, seed), np.count_nonzero(members)
+    )
     return {
         "model": model_name,
         "status": "ok",
@@ -297,9 +305,31 @@ def outcome_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                         "median_seconds": float(np.median(seconds)) if seconds else None,
                         "f_pull_mean": _mean([f.get("f_pull") for f in chosen]),
                         "f_pull_sd": _sd([f.get("f_pull") for f in chosen]),
+                        "f_pull_sd_expected": _median([expected_f_pull_sd(f) for f in chosen]),
                     }
                 )
     return rows
+
+
+def expected_f_pull_sd(fit: Mapping[str, Any]) -> float | None:
+    """The sd the f pulls of a calibrated fit should have here.
+
+    The truth is the realised member fraction n / N of the fitted stars (the simulator
+    draws a fixed number of members), while f is the probability that a star of the
+    population is a member: its posterior is wider than what is known of n / N by the
+    binomial spread f (1 - f) / N, which the seeds do not scatter by. So the pulls
+    (mean - n / N) / sd have sd sqrt(1 - f (1 - f) / (N sd^2)) (< 1), and f's intervals
+    cover more than they claim; the realised count's (``n_members``) should not."""
+    if "f_pull" not in fit or "p" not in fit:
+        return None
+    record = fit["quantities"]["f_cluster"]
+    binomial = record["truth"] * (1.0 - record["truth"]) / len(fit["p"])
+    return float(np.sqrt(max(0.0, 1.0 - binomial / record["sd"] ** 2)))
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return float(np.median(kept)) if kept else None
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -415,18 +445,25 @@ def markdown(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> 
             + " | ".join("" if v is None else f"{v:.2f}" for v in oracle)
             + " |"
         )
-    lines += ["", "| configuration | model | f pulls: mean | sd | min | max |", "| --- " * 6 + "|"]
+    lines += [
+        "",
+        "| configuration | model | f pulls: mean | sd | sd if calibrated (median) | min | max |",
+        "| --- " * 7 + "|",
+    ]
     for configuration in CONFIGURATIONS:
         for model in CLUSTER_MODEL_NAMES:
-            pulls = [
-                f["f_pull"]
+            chosen = [
+                f
                 for f in fits
                 if (f["configuration"], f["model"]) == (configuration, model) and "f_pull" in f
             ]
-            if pulls:
+            if chosen:
+                pulls = [f["f_pull"] for f in chosen]
+                expected = _median([expected_f_pull_sd(f) for f in chosen])
                 lines.append(
                     f"| {configuration} | {model} | {np.mean(pulls):+.2f} | {np.std(pulls):.2f} | "
-                    f"{np.min(pulls):+.2f} | {np.max(pulls):+.2f} |"
+                    + ("" if expected is None else f"{expected:.2f}")
+                    + f" | {np.min(pulls):+.2f} | {np.max(pulls):+.2f} |"
                 )
     lines += ["", "| configuration | model | p bin | stars | mean p | member fraction |"]
     lines += ["| --- | --- | --- | --- | --- | --- |"]

@@ -2,7 +2,7 @@
 
 from clustermix.inference import load_trace
 from clustermix.membership import membership_probabilities
-from clustermix.models import line_outliers
+from clustermix.models.line_outliers import model as line_outliers
 from clustermix.models.registry import model_options
 from clustermix.plotting.line import line_outliers_figure
 from clustermix.plotting.style import save_figure, snakemake_provenance

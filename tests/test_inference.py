@@ -420,8 +420,8 @@ def test_get_model_by_name() -> None:
     with pytest.raises(ConfigError, match="unknown model 'pmra'"):
         reg.get_model("pmra")
     assert reg.get_model("line_outliers").NAME == "line_outliers"
-    assert {Path(p).name for p in reg.model_source_files("pm_2d")} == {
-        "pm_2d.py",
+    assert {p.split("models/", 1)[1] for p in reg.model_source_files("pm_2d")} == {
+        "pm_2d/model.py",
         "mixture.py",
         "field_choice.py",  # every cluster fit chooses K and finds its mode with these
         "modes.py",
@@ -486,7 +486,7 @@ def test_model_source_files_follow_the_model_imports() -> None:
     """Editing any models module a fit imports (even indirectly) must refit it."""
     from clustermix.models.registry import model_source_files
 
-    names = {path.rsplit("/", 1)[1] for path in model_source_files("phase_space")}
-    assert {"phase_space.py", "mixture.py", "kinematics.py", "gaussian3d.py"} <= names
-    parallax = {path.rsplit("/", 1)[1] for path in model_source_files("parallax_1d")}
-    assert "quadrature.py" in parallax and "phase_space.py" not in parallax
+    names = {path.split("models/", 1)[1] for path in model_source_files("phase_space")}
+    assert {"phase_space/model.py", "mixture.py", "kinematics.py", "gaussian3d.py"} <= names
+    parallax = {path.split("models/", 1)[1] for path in model_source_files("parallax_1d")}
+    assert "quadrature.py" in parallax and "phase_space/model.py" not in parallax

@@ -9,6 +9,7 @@ import xarray as xr
 from clustermix.errors import InputDataError
 from clustermix.membership import (
     combine_memberships,
+    member_count_draws,
     membership_probabilities,
     membership_statistics,
     model_membership_table,
@@ -90,3 +91,22 @@ def test_combine_memberships_rejects_unknown_stars() -> None:
     bad = {"pm_2d": model_membership_table(np.array([7]), np.array([0.5]), np.zeros(1), "pm_2d")}
     with pytest.raises(InputDataError, match="pm_2d"):
         combine_memberships(np.array([1, 2, 3]), bad)
+
+
+def test_member_count_draws_follow_the_memberships_of_each_draw(toy_posterior) -> None:
+    """The realised member count, draw by draw: its mean is the mean over draws of sum(p),
+    its variance that of sum(p) over draws plus the Bernoulli part mean(sum p (1 - p)).
+    Tolerances: 4 Monte Carlo standard errors over the 120 draws (the count's sd / sqrt(120)
+    for the mean; sqrt(2 / 119) of the variance for the variance, Gaussian approximation)."""
+    data, model, posterior = toy_posterior
+    per_draw = toy.numpy_p_cluster(posterior, data)
+    counts = member_count_draws(model, posterior, seed=3)
+    assert counts.shape == (3, 40)
+    assert counts.dtype == np.int64
+    expected_mean = per_draw.sum(axis=-1).mean()
+    expected_var = per_draw.sum(axis=-1).var() + (per_draw * (1 - per_draw)).sum(axis=-1).mean()
+    n = counts.size
+    assert abs(counts.mean() - expected_mean) < 4 * np.sqrt(expected_var / n)
+    assert abs(counts.var() / expected_var - 1) < 4 * np.sqrt(2 / (n - 1))
+    np.testing.assert_array_equal(member_count_draws(model, posterior, seed=3), counts)
+    assert not np.array_equal(member_count_draws(model, posterior, seed=4), counts)

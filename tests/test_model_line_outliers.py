@@ -10,7 +10,8 @@ import xarray as xr
 from scipy import stats
 
 from clustermix.errors import ConfigError
-from clustermix.models import SUMMARY_UNITS, line_outliers
+from clustermix.models import SUMMARY_UNITS
+from clustermix.models.line_outliers import model as line_outliers
 
 from .test_mixture import auc, obs_logp_per_star, sample_free
 

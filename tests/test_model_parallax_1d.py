@@ -13,7 +13,7 @@ from astropy.table import Table
 from scipy import integrate, special, stats
 
 from clustermix.errors import InputDataError
-from clustermix.models import parallax_1d
+from clustermix.models.parallax_1d import model as parallax_1d
 from clustermix.models.quadrature import (
     build_edsd_interpolant,
     build_edsd_quadrature,

@@ -16,7 +16,6 @@ from astropy.wcs import WCS
 from scipy import integrate, special, stats
 
 from clustermix.errors import ConfigError, InputDataError
-from clustermix.models import phase_space
 from clustermix.models.gaussian3d import (
     covariance_from_partial_correlations,
     trivariate_normal_logpdf,
@@ -29,6 +28,7 @@ from clustermix.models.kinematics import (
     tangent_plane_to_sky,
     velocity_to_observables,
 )
+from clustermix.models.phase_space import model as phase_space
 
 CONE = (295.327, 40.19, 20.0)  # deg, deg, arcmin: an NGC 6819-like field
 OPTIONS = {

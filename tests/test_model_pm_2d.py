@@ -11,7 +11,8 @@ from scipy import stats
 from scipy.special import logsumexp
 
 from clustermix.errors import InputDataError
-from clustermix.models import SUMMARY_UNITS, pm_2d
+from clustermix.models import SUMMARY_UNITS
+from clustermix.models.pm_2d import model as pm_2d
 
 from .test_mixture import (
     auc,

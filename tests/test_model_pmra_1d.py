@@ -11,8 +11,9 @@ from scipy import stats
 from scipy.special import logsumexp
 
 from clustermix.errors import InputDataError
-from clustermix.models import SUMMARY_UNITS, pmra_1d
+from clustermix.models import SUMMARY_UNITS
 from clustermix.models.mixture import choose_n_components
+from clustermix.models.pmra_1d import model as pmra_1d
 
 from .test_mixture import (
     auc,

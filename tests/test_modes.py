@@ -21,7 +21,6 @@ from clustermix.data.masks import sky_masks
 from clustermix.data.simulate import simulate_field
 from clustermix.errors import ModeError
 from clustermix.fitting import fit_catalog
-from clustermix.models import phase_space, pm_2d, pmra_1d
 from clustermix.models.field_choice import choose_field_components, deconvolved_mixture
 from clustermix.models.modes import (
     Candidate,
@@ -31,6 +30,9 @@ from clustermix.models.modes import (
     choose_mode,
     cluster_problems,
 )
+from clustermix.models.phase_space import model as phase_space
+from clustermix.models.pm_2d import model as pm_2d
+from clustermix.models.pmra_1d import model as pmra_1d
 from clustermix.models.registry import model_options
 from clustermix.summary import summarize
 

@@ -25,7 +25,11 @@ from clustermix.galactocentric import (
     galactocentric_macros,
     sun_phase_space,
 )
-from clustermix.models import MODEL_NAMES, line_outliers, phase_space, pm_2d, pmra_1d
+from clustermix.models import MODEL_NAMES
+from clustermix.models.line_outliers import model as line_outliers
+from clustermix.models.phase_space import model as phase_space
+from clustermix.models.pm_2d import model as pm_2d
+from clustermix.models.pmra_1d import model as pmra_1d
 from clustermix.paper import macro_name, write_macros
 from clustermix.plotting.components import (
     Components1D,

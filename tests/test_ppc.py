@@ -16,8 +16,8 @@ from scipy import stats
 
 from clustermix.errors import InputDataError
 from clustermix.inference import save_trace, stamp_trace
-from clustermix.models import line_outliers
 from clustermix.models.kinematics import ARCMIN_PER_RAD, KMS_PER_MASYR_KPC
+from clustermix.models.line_outliers import model as line_outliers
 from clustermix.models.registry import get_model
 from clustermix.plotting.ppc import ppc_figure
 from clustermix.plotting.style import save_figure

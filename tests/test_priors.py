@@ -8,7 +8,8 @@ import pymc as pm
 
 from clustermix.diagnostics import fit_setup
 from clustermix.inference import stamp_trace, trace_attrs
-from clustermix.models import line_outliers, parallax_1d
+from clustermix.models.line_outliers import model as line_outliers
+from clustermix.models.parallax_1d import model as parallax_1d
 from clustermix.models.priors import prior_rows
 from clustermix.paper import prior_table_rows
 

@@ -73,7 +73,7 @@ def test_summary_splits_statistical_and_systematic_errors() -> None:
     floor, the systematic one sqrt(sd^2 - stat^2), which for 2000 draws is the floor to
     within its sampling error (sqrt(1/2n) relative, ~1.6%: 6% is allowed). The paper gets
     both as macros."""
-    from clustermix.models import pm_2d
+    from clustermix.models.pm_2d import model as pm_2d
     from clustermix.models.systematics import PM_FLOOR_MASYR, without_systematics
     from clustermix.paper import summary_macros
 
@@ -106,7 +106,7 @@ def test_error_budget_gives_each_floor_its_part() -> None:
     summary's parallax part is the floor (0.011 mas, to the sampling error of 2000 draws,
     sqrt(1/2n) ~ 1.6% relative: 6% allowed), and the distance's part is what the floor adds
     to it; a model without a proper-motion floor has no pm part. The macros carry each."""
-    from clustermix.models import parallax_1d
+    from clustermix.models.parallax_1d import model as parallax_1d
     from clustermix.models.systematics import (
         PARALLAX_FLOOR_MAS,
         with_one_floor,

@@ -25,8 +25,9 @@ def job_counts(output: str) -> dict[str, int]:
 def stub_missing_models(workdir: Path) -> None:
     """Model modules still being written elsewhere: empty files so the DAG can be built."""
     for name in MODEL_NAMES:
-        path = workdir / "src" / "clustermix" / "models" / f"{name}.py"
+        path = workdir / "src" / "clustermix" / "models" / name / "model.py"
         if not path.exists():
+            path.parent.mkdir(exist_ok=True)
             path.write_text('"""Placeholder for the dry run."""\n')
 
 

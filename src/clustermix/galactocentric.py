@@ -2,7 +2,7 @@
 
 The draws come from the ``phase_space`` fit: its ``summary_quantities`` give the cluster's
 ICRS Cartesian position and velocity per posterior draw (systematic parallax floor
-included), and :func:`clustermix.models.phase_space.galactocentric_quantities` moves
+included), and :func:`clustermix.models.phase_space.model.galactocentric_quantities` moves
 all draws at once to astropy's Galactocentric frame (parameter set "v4.0", pinned in
 :mod:`clustermix.data.galaxy`). Added here: the cylindrical radius R, azimuth phi and
 velocities v_R (positive outwards) and v_phi (positive in the sense of Galactic rotation,
@@ -73,7 +73,7 @@ def galactocentric_draws(
 ) -> dict[str, xr.DataArray]:
     """Draws (dims chain, draw) of every :data:`QUANTITIES` from a ``phase_space``
     posterior, its data (``prepare_data``) and its options (the trace's ``options``)."""
-    from clustermix.models import phase_space
+    from clustermix.models.phase_space import model as phase_space
 
     icrs = phase_space.summary_quantities(posterior, dict(data), dict(options))
     draws = phase_space.galactocentric_quantities({key: icrs[key] for key in CARTESIAN})

@@ -11,7 +11,7 @@ there are (20,000 stars x 4,000 draws would be 640 MB at once).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +29,27 @@ log = logging.getLogger(__name__)
 MEMBERSHIP_VAR = "p_cluster"
 
 
+def _per_draw(
+    model: pm.Model, posterior: az.InferenceData | xr.Dataset, var_name: str
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(chain, draw, value)`` of the Deterministic ``var_name`` for every posterior draw,
+    computed with one compiled function (the posterior must hold every free variable)."""
+    dataset = getattr(posterior, "posterior", posterior)
+    names = [rv.name for rv in model.free_RVs]
+    missing = sorted(set(names) - set(dataset.data_vars))
+    if missing:
+        raise ValueError(f"the posterior lacks the model's free variables {missing}")
+    function = model.compile_fn(
+        inputs=model.free_RVs, outs=model[var_name], on_unused_input="ignore", point_fn=False
+    )
+    draws = [np.asarray(dataset[name].transpose("chain", "draw", ...).values) for name in names]
+    n_chain, n_draw = draws[0].shape[:2]
+    for chain in range(n_chain):
+        for draw in range(n_draw):
+            value = np.asarray(function(*(values[chain, draw] for values in draws)), float)
+            yield chain, draw, value
+
+
 def membership_statistics(
     model: pm.Model,
     posterior: az.InferenceData | xr.Dataset,
@@ -41,30 +62,46 @@ def membership_statistics(
     Returns two arrays shaped like ``var_name`` (one value per star): the membership
     probability and its spread over draws (from the parameter uncertainty).
     """
-    dataset = getattr(posterior, "posterior", posterior)
-    names = [rv.name for rv in model.free_RVs]
-    missing = sorted(set(names) - set(dataset.data_vars))
-    if missing:
-        raise ValueError(f"the posterior lacks the model's free variables {missing}")
-    function = model.compile_fn(
-        inputs=model.free_RVs, outs=model[var_name], on_unused_input="ignore", point_fn=False
-    )
-    draws = [np.asarray(dataset[name].transpose("chain", "draw", ...).values) for name in names]
-    n_chain, n_draw = draws[0].shape[:2]
     total = np.zeros(0)
     total_sq = np.zeros(0)
-    for chain in range(n_chain):
-        for draw in range(n_draw):
-            value = np.asarray(function(*(values[chain, draw] for values in draws)), float)
-            if total.shape != value.shape:
-                total, total_sq = np.zeros_like(value), np.zeros_like(value)
-            total += value
-            total_sq += value * value
-    count = n_chain * n_draw
+    count = 0
+    for _, _, value in _per_draw(model, posterior, var_name):
+        if total.shape != value.shape:
+            total, total_sq = np.zeros_like(value), np.zeros_like(value)
+        total += value
+        total_sq += value * value
+        count += 1
     mean = total / count
     sd = np.sqrt(np.clip(total_sq / count - mean**2, 0.0, None))
     log.info("%s averaged over %d draws for %d stars", var_name, count, mean.size)
     return mean, sd
+
+
+def member_count_draws(
+    model: pm.Model,
+    posterior: az.InferenceData | xr.Dataset,
+    seed: int,
+    var_name: str = MEMBERSHIP_VAR,
+) -> np.ndarray:
+    """Posterior draws of the number of cluster members among the fitted stars.
+
+    For each posterior draw, every star is a member with its probability ``var_name`` at
+    that draw (an independent Bernoulli draw, seeded by ``seed``); the count is their sum.
+    Shape (chain, draw). This is the realised number of members, which the simulator's
+    truth counts; the mixture weight f is the probability that a star of the population is
+    a member, so its posterior is wider than that of the realised fraction count / N by
+    the binomial spread f (1 - f) / N.
+    """
+    rng = np.random.default_rng(seed)
+    counts: dict[tuple[int, int], int] = {}
+    for chain, draw, value in _per_draw(model, posterior, var_name):
+        counts[chain, draw] = int(np.count_nonzero(rng.random(value.shape) < value))
+    n_chain = 1 + max(chain for chain, _ in counts)
+    n_draw = 1 + max(draw for _, draw in counts)
+    result = np.zeros((n_chain, n_draw), np.int64)
+    for (chain, draw), count in counts.items():
+        result[chain, draw] = count
+    return result
 
 
 def membership_probabilities(

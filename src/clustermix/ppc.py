@@ -67,7 +67,7 @@ from clustermix.models.kinematics import (
     tangent_plane_to_sky,
     velocity_to_observables,
 )
-from clustermix.models.phase_space import cluster_covariance, scaled_covariance
+from clustermix.models.phase_space.model import cluster_covariance, scaled_covariance
 from clustermix.models.registry import get_model
 from clustermix.paper import format_number, macro_name, write_macros
 from clustermix.summary import json_safe
@@ -243,7 +243,7 @@ def replicate_phase_space(
     docstring): positions and astrometry, each star with its own 3x3 covariance.
 
     Returns ``parallax`` (mas), ``pmra``, ``pmdec`` (mas/yr) and ``radius`` (arcmin),
-    each (n_draw, n_star). ``data`` is :func:`clustermix.models.phase_space.prepare_data`'s
+    each (n_draw, n_star). ``data`` is :func:`clustermix.models.phase_space.model.prepare_data`'s
     output; ``posterior`` holds the model's free parameters.
     """
     params = phase_space_parameters(posterior)
@@ -292,7 +292,7 @@ def replicate_phase_space(
 def increasing_scale_values(posterior: xr.Dataset, name: str) -> np.ndarray:
     """Draws (n_draw, K) of field scales ``name``: stored directly, or (for components
     ordered by width) rebuilt as ``{name}_first`` plus the cumulative sum of ``{name}_gap``,
-    as :func:`clustermix.models.phase_space.increasing_scales` defines them."""
+    as :func:`clustermix.models.phase_space.model.increasing_scales` defines them."""
     if name in posterior:
         return draw_values(posterior, name)
     first = draw_values(posterior, f"{name}_first")[..., None]

@@ -54,16 +54,17 @@ FIT_MODULES: tuple[str, ...] = ("field_choice", "modes")
 
 
 def get_model(name: str) -> ModuleType:
-    """Import and return the model module called ``name`` (one of :data:`MODEL_NAMES`)."""
+    """Import and return the PyMC module of model ``name`` (``clustermix.models.<name>.model``;
+    ``name`` one of :data:`MODEL_NAMES`)."""
     if name not in MODEL_NAMES:
         raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
-    return importlib.import_module(f"clustermix.models.{name}")
+    return importlib.import_module(f"clustermix.models.{name}.model")
 
 
 def model_source_files(name: str) -> list[str]:
     """The source files whose edits should refit model ``name`` (for a Snakemake rule's
-    input): its module and every ``clustermix.models`` module it imports, directly or through
-    another (the mixture machinery, quadrature, kinematics ...).
+    input): its module (``<name>/model.py``, first) and every ``clustermix.models`` module it
+    imports, directly or through another (the mixture machinery, quadrature, kinematics ...).
 
     Paths are relative to the working directory when the library lies below it (the
     workflow's own ``src/``), so that Snakemake's records survive moving or cloning the
@@ -71,15 +72,18 @@ def model_source_files(name: str) -> list[str]:
     """
     if name not in MODEL_NAMES:
         raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
-    found: list[str] = []
-    pending = [name, *(FIT_MODULES if name in CLUSTER_MODEL_NAMES else ())]
+    found: list[Path] = []
+    pending = [
+        _MODELS_DIR / name / "model.py",
+        *(_MODELS_DIR / f"{module}.py" for module in FIT_MODULES if name in CLUSTER_MODEL_NAMES),
+    ]
     while pending:
-        module = pending.pop()
-        if module in found:
+        path = pending.pop(0)
+        if path in found:
             continue
-        found.append(module)
-        pending.extend(_imported_model_modules(_MODELS_DIR / f"{module}.py"))
-    return [_workdir_relative(_MODELS_DIR / f"{module}.py") for module in found]
+        found.append(path)
+        pending.extend(_imported_model_files(path))
+    return [_workdir_relative(path) for path in found]
 
 
 def _workdir_relative(path: Path) -> str:
@@ -90,17 +94,36 @@ def _workdir_relative(path: Path) -> str:
         return str(path)
 
 
-def _imported_model_modules(path: Path) -> list[str]:
-    """Names of the sibling modules in clustermix/models that the file at ``path`` imports."""
-    names: list[str] = []
+def _imported_model_files(path: Path) -> list[Path]:
+    """The files under clustermix/models that the file at ``path`` imports (absolute
+    ``clustermix.models...`` imports and relative ones)."""
+    files: list[Path] = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.ImportFrom) and node.module == "clustermix.models":
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
-            "clustermix.models."
-        ):
-            names.append(node.module.rsplit(".", 1)[1])
-    return [name for name in names if (_MODELS_DIR / f"{name}.py").is_file()]
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            dotted = (node.module or "").split(".") if node.module else []
+        elif (node.module or "").startswith("clustermix.models"):
+            base = _MODELS_DIR
+            dotted = node.module.split(".")[2:]
+        else:
+            continue
+        for alias in node.names:
+            for parts in (dotted, [*dotted, alias.name]):
+                files += _module_files(base.joinpath(*parts)) if parts else []
+    return files
+
+
+def _module_files(stem: Path) -> list[Path]:
+    """The file of the module at ``stem`` (``stem.py``, or a package's ``__init__.py``)."""
+    if stem.with_suffix(".py").is_file():
+        return [stem.with_suffix(".py")]
+    if (stem / "__init__.py").is_file():
+        return [stem / "__init__.py"]
+    return []
 
 
 def enabled_models(config: Mapping[str, Any], names: tuple[str, ...] = MODEL_NAMES) -> list[str]:

@@ -96,7 +96,7 @@ class ParallaxComponents:
     ``length_scale_kpc`` or binned: bump ``field_centres`` (mas), and the errors
     ``field_errors`` (mas) and bump weights ``field_weights`` (n, K) of stars at equally
     spaced quantiles of the errors
-    (:func:`clustermix.models.parallax_1d.binned_field_components`)."""
+    (:func:`clustermix.models.parallax_1d.model.binned_field_components`)."""
 
     f: float
     parallax_cl: float
@@ -159,7 +159,7 @@ def pm_components(
     """The ``pm_2d`` components at the posterior medians (``model``: its pm.Model; ``data``
     its arrays, which hold the field when it was learned on the control field)."""
     if data is not None and "field_weights" in data:
-        from clustermix.models.pm_2d import average_field
+        from clustermix.models.pm_2d.model import average_field
 
         medians = posterior_medians(posterior, ("f_cluster", "pmra_cl", "pmdec_cl", "sigma_cl"))
         field = average_field(dict(data))
@@ -192,7 +192,7 @@ def parallax_components(
 ) -> ParallaxComponents:
     """The ``parallax_1d`` components at the posterior medians (free parameters only); a
     binned field needs the model's ``data`` (its bins and the stars' magnitudes)."""
-    from clustermix.models.parallax_1d import binned_field_components
+    from clustermix.models.parallax_1d.model import binned_field_components
 
     medians = posterior_medians(
         posterior, ("f_cluster", "parallax_cl", "parallax_width_cl", "ln_length_scale_field")
@@ -292,7 +292,7 @@ def parallax_densities(
     if c.field_centres is None:
         field = (1.0 - c.f) * edsd_parallax_density(x, c.length_scale_kpc, errors)
     else:  # over stars at the quantiles of the errors, each with its own weights
-        from clustermix.models.parallax_1d import binned_field_density
+        from clustermix.models.parallax_1d.model import binned_field_density
 
         field = (1.0 - c.f) * binned_field_density(
             x, c.field_errors, c.field_weights, c.field_centres
