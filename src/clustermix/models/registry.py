@@ -61,6 +61,15 @@ def get_model(name: str) -> ModuleType:
     return importlib.import_module(f"clustermix.models.{name}.model")
 
 
+def get_model_part(name: str, part: str) -> ModuleType:
+    """Import and return one module of model ``name``'s package, e.g. its NumPy-only
+    ``densities`` or ``replicate`` (``clustermix.models.<name>.<part>``), without loading the
+    PyMC module unless the part itself does."""
+    if name not in MODEL_NAMES:
+        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    return importlib.import_module(f"clustermix.models.{name}.{part}")
+
+
 def model_source_files(name: str) -> list[str]:
     """The source files whose edits should refit model ``name`` (for a Snakemake rule's
     input): its module (``<name>/model.py``, first) and every ``clustermix.models`` module it
