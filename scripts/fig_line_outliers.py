@@ -2,6 +2,7 @@
 
 from clustermix.inference import load_trace
 from clustermix.membership import membership_probabilities
+from clustermix.models.line_outliers import SPEC
 from clustermix.models.line_outliers import model as line_outliers
 from clustermix.models.registry import model_options
 from clustermix.plotting.line import line_outliers_figure
@@ -22,5 +23,6 @@ with logged(snakemake):
         idata.posterior["m"].values,
         idata.posterior["b"].values,
         line_outliers.TUTORIAL_TRUTH,
+        SPEC.presentation.colour,
     )
     save_figure(fig, snakemake.output.figure, snakemake_provenance(snakemake))

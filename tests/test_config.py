@@ -88,6 +88,7 @@ def test_schema_rejects_missing_clusters() -> None:
         (("masks", "control_min_arcmin"), 25.0, "radius_arcmin"),
         (("data", "source"), "file", "data.path"),
         (("paper", "cluster"), "ngc188", "paper.cluster"),
+        (("models", "pm_3d"), {"enabled": True}, "models.pm_3d: unknown model"),
     ],
 )
 def test_cross_key_checks_name_the_key(path: tuple, value, words: str) -> None:

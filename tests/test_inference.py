@@ -464,7 +464,8 @@ def test_schema_defaults_match_the_library() -> None:
     assert {key: value["default"] for key, value in sampling.items()} == reg.SAMPLING_DEFAULTS
     overrides = schema["properties"]["models"]["additionalProperties"]["properties"]
     assert set(overrides) == set(reg.SAMPLING_KEYS) | reg.CONTROL_KEYS
-    assert schema["properties"]["models"]["propertyNames"]["enum"] == list(MODEL_NAMES)
+    # the schema leaves the model names to check_config, which takes them from the registry
+    assert "propertyNames" not in schema["properties"]["models"]
     config = yaml.safe_load((REPO / "config/config.yaml").read_text())
     assert config["sampling"] == reg.SAMPLING_DEFAULTS
     progress = schema["properties"]["progress"]["properties"]["interval_s"]["default"]

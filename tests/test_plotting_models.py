@@ -46,10 +46,10 @@ from clustermix.plotting.components import (
 from clustermix.plotting.corner import CORNER_QUANTITIES, corner_draws, corner_figure
 from clustermix.plotting.galactocentric import galactocentric_figure
 from clustermix.plotting.pgm import (
-    DIAGRAMS,
     add_edges,
     add_plate,
     add_variable,
+    model_diagram,
     new_pgm,
     pgm_figure,
 )
@@ -91,7 +91,7 @@ def pgm_nodes(pgm: daft.PGM) -> list[daft.Node]:
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
 def test_pgm_for_every_model(model: str, tmp_path: Path, monkeypatch) -> None:
-    diagram = DIAGRAMS[model]()
+    diagram = model_diagram(model)
     assert isinstance(diagram, daft.PGM)
     nodes = pgm_nodes(diagram)
     assert any(node.observed for node in nodes)

@@ -51,6 +51,7 @@ import numpy as np
 from clustermix.errors import InputDataError
 from clustermix.gate import fit_failures
 from clustermix.io import atomic_path
+from clustermix.models.registry import adoption_order
 from clustermix.paper import (
     decimals_for,
     escape_text,
@@ -78,7 +79,7 @@ QUANTITIES: dict[str, str] = {
 #: The statistics of each quantity, as in the summary JSON (percentiles and sd).
 STATISTICS: tuple[str, ...] = ("q50", "q16", "q84", "sd")
 #: Which model's values a cluster adopts: the first converged one of these.
-ADOPTION_ORDER: tuple[str, ...] = ("phase_space", "pm_2d", "parallax_1d", "pmra_1d")
+ADOPTION_ORDER: tuple[str, ...] = adoption_order()
 #: A star with at least this membership probability counts in ``n_members_p_half``.
 MEMBER_THRESHOLD = 0.5
 

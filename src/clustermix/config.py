@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from clustermix.errors import ConfigError
+from clustermix.models import MODEL_NAMES
 
 
 def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
@@ -19,6 +20,13 @@ def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ConfigError(f"clusters: duplicate cluster name(s) {duplicates}")
+
+    unknown = sorted(set(config.get("models") or {}) - set(MODEL_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"models.{unknown[0]}: unknown model; the models are {list(MODEL_NAMES)} "
+            "(the packages under clustermix/models that define a SPEC)"
+        )
 
     paper_cluster = config.get("paper", {}).get("cluster")
     if paper_cluster is not None and paper_cluster not in names:

@@ -69,14 +69,20 @@ def cylindrical(x: Any, y: Any, v_x: Any, v_y: Any) -> dict[str, Any]:
 
 
 def galactocentric_draws(
-    posterior: xr.Dataset, data: Mapping[str, np.ndarray], options: Mapping[str, Any]
+    posterior: xr.Dataset,
+    data: Mapping[str, np.ndarray],
+    options: Mapping[str, Any],
+    model_name: str | None = None,
 ) -> dict[str, xr.DataArray]:
-    """Draws (dims chain, draw) of every :data:`QUANTITIES` from a ``phase_space``
-    posterior, its data (``prepare_data``) and its options (the trace's ``options``)."""
-    from clustermix.models.phase_space import model as phase_space
+    """Draws (dims chain, draw) of every :data:`QUANTITIES` from the posterior of a model
+    that measures the 3D position and velocity (``model_name``; default: the first such
+    model), its data (``prepare_data``) and its options (the trace's ``options``)."""
+    from clustermix.models import CLUSTER_MODEL_NAMES
+    from clustermix.models.registry import galactocentric_model, get_model
 
-    icrs = phase_space.summary_quantities(posterior, dict(data), dict(options))
-    draws = phase_space.galactocentric_quantities({key: icrs[key] for key in CARTESIAN})
+    module = get_model(model_name or galactocentric_model(CLUSTER_MODEL_NAMES))
+    icrs = module.summary_quantities(posterior, dict(data), dict(options))
+    draws = module.galactocentric_quantities({key: icrs[key] for key in CARTESIAN})
     extra = cylindrical(draws["x"], draws["y"], draws["v_x"], draws["v_y"])
     return {**draws, **{key: value.rename(key) for key, value in extra.items()}}
 
@@ -128,9 +134,13 @@ def load_galactocentric(
     from clustermix.fit_results import load_fitted_model
 
     fitted = load_fitted_model(trace_path, catalog_path, masks_path)
-    if fitted.name != "phase_space":
-        raise InputDataError(f"{trace_path}: a {fitted.name} trace, not a phase_space one")
-    draws = galactocentric_draws(fitted.idata.posterior, fitted.data, fitted.options)
+    from clustermix.models.registry import model_spec
+
+    if not model_spec(fitted.name).galactocentric:
+        raise InputDataError(
+            f"{trace_path}: a {fitted.name} trace; that model measures no 3D position and velocity"
+        )
+    draws = galactocentric_draws(fitted.idata.posterior, fitted.data, fitted.options, fitted.name)
     truth = None
     if truth_path is not None:
         raw = json.loads(Path(truth_path).read_text())

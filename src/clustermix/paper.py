@@ -2,7 +2,7 @@
 
 Every number in ``src/tex/ms.tex`` is a macro defined in a file under ``src/tex/output/``
 that a rule wrote. Macro names are letters only (LaTeX's rule), built from CamelCase parts:
-``macro_name("pm_2d", "pmra")`` is ``\\PmTwoDPmra``. Values are rounded to the precision
+``macro_name("model_2d", "pmra")`` is ``\\ModelTwoDPmra``. Values are rounded to the precision
 their uncertainty supports (two significant figures of the uncertainty).
 """
 
@@ -42,10 +42,10 @@ _WORDS = {
 def macro_name(*parts: str) -> str:
     """A LaTeX macro name (without the backslash) from snake_case parts.
 
-    >>> macro_name("pm_2d", "pmra")
-    'PmTwoDPmra'
-    >>> macro_name("phase_space", "v_x", "truth")
-    'PhaseSpaceVXTruth'
+    >>> macro_name("model_2d", "pmra")
+    'ModelTwoDPmra'
+    >>> macro_name("phase_model", "v_x", "truth")
+    'PhaseModelVXTruth'
     """
     words: list[str] = []
     for part in parts:

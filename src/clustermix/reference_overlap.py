@@ -30,6 +30,7 @@ from astropy.table import Table
 
 from clustermix.errors import InputDataError
 from clustermix.io import write_json_atomic
+from clustermix.models import MODEL_SPECS
 from clustermix.paper import escape_text, format_count, format_number, macro_name, write_macros
 from clustermix.reference_members import ReferenceList, read_reference_members
 
@@ -37,12 +38,7 @@ PathLike = str | os.PathLike[str]
 #: Our probability thresholds: p > 0.5 (our members) and p > 0.7.
 OUR_THRESHOLDS: tuple[float, ...] = (0.5, 0.7)
 #: The models' names in the paper's prose.
-MODEL_PROSE = {
-    "phase_space": "phase-space",
-    "pm_2d": "two-dimensional proper-motion",
-    "parallax_1d": "parallax",
-    "pmra_1d": "pmRA",
-}
+MODEL_PROSE = {name: spec.presentation.prose for name, spec in MODEL_SPECS.items()}
 _THRESHOLD_WORDS = {0.5: "Fifty", 0.7: "Seventy"}
 
 

@@ -13,9 +13,14 @@ from clustermix.provenance import code_version
 from clustermix.models import CLUSTER_MODEL_NAMES
 from clustermix.models.registry import (
     EXAMPLE_MODEL_NAMES,
+    cmd_model,
+    component_models,
     enabled_cluster_models,
     enabled_example_models,
+    galactocentric_model,
+    model_part_file,
     model_source_files,
+    model_spec,
     option_overrides,
     sampling_settings,
 )
@@ -44,16 +49,6 @@ FINAL_OUTPUTS = []
 CODE_COMMIT = code_version().removesuffix("-dirty")
 CLUSTER_MODELS = enabled_cluster_models(config)
 EXAMPLE_MODELS = enabled_example_models(config)
-
-# Memory (MB) and wall time (minutes) of one fit, per model, for cluster schedulers; with
-# 20,000 stars and 4 x 2,000 iterations. Override with --set-resources fit_model:mem_mb=...
-FIT_RESOURCES = {
-    "line_outliers": {"mem_mb": 2000, "runtime": 15},
-    "pmra_1d": {"mem_mb": 4000, "runtime": 60},
-    "parallax_1d": {"mem_mb": 8000, "runtime": 240},
-    "pm_2d": {"mem_mb": 6000, "runtime": 180},
-    "phase_space": {"mem_mb": 16000, "runtime": 720},
-}
 
 
 wildcard_constraints:
@@ -95,15 +90,18 @@ def fit_threads(wildcards):
 
 
 def fit_resource(key):
-    """An input function for resource `key` of the model's fit (see FIT_RESOURCES). The
-    wall time grows with each attempt, so that a retry (--retries) of a fit that ran out
-    of time on a cluster gets more."""
+    """An input function for resource `key` (mem_mb, or runtime in minutes) of the model's
+    fit, for cluster schedulers: its spec's (clustermix.models.<name>.SPEC.resources, with
+    20,000 stars and 4 x 2,000 iterations; override with --set-resources
+    fit_model:mem_mb=...). The wall time grows with each attempt, so that a retry
+    (--retries) of a fit that ran out of time on a cluster gets more."""
+
+    def resources(wildcards):
+        return model_spec(_model_name(wildcards)).resources
+
     if key == "runtime":
-        return (
-            lambda wildcards, attempt: FIT_RESOURCES[_model_name(wildcards)][key]
-            * attempt
-        )
-    return lambda wildcards: FIT_RESOURCES[_model_name(wildcards)][key]
+        return lambda wildcards, attempt: resources(wildcards).runtime_min * attempt
+    return lambda wildcards: resources(wildcards).mem_mb
 
 
 def model_code(wildcards):

@@ -10,12 +10,9 @@ PAPER_TRUTH = (
     if cluster_source(config, PAPER_CLUSTER) == "simulated"
     else {}
 )
-# The model whose memberships colour the CMD: phase_space if enabled, else pm_2d, else
-# the first enabled cluster model.
-CMD_MODEL = next(
-    (name for name in ("phase_space", "pm_2d") if name in CLUSTER_MODELS),
-    CLUSTER_MODELS[0] if CLUSTER_MODELS else None,
-)
+# The model whose memberships colour the CMD: the enabled model of lowest cmd_rank in its
+# spec (phase_space, then pm_2d), else the first enabled cluster model.
+CMD_MODEL = cmd_model(CLUSTER_MODELS)
 
 PAPER_FIGURES.append("src/tex/figures/sky_masks.pdf")
 PAPER_NUMBERS.append("src/tex/output/literature_table.tex")

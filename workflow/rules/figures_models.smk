@@ -21,16 +21,16 @@ CORNER_INPUTS = {
     },
 }
 # The models whose components are drawn over the data, in panel order.
-COMPONENT_MODELS = [
-    name for name in ("pmra_1d", "pm_2d", "parallax_1d") if name in CLUSTER_MODELS
-]
-# The Galactocentric figure and numbers come from the phase-space fit; without it the
-# number file still exists (its values say n/a), so that the paper compiles.
-GALACTOCENTRIC_AVAILABLE = "phase_space" in CLUSTER_MODELS
+COMPONENT_MODELS = component_models(CLUSTER_MODELS)
+# The Galactocentric figure and numbers come from the fit of the model that measures the
+# cluster's 3D position and velocity (phase_space); without it the number file still
+# exists (its values say n/a), so that the paper compiles.
+GALACTOCENTRIC_MODEL = galactocentric_model(CLUSTER_MODELS)
+GALACTOCENTRIC_AVAILABLE = GALACTOCENTRIC_MODEL is not None
 GALACTOCENTRIC_INPUTS = (
     {
         **PAPER_TRUTH,
-        "trace": f"results/{PAPER_CLUSTER}/traces/phase_space.nc",
+        "trace": f"results/{PAPER_CLUSTER}/traces/{GALACTOCENTRIC_MODEL}.nc",
         "catalog": f"results/{PAPER_CLUSTER}/catalog.fits",
         "masks": f"results/{PAPER_CLUSTER}/masks.fits",
     }
@@ -53,8 +53,11 @@ PAPER_NUMBERS.append("src/tex/output/galactocentric.tex")
 
 rule fig_pgm:
     input:
-        # the model's module: its docstring is what the diagram draws
-        module=lambda wildcards: model_source_files(wildcards.model_name)[:1],
+        # the model's module (its docstring is what the diagram draws) and the diagram
+        module=lambda wildcards: [
+            *model_source_files(wildcards.model_name)[:1],
+            model_part_file(wildcards.model_name, "diagram"),
+        ],
     output:
         figure=report(
             "src/tex/figures/pgm_{model_name}.pdf",
@@ -146,7 +149,7 @@ rule fig_galactocentric:
         figure=report(
             "src/tex/figures/galactocentric.pdf",
             caption="../report/galactocentric.rst",
-            category="phase_space",
+            category=GALACTOCENTRIC_MODEL or "galactocentric",
             subcategory="Galactocentric position and velocity",
         ),
     log:

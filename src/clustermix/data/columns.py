@@ -17,30 +17,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-#: What may need a column (:attr:`GaiaColumn.needed_by`). :data:`KEY`, :data:`MASKS` and
-#: :data:`G_CUT` are part of every run; :data:`ZERO_POINT` when ``cuts.zero_point`` is true;
-#: the others are the cluster models (``models.<name>.enabled``).
+from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_SPECS
+
+#: What besides the models may need a column (:attr:`GaiaColumn.needed_by`). :data:`KEY`,
+#: :data:`MASKS` and :data:`G_CUT` are part of every run; :data:`ZERO_POINT` when
+#: ``cuts.zero_point`` is true. The cluster models (``models.<name>.enabled``) name the
+#: columns they read in their spec (:attr:`~clustermix.models.spec.ModelSpec.catalogue_columns`).
 KEY = "key"
 MASKS = "masks"
 G_CUT = "g_cut"
 ZERO_POINT = "zero_point"
 ALWAYS_NEEDED: frozenset[str] = frozenset({KEY, MASKS, G_CUT})
-#: The cluster models that read the catalogue (``clustermix.models.CLUSTER_MODEL_NAMES``;
-#: a test checks that the two agree).
-CATALOG_MODELS: tuple[str, ...] = ("pmra_1d", "parallax_1d", "pm_2d", "phase_space")
-
-_PM_MODELS = ("pmra_1d", "pm_2d", "phase_space")
-_PM_2D_MODELS = ("pm_2d", "phase_space")
-_PARALLAX_MODELS = ("parallax_1d", "phase_space")
+#: The cluster models, which read the catalogue.
+CATALOG_MODELS: tuple[str, ...] = CLUSTER_MODEL_NAMES
 
 
 @dataclass(frozen=True)
 class GaiaColumn:
     """One catalogue column.
 
-    ``needed_by``: what reads it (:data:`KEY`, :data:`MASKS`, :data:`G_CUT`,
-    :data:`ZERO_POINT` or a cluster model's name); a user's file must have it when one of
-    these is enabled (:func:`required_columns`), and may lack it otherwise (it is then read
+    ``needed_by``: what reads it besides the cluster models (:data:`KEY`, :data:`MASKS`,
+    :data:`G_CUT`, :data:`ZERO_POINT`; a model names its columns in its spec); a user's file
+    must have it when one of these, or such a model, is enabled (:func:`required_columns`),
+    and may lack it otherwise (it is then read
     as NaN, or filled in, as :mod:`clustermix.data.clean` says). ``required``: the Gaia
     archive serves it, so an archive query result without it is refused
     (:mod:`clustermix.data.query`); ``finite``: every value present must be finite (a model
@@ -64,20 +63,12 @@ GAIA_COLUMNS: tuple[GaiaColumn, ...] = (
     GaiaColumn("dec", "float64", "deg", finite=True, needed_by=(MASKS,)),
     GaiaColumn("ra_error", "float32", "mas", positive=True),
     GaiaColumn("dec_error", "float32", "mas", positive=True),
-    GaiaColumn(
-        "parallax", "float64", "mas", finite=True, needed_by=(*_PARALLAX_MODELS, ZERO_POINT)
-    ),
-    GaiaColumn(
-        "parallax_error", "float32", "mas", finite=True, positive=True, needed_by=_PARALLAX_MODELS
-    ),
-    GaiaColumn("pmra", "float64", "mas / yr", finite=True, needed_by=_PM_MODELS),
-    GaiaColumn(
-        "pmra_error", "float32", "mas / yr", finite=True, positive=True, needed_by=_PM_MODELS
-    ),
-    GaiaColumn("pmdec", "float64", "mas / yr", finite=True, needed_by=_PM_2D_MODELS),
-    GaiaColumn(
-        "pmdec_error", "float32", "mas / yr", finite=True, positive=True, needed_by=_PM_2D_MODELS
-    ),
+    GaiaColumn("parallax", "float64", "mas", finite=True, needed_by=(ZERO_POINT,)),
+    GaiaColumn("parallax_error", "float32", "mas", finite=True, positive=True),
+    GaiaColumn("pmra", "float64", "mas / yr", finite=True),
+    GaiaColumn("pmra_error", "float32", "mas / yr", finite=True, positive=True),
+    GaiaColumn("pmdec", "float64", "mas / yr", finite=True),
+    GaiaColumn("pmdec_error", "float32", "mas / yr", finite=True, positive=True),
     GaiaColumn("ra_dec_corr", "float32", None, correlation=True),
     GaiaColumn("ra_parallax_corr", "float32", None, correlation=True),
     GaiaColumn("ra_pmra_corr", "float32", None, correlation=True),
@@ -91,7 +82,6 @@ GAIA_COLUMNS: tuple[GaiaColumn, ...] = (
         None,
         finite=True,
         correlation=True,
-        needed_by=("phase_space",),
     ),
     GaiaColumn(
         "parallax_pmdec_corr",
@@ -99,11 +89,8 @@ GAIA_COLUMNS: tuple[GaiaColumn, ...] = (
         None,
         finite=True,
         correlation=True,
-        needed_by=("phase_space",),
     ),
-    GaiaColumn(
-        "pmra_pmdec_corr", "float32", None, finite=True, correlation=True, needed_by=_PM_2D_MODELS
-    ),
+    GaiaColumn("pmra_pmdec_corr", "float32", None, finite=True, correlation=True),
     GaiaColumn("ruwe", "float32", None, finite=True, positive=True),
     GaiaColumn("visibility_periods_used", "int16", None),
     GaiaColumn("astrometric_params_solved", "int16", None, finite=True),
@@ -115,7 +102,7 @@ GAIA_COLUMNS: tuple[GaiaColumn, ...] = (
         "float32",
         "mag",
         finite=True,
-        needed_by=(G_CUT, ZERO_POINT, *_PM_2D_MODELS),
+        needed_by=(G_CUT, ZERO_POINT),
     ),
     GaiaColumn("phot_bp_mean_mag", "float32", "mag"),
     GaiaColumn("phot_rp_mean_mag", "float32", "mag"),
@@ -142,13 +129,23 @@ def required_columns(models: Iterable[str], *, zero_point: bool = True) -> tuple
         and ``phot_g_mean_mag``; its colour and ecliptic latitude have fall-backs).
     """
     enabled = _enabled(models, zero_point)
-    return tuple(column.name for column in GAIA_COLUMNS if enabled.intersection(column.needed_by))
+    return tuple(column.name for column in GAIA_COLUMNS if enabled.intersection(_uses(column)))
 
 
 def needed_by(name: str, models: Iterable[str], *, zero_point: bool = True) -> tuple[str, ...]:
-    """What, among the enabled things of :func:`required_columns`, needs column ``name``."""
+    """What, among the enabled things of :func:`required_columns`, needs column ``name``:
+    the models first (in model order), then the rest."""
     enabled = _enabled(models, zero_point)
-    return tuple(use for use in COLUMNS_BY_NAME[name].needed_by if use in enabled)
+    return tuple(use for use in _uses(COLUMNS_BY_NAME[name]) if use in enabled)
+
+
+def _uses(column: GaiaColumn) -> tuple[str, ...]:
+    """Everything that needs ``column``: the cluster models whose spec names it, then its
+    :attr:`GaiaColumn.needed_by`."""
+    models = tuple(
+        name for name in CATALOG_MODELS if column.name in MODEL_SPECS[name].catalogue_columns
+    )
+    return models + column.needed_by
 
 
 def _enabled(models: Iterable[str], zero_point: bool) -> frozenset[str]:

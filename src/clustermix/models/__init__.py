@@ -1,7 +1,10 @@
-"""The mixture models, one module each, sharing :mod:`clustermix.models.mixture`.
+"""The mixture models, one package each, sharing :mod:`clustermix.models.mixture`.
 
-Every model module (``line_outliers``, ``pmra_1d``, ``parallax_1d``, ``pm_2d``,
-``phase_space``) exposes the same small interface, which the inference, membership and
+Every model is a package ``clustermix.models.<name>`` whose ``__init__`` defines its
+:class:`~clustermix.models.spec.ModelSpec` (``SPEC``: presentation, resources, the
+catalogue columns it reads; see :mod:`clustermix.models.spec`); packages are discovered
+here, so :data:`MODEL_NAMES` is whatever packages define a spec. Each package's PyMC module
+``<name>/model.py`` exposes the same small interface, which the inference, membership and
 summary code relies on:
 
 ``NAME: str``
@@ -37,6 +40,12 @@ summary code relies on:
     ``f_cluster`` is the true member fraction among the selected stars).
 """
 
+import importlib
+import pkgutil
+
+from clustermix.errors import ConfigError
+from clustermix.models.spec import ModelSpec
+
 SUMMARY_UNITS: dict[str, str] = {
     "pmra": "mas/yr",
     "pmdec": "mas/yr",
@@ -57,5 +66,28 @@ SUMMARY_UNITS: dict[str, str] = {
     "w_inlier": "",
 }
 
-MODEL_NAMES: tuple[str, ...] = ("line_outliers", "pmra_1d", "parallax_1d", "pm_2d", "phase_space")
-CLUSTER_MODEL_NAMES: tuple[str, ...] = MODEL_NAMES[1:]
+
+def _discover() -> dict[str, ModelSpec]:
+    """Every model package below this one (a subpackage whose ``__init__`` defines
+    ``SPEC``), by name, in the specs' ``order``. Importing a package loads only its spec."""
+    found: list[ModelSpec] = []
+    for info in pkgutil.iter_modules(__path__):
+        if not info.ispkg:
+            continue
+        spec = getattr(importlib.import_module(f"{__name__}.{info.name}"), "SPEC", None)
+        if isinstance(spec, ModelSpec):
+            if spec.name != info.name:
+                raise ConfigError(
+                    f"clustermix.models.{info.name}: its SPEC is named {spec.name!r}; a model's "
+                    "package and its name must agree (the name is the config key and the path)"
+                )
+            found.append(spec)
+    return {spec.name: spec for spec in sorted(found, key=lambda spec: (spec.order, spec.name))}
+
+
+#: Every model's :class:`~clustermix.models.spec.ModelSpec`, by name, in display order.
+MODEL_SPECS: dict[str, ModelSpec] = _discover()
+MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SPECS)
+CLUSTER_MODEL_NAMES: tuple[str, ...] = tuple(
+    name for name, spec in MODEL_SPECS.items() if spec.kind == "cluster"
+)

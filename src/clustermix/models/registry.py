@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import ast
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from clustermix.errors import ConfigError
-from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES
+from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES, MODEL_SPECS
+from clustermix.models.spec import ModelSpec
 
 #: Sampling settings and their defaults (the schema's defaults are the same; a test checks).
 SAMPLING_DEFAULTS: dict[str, Any] = {
@@ -53,6 +54,42 @@ _MODELS_DIR = Path(__file__).resolve().parent
 FIT_MODULES: tuple[str, ...] = ("field_choice", "modes")
 
 
+def model_spec(name: str) -> ModelSpec:
+    """The :class:`~clustermix.models.spec.ModelSpec` of model ``name`` (no PyMC import)."""
+    if name not in MODEL_SPECS:
+        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    return MODEL_SPECS[name]
+
+
+def adoption_order(names: Sequence[str] = CLUSTER_MODEL_NAMES) -> tuple[str, ...]:
+    """The cluster models of ``names`` that a cluster may adopt, the preferred first
+    (:attr:`ModelSpec.adoption_rank`)."""
+    ranked = [name for name in names if model_spec(name).adoption_rank is not None]
+    return tuple(sorted(ranked, key=lambda name: model_spec(name).adoption_rank))
+
+
+def cmd_model(names: Sequence[str]) -> str | None:
+    """The model of ``names`` (the enabled cluster models) whose memberships colour the
+    colour-magnitude and proper-motion membership figures: the lowest
+    :attr:`ModelSpec.cmd_rank`, else the first of ``names``; None if there is none."""
+    ranked = [name for name in names if model_spec(name).cmd_rank is not None]
+    if ranked:
+        return min(ranked, key=lambda name: model_spec(name).cmd_rank)
+    return names[0] if names else None
+
+
+def component_models(names: Sequence[str]) -> list[str]:
+    """The models of ``names`` drawn in the components figure, in panel order."""
+    shown = [name for name in names if model_spec(name).presentation.component_panel is not None]
+    return sorted(shown, key=lambda name: model_spec(name).presentation.component_panel)
+
+
+def galactocentric_model(names: Sequence[str]) -> str | None:
+    """The first model of ``names`` that measures the cluster's 3D position and velocity
+    (the Galactocentric figure and numbers come from it); None if none does."""
+    return next((name for name in names if model_spec(name).galactocentric), None)
+
+
 def get_model(name: str) -> ModuleType:
     """Import and return the PyMC module of model ``name`` (``clustermix.models.<name>.model``;
     ``name`` one of :data:`MODEL_NAMES`)."""
@@ -68,6 +105,13 @@ def get_model_part(name: str, part: str) -> ModuleType:
     if name not in MODEL_NAMES:
         raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
     return importlib.import_module(f"clustermix.models.{name}.{part}")
+
+
+def model_part_file(name: str, part: str) -> str:
+    """The source file of one module of model ``name``'s package (``<name>/<part>.py``),
+    relative to the working directory as :func:`model_source_files`' are."""
+    model_spec(name)
+    return _workdir_relative(_MODELS_DIR / name / f"{part}.py")
 
 
 def model_source_files(name: str) -> list[str]:

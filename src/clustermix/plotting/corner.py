@@ -25,9 +25,10 @@ from matplotlib import MatplotlibDeprecationWarning
 from matplotlib.colors import LinearSegmentedColormap, to_rgb
 from matplotlib.ticker import MaxNLocator
 
+from clustermix.models import MODEL_SPECS
+from clustermix.palette import PALETTE
 from clustermix.plotting.style import (
     COLUMN_WIDTH_IN,
-    MODEL_COLOURS,
     PAGE_WIDTH_IN,
     TRUTH_COLOUR,
     use_style,
@@ -35,11 +36,7 @@ from clustermix.plotting.style import (
 
 #: The quantities shown for each model, in panel order.
 CORNER_QUANTITIES: dict[str, tuple[str, ...]] = {
-    "line_outliers": ("m", "b", "w_inlier"),
-    "pmra_1d": ("pmra", "sigma_pmra_cl", "f_cluster"),
-    "parallax_1d": ("parallax", "f_cluster", "length_scale_field"),
-    "pm_2d": ("pmra", "pmdec", "sigma_cl", "f_cluster"),
-    "phase_space": ("parallax", "pmra", "pmdec", "rv", "sigma_v", "f_cluster"),
+    name: spec.presentation.corner_quantities for name, spec in MODEL_SPECS.items()
 }
 #: Axis labels (LaTeX, with units) of every quantity a corner plot may show.
 CORNER_LABELS: dict[str, str] = {
@@ -105,7 +102,7 @@ def _light_cmap(colour: str) -> LinearSegmentedColormap:
 def corner_figure(
     draws: Mapping[str, xr.DataArray],
     truth: Mapping[str, float] | None = None,
-    colour: str = MODEL_COLOURS["phase_space"],
+    colour: str = PALETTE["blue"],
     labels: Mapping[str, str] | None = None,
 ) -> plt.Figure:
     """Corner plot of ``draws`` ({name: DataArray with dims chain, draw}).

@@ -18,6 +18,8 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
+from clustermix.models import CLUSTER_MODEL_NAMES
+from clustermix.models.registry import galactocentric_model
 from clustermix.plotting.style import (
     MODEL_COLOURS,
     PAGE_WIDTH_IN,
@@ -31,7 +33,8 @@ DOT_SEED = 7
 #: Velocity arrows of the overview panel: kpc of arrow per km/s.
 ARROW_KPC_PER_KMS = 1.0 / 100.0
 SUN_COLOUR = "black"
-CLUSTER_COLOUR = MODEL_COLOURS["phase_space"]
+#: The colour of the model the figure's draws come from.
+CLUSTER_COLOUR = MODEL_COLOURS[galactocentric_model(CLUSTER_MODEL_NAMES)]
 KMS = r"km s$^{-1}$"
 #: Axis labels of the posterior panels (pc and km/s).
 LABELS: dict[str, str] = {

@@ -17,7 +17,6 @@ from matplotlib.patches import Patch
 
 from clustermix.plotting.style import (
     COLUMN_WIDTH_IN,
-    MODEL_COLOURS,
     PALETTE,
     SEQUENTIAL_CMAP,
     TRUTH_COLOUR,
@@ -66,8 +65,11 @@ def line_outliers_figure(
     slope_draws: np.ndarray,
     intercept_draws: np.ndarray,
     truth: Mapping[str, float],
+    colour: str = PALETTE["purple"],
 ) -> plt.Figure:
     """Two stacked panels: least squares against the truth, then the mixture model.
+
+    ``colour``: the mixture model's (its spec's presentation colour).
 
     Parameters
     ----------
@@ -155,9 +157,7 @@ def line_outliers_figure(
     )
 
     # Bottom: the mixture model's line and each point's inlier probability.
-    bottom.fill_between(
-        x_grid, low, high, color=MODEL_COLOURS["line_outliers"], alpha=0.6, linewidth=0, zorder=3.5
-    )
+    bottom.fill_between(x_grid, low, high, color=colour, alpha=0.6, linewidth=0, zorder=3.5)
     scatter_kwargs = {
         "c": None,
         "cmap": f"{SEQUENTIAL_CMAP}_r",
@@ -176,7 +176,7 @@ def line_outliers_figure(
     bottom.legend(
         handles=[
             Patch(
-                facecolor=MODEL_COLOURS["line_outliers"],
+                facecolor=colour,
                 alpha=0.6,
                 linewidth=0,
                 label="mixture model, 16–84%",

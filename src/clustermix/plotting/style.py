@@ -21,6 +21,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from clustermix.io import atomic_path, sha256_file
+from clustermix.models import MODEL_SPECS
+from clustermix.palette import PALETTE
 
 # fontTools reports every font subset at INFO while a PDF is saved; keep job logs readable.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -29,32 +31,11 @@ COLUMN_WIDTH_IN = 3.35
 PAGE_WIDTH_IN = 7.1
 SEQUENTIAL_CMAP = "cividis"
 
-# Okabe & Ito (2008) colour-blind safe palette.
-PALETTE: dict[str, str] = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-}
-# A fixed colour per model, so a model looks the same in every figure.
+# A fixed colour and label per model (its spec), so a model looks the same in every figure.
 MODEL_COLOURS: dict[str, str] = {
-    "pmra_1d": PALETTE["orange"],
-    "parallax_1d": PALETTE["sky"],
-    "pm_2d": PALETTE["green"],
-    "phase_space": PALETTE["blue"],
-    "line_outliers": PALETTE["purple"],
+    name: spec.presentation.colour for name, spec in MODEL_SPECS.items()
 }
-MODEL_LABELS: dict[str, str] = {
-    "pmra_1d": r"pmRA (1D)",
-    "parallax_1d": r"parallax (1D)",
-    "pm_2d": r"proper motion (2D)",
-    "phase_space": r"phase space",
-    "line_outliers": r"line + outliers",
-}
+MODEL_LABELS: dict[str, str] = {name: spec.presentation.label for name, spec in MODEL_SPECS.items()}
 CLUSTER_COLOUR = PALETTE["vermillion"]
 FIELD_COLOUR = PALETTE["sky"]
 TRUTH_COLOUR = PALETTE["black"]

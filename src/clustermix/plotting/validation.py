@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from clustermix.calibration import COVERAGE_BAND, RELIABILITY_BAND
-from clustermix.models import SUMMARY_UNITS
+from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_SPECS, SUMMARY_UNITS
 from clustermix.plotting.style import (
     COLUMN_WIDTH_IN,
     MODEL_COLOURS,
@@ -32,17 +32,12 @@ from clustermix.validation import (
     roc_curve,
 )
 
+#: Each cluster model's line style and marker (its spec), besides its colour.
 MODEL_LINESTYLES: dict[str, Any] = {
-    "pmra_1d": (0, (5, 1.5)),
-    "parallax_1d": (0, (1, 1)),
-    "pm_2d": (0, (3, 1, 1, 1)),
-    "phase_space": "-",
+    name: MODEL_SPECS[name].presentation.linestyle for name in CLUSTER_MODEL_NAMES
 }
 MODEL_MARKERS: dict[str, str] = {
-    "pmra_1d": "o",
-    "parallax_1d": "s",
-    "pm_2d": "D",
-    "phase_space": "^",
+    name: MODEL_SPECS[name].presentation.marker for name in CLUSTER_MODEL_NAMES
 }
 BAND_1_COLOUR = "0.80"
 BAND_2_COLOUR = "0.92"

@@ -1,0 +1,86 @@
+"""What the workflow, the figures and the paper know of a model, in one typed object.
+
+Every model is a package ``clustermix.models.<name>``; its ``__init__.py`` defines
+``SPEC = ModelSpec(...)`` and nothing heavier, so reading it loads neither PyMC nor
+matplotlib. The science is in the package's other modules, which the library finds by
+name through :mod:`clustermix.models.registry`:
+
+``model.py`` (PyMC; :func:`~clustermix.models.registry.get_model`)
+    The interface of :mod:`clustermix.models`: ``NAME``, ``DEFAULT_OPTIONS``,
+    ``prepare_data``, ``build_model``, ``summary_quantities``, ``true_values``; for the
+    posterior predictive checks ``observed_quantities`` and ``replicate``.
+``diagram.py`` (daft; :func:`~clustermix.models.registry.get_model_part`)
+    ``diagram() -> daft.PGM``: the probabilistic graphical model the paper shows.
+``densities.py`` (NumPy; optional)
+    The fitted components' densities, for the components figure; a model without one has
+    no panel there.
+
+Adding a model is adding one such package: the registry discovers it, the config schema
+and the workflow's rules accept its name, and its figures, rows and sentences follow from
+this object (README, "Adding a model").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How a model looks in every figure and the paper's prose.
+
+    ``label``: its name in legends and axis labels; ``prose``: in the paper's sentences
+    ("the two-dimensional proper-motion model"); ``colour``: a hex colour (one per model,
+    the same in every figure); ``marker`` and ``linestyle``: matplotlib's, for the
+    validation figures; ``corner_quantities``: the posterior quantities its corner plot
+    shows, in panel order; ``page_width_diagram``: its graphical model fills the page
+    width (a column otherwise); ``component_panel``: its place in the components figure
+    (its fitted components over the data, from its ``densities`` module; None: not shown).
+    """
+
+    label: str
+    prose: str
+    colour: str
+    marker: str
+    linestyle: str | tuple[float, tuple[float, ...]]
+    corner_quantities: tuple[str, ...]
+    page_width_diagram: bool = False
+    component_panel: int | None = None
+
+
+@dataclass(frozen=True)
+class Resources:
+    """One fit's memory (MB) and wall time (minutes) for a cluster scheduler, with 20,000
+    stars and 4 x 2,000 iterations."""
+
+    mem_mb: int
+    runtime_min: int
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model, as everything outside its package sees it.
+
+    ``name``: the name in the config (``models.<name>``) and every output path; ``order``:
+    its place in tables and figures (ascending); ``kind``: ``"cluster"`` (fitted to each
+    cluster's catalogue) or ``"example"`` (fitted to its own data under
+    ``results/examples/``); ``adoption_rank``: among cluster models, which one's values a
+    cluster adopts (lowest rank among those that pass the checks; the model that uses the
+    most information ranks first); ``catalogue_columns``: the Gaia columns it reads, which
+    a user's catalogue must then have; ``galactocentric``: it measures the cluster's 3D
+    position and velocity (the Galactocentric figure and numbers come from it);
+    ``cmd_rank``: whether, and how early, its memberships colour the colour-magnitude and
+    proper-motion membership figures (lowest rank among the enabled models; None: never
+    unless no ranked model is enabled).
+    """
+
+    name: str
+    order: int
+    kind: Literal["cluster", "example"]
+    presentation: Presentation
+    resources: Resources
+    adoption_rank: int | None = None
+    catalogue_columns: frozenset[str] = field(default_factory=frozenset)
+    galactocentric: bool = False
+    cmd_rank: int | None = None
