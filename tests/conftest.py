@@ -101,10 +101,15 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def run_snakemake(
-    workdir: Path, *args: str, timeout_s: float = 900, check: bool = True
+    workdir: Path,
+    *args: str,
+    timeout_s: float = 900,
+    check: bool = True,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the workflow's Snakemake in ``workdir`` and return the finished process."""
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    """Run the workflow's Snakemake in ``workdir`` and return the finished process
+    (``env``: variables to set besides this process's own)."""
+    env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
     process = subprocess.run(
         [SNAKEMAKE, "--cores", "2", *args],
         cwd=workdir,
