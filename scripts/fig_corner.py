@@ -1,12 +1,12 @@
 """Rule fig_corner: corner plot of one model's cluster quantities, with the truth if known."""
 
-from clustermix.fit_results import fit_true_values, load_fitted_model
+from clustermix.fit_results import FittedModel, fit_true_values
 from clustermix.plotting.corner import corner_draws, corner_figure
 from clustermix.plotting.style import MODEL_COLOURS, save_figure, snakemake_provenance
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:
-    fitted = load_fitted_model(
+    fitted = FittedModel.open(
         snakemake.input.trace, snakemake.input.get("catalog"), snakemake.input.get("masks")
     )
     truth = fit_true_values(fitted, snakemake.input.get("truth"))

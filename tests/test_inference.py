@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from clustermix import fitting
+from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import ConfigError, InputDataError
 from clustermix.inference import (
     gradient_evaluations,
@@ -410,7 +411,7 @@ def test_masks_must_cover_the_catalogue(tmp_path: Path) -> None:
     write_table_atomic(catalog, tmp_path / "catalog.fits")
     write_table_atomic(catalog[:8]["source_id", "in_cluster_region"], tmp_path / "masks.fits")
     with pytest.raises(InputDataError, match="source_id"):
-        fitting.read_catalog_with_masks(tmp_path / "catalog.fits", tmp_path / "masks.fits")
+        read_catalog_with_masks(tmp_path / "catalog.fits", tmp_path / "masks.fits")
 
 
 # --- registry and provenance -------------------------------------------------------------

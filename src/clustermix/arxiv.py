@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from clustermix.errors import ClusterMixError
-from clustermix.io import atomic_path
+from clustermix.io import PathLike, atomic_path
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,7 @@ def find_tex_file(name: str) -> Path:
     return Path(path)
 
 
-def archive_names(
-    root: str | os.PathLike[str], files: Iterable[str | os.PathLike[str]]
-) -> dict[str, Path]:
+def archive_names(root: PathLike, files: Iterable[PathLike]) -> dict[str, Path]:
     """Map each file to its name in the tarball: its path relative to ``root`` (the
     directory of ms.tex), as ms.tex refers to it. A file outside ``root`` is an error."""
     base = Path(os.path.abspath(root))
@@ -95,7 +93,7 @@ def archive_names(
     return names
 
 
-def read_recorded_inputs(fls: str | os.PathLike[str]) -> set[str]:
+def read_recorded_inputs(fls: PathLike) -> set[str]:
     """The files under the compile directory that a ``-recorder`` run read, relative to
     that directory (``figures//x.pdf`` from a ``\\graphicspath`` becomes ``figures/x.pdf``)."""
     lines = Path(fls).read_text(errors="replace").splitlines()
@@ -113,7 +111,7 @@ def read_recorded_inputs(fls: str | os.PathLike[str]) -> set[str]:
     return inputs
 
 
-def make_bbl(directory: str | os.PathLike[str], jobname: str = "ms") -> tuple[Path, set[str]]:
+def make_bbl(directory: PathLike, jobname: str = "ms") -> tuple[Path, set[str]]:
     """Compile ``jobname.tex`` in ``directory`` (draft mode, no PDF) and run BibTeX; return
     the ``.bbl`` and the files under ``directory`` that LaTeX read."""
     directory = Path(directory)
@@ -126,7 +124,7 @@ def make_bbl(directory: str | os.PathLike[str], jobname: str = "ms") -> tuple[Pa
     return bbl, read
 
 
-def compile_with_bbl(directory: str | os.PathLike[str], jobname: str = "ms") -> list[str]:
+def compile_with_bbl(directory: PathLike, jobname: str = "ms") -> list[str]:
     """Compile ``jobname.tex`` twice more with its ``.bbl``, as arXiv would (no BibTeX),
     and return LaTeX's warnings about undefined citations and references."""
     directory = Path(directory)
@@ -136,9 +134,7 @@ def compile_with_bbl(directory: str | os.PathLike[str], jobname: str = "ms") -> 
     return [line.strip() for line in log.splitlines() if "undefined" in line and "Warning" in line]
 
 
-def write_tarball(
-    members: Mapping[str, str | os.PathLike[str]], output: str | os.PathLike[str]
-) -> None:
+def write_tarball(members: Mapping[str, PathLike], output: PathLike) -> None:
     """Write ``members`` ({name in the tarball: file}) as a deterministic ``.tar.gz``,
     atomically."""
     with atomic_path(output) as tmp, open(tmp, "wb") as raw:
@@ -158,10 +154,10 @@ def write_tarball(
 
 
 def build_arxiv_tarball(
-    tex: str | os.PathLike[str],
-    bib: str | os.PathLike[str],
-    files: Iterable[str | os.PathLike[str]],
-    output: str | os.PathLike[str],
+    tex: PathLike,
+    bib: PathLike,
+    files: Iterable[PathLike],
+    output: PathLike,
 ) -> list[str]:
     """Make the arXiv tarball of the paper ``tex`` and return its member names.
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from clustermix.errors import ClusterMixError
-from clustermix.io import sha256_file
+from clustermix.io import PathLike, sha256_file
 from clustermix.manifest import SCHEMA
 from clustermix.snakemake_records import is_incomplete
 from clustermix.snakemake_summary import SnakemakeSummaryError, run_summary
@@ -61,7 +61,7 @@ class ProductStatus:
 class Auditor:
     """Checks the products of one manifest against the files below ``workdir``."""
 
-    def __init__(self, manifest: Mapping[str, Any], workdir: str | os.PathLike[str]) -> None:
+    def __init__(self, manifest: Mapping[str, Any], workdir: PathLike) -> None:
         self.manifest = manifest
         self.workdir = Path(workdir)
         self._snakemake_status: dict[str, str] | None = None
@@ -173,7 +173,7 @@ class Auditor:
         return self._snakemake_status
 
 
-def load_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
+def load_manifest(path: PathLike) -> dict[str, Any]:
     """The manifest at ``path``, with a clear error when it is absent or not a manifest."""
     path = Path(path)
     if not path.is_file():
@@ -193,7 +193,7 @@ def load_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
     return manifest
 
 
-def pdf_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+def pdf_metadata(path: PathLike) -> dict[str, str]:
     """The document information of a PDF (Title, Subject, Keywords ...), without slashes."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
@@ -205,7 +205,7 @@ def pdf_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
     return {str(key).lstrip("/"): str(value) for key, value in info.items()}
 
 
-def paper_manifest_sha256(pdf: str | os.PathLike[str]) -> str:
+def paper_manifest_sha256(pdf: PathLike) -> str:
     """The manifest checksum stamped in the paper PDF's Keywords, or an AuditError."""
     keywords = pdf_metadata(pdf).get("Keywords", "")
     for item in keywords.replace(",", ";").split(";"):
@@ -218,7 +218,7 @@ def paper_manifest_sha256(pdf: str | os.PathLike[str]) -> str:
     )
 
 
-def figure_pdf_provenance(pdf: str | os.PathLike[str]) -> dict[str, Any] | None:
+def figure_pdf_provenance(pdf: PathLike) -> dict[str, Any] | None:
     """The provenance JSON a clustermix figure carries in its Keywords (None if none)."""
     keywords = pdf_metadata(pdf).get("Keywords", "")
     try:

@@ -13,11 +13,11 @@ hashed in the provenance manifest) to draw the calibration figure and write its 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
 from clustermix.errors import InputDataError
+from clustermix.io import PathLike
 
 #: The keys the record must have.
 KEYS = ("settings", "seeds", "outcomes", "coverage", "reliability")
@@ -29,7 +29,7 @@ COVERAGE_BAND = (0.90, 0.99)
 RELIABILITY_BAND = 0.1
 
 
-def read_calibration(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_calibration(path: PathLike) -> dict[str, Any]:
     """The calibration record at ``path``; raises :class:`InputDataError` naming the file
     and the missing keys if it is not one."""
     try:

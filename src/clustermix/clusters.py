@@ -40,7 +40,6 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +49,7 @@ import numpy as np
 
 from clustermix.errors import InputDataError
 from clustermix.gate import fit_failures
-from clustermix.io import atomic_path
+from clustermix.io import PathLike, atomic_path
 from clustermix.models.registry import adoption_order
 from clustermix.paper import (
     decimals_for,
@@ -60,8 +59,6 @@ from clustermix.paper import (
     latex_table_rows,
     write_macros,
 )
-
-PathLike = str | os.PathLike[str]
 
 #: Summary quantity -> CSV column stem (the unit in the name), in column order.
 QUANTITIES: dict[str, str] = {

@@ -21,6 +21,7 @@ from astropy.table import Table
 
 from clustermix.data.rv_correction import OFFSET_MIN_GRVS_MAG
 from clustermix.errors import InputDataError
+from clustermix.io import PathLike
 from clustermix.paper import escape_text, format_count, format_number, macro_name
 
 #: What a truth macro expands to when the data are not simulated (text and math mode).
@@ -250,11 +251,11 @@ def _truth_values(
 
 def data_macros_from_files(
     *,
-    catalog_summary: str | os.PathLike[str],
-    input_check: str | os.PathLike[str],
-    catalog: str | os.PathLike[str],
-    masks: str | os.PathLike[str],
-    truth: str | os.PathLike[str] | None = None,
+    catalog_summary: PathLike,
+    input_check: PathLike,
+    catalog: PathLike,
+    masks: PathLike,
+    truth: PathLike | None = None,
     **settings: Any,
 ) -> dict[str, str]:
     """:func:`data_macros` reading its inputs from the data stage's files; ``settings``
@@ -269,5 +270,5 @@ def data_macros_from_files(
     )
 
 
-def _read_json(path: str | os.PathLike[str]) -> Any:
+def _read_json(path: PathLike) -> Any:
     return json.loads(Path(path).read_text())

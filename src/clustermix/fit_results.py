@@ -1,15 +1,16 @@
 """A finished fit read back from its files, for the figures that need more than its summary.
 
-:func:`load_fitted_model` reads a trace, finds its model and options in the trace's own
+:meth:`FittedModel.open` reads a trace, finds its model and options in the trace's own
 attributes and rebuilds the model's data from the catalogue it was fitted to (checked
 against the checksum the trace recorded), so that any quantity of the model can be
-recomputed from the posterior.
+recomputed from the posterior. Every rule that reads a fit back (summary, posterior
+predictive checks, figures) goes through it.
 """
 
 from __future__ import annotations
 
 import json
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -17,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import InputDataError
-from clustermix.fitting import load_model_data
 from clustermix.inference import load_trace, trace_attrs
-from clustermix.io import sha256_file
+from clustermix.io import PathLike, sha256_file
 from clustermix.models import CLUSTER_MODEL_NAMES
 from clustermix.models.registry import get_model
 
@@ -28,18 +29,50 @@ if TYPE_CHECKING:
     import arviz as az
     import pymc as pm
 
-PathLike = str | os.PathLike[str]
-
 
 @dataclass
 class FittedModel:
     """One fit: the model ``module``, the trace ``idata``, the ``options`` it was fitted
-    with (module defaults included) and the model's ``data`` arrays (``prepare_data``)."""
+    with (module defaults included) and the model's ``data`` arrays (``prepare_data``).
+    :meth:`open` is the way back into a fit from its files."""
 
     module: ModuleType
     idata: az.InferenceData
     options: dict[str, Any]
     data: dict[str, np.ndarray]
+
+    @classmethod
+    def open(
+        cls,
+        trace_path: PathLike,
+        catalog_path: PathLike | None = None,
+        masks_path: PathLike | None = None,
+    ) -> FittedModel:
+        """Read the trace at ``trace_path``, find its model and options in the trace's
+        attributes and rebuild the model's data.
+
+        ``catalog_path``/``masks_path``: the cleaned catalogue and sky masks the model was
+        fitted to (None for a model with its own example data). Raises
+        :class:`~clustermix.errors.InputDataError` if the trace was fitted to another
+        version of the catalogue.
+        """
+        idata = load_trace(trace_path)
+        attrs = trace_attrs(idata)
+        module = get_model(attrs["model"])
+        recorded = attrs.get("data_sha256", "")
+        if catalog_path is not None and recorded not in ("", sha256_file(catalog_path)):
+            raise InputDataError(
+                f"{trace_path}: fitted to another version of {catalog_path} (data_sha256 "
+                "differs); rerun the fit"
+            )
+        options = dict(attrs["options"])
+        data = load_model_data(module, options, catalog_path, masks_path)
+        return cls(module, idata, options, data)
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The trace's attributes (model, options, sampling, checksums, provenance)."""
+        return trace_attrs(self.idata)
 
     @property
     def name(self) -> str:
@@ -51,30 +84,20 @@ class FittedModel:
         return self.module.build_model(self.data, self.options)
 
 
-def load_fitted_model(
-    trace_path: PathLike,
-    catalog_path: PathLike | None = None,
-    masks_path: PathLike | None = None,
-) -> FittedModel:
-    """Read the trace at ``trace_path`` and rebuild its model's data.
-
-    ``catalog_path``/``masks_path``: the cleaned catalogue and sky masks the model was
-    fitted to (None for a model with its own example data). Raises
-    :class:`~clustermix.errors.InputDataError` if the trace was fitted to another version
-    of the catalogue.
-    """
-    idata = load_trace(trace_path)
-    attrs = trace_attrs(idata)
-    module = get_model(attrs["model"])
-    recorded = attrs.get("data_sha256", "")
-    if catalog_path is not None and recorded not in ("", sha256_file(catalog_path)):
-        raise InputDataError(
-            f"{trace_path}: fitted to another version of {catalog_path} (data_sha256 differs); "
-            "rerun the fit"
-        )
-    options = dict(attrs["options"])
-    data = load_model_data(module, options, catalog_path, masks_path)
-    return FittedModel(module, idata, options, data)
+def load_model_data(
+    module: Any,
+    options: Mapping[str, Any],
+    catalog_path: PathLike | None,
+    masks_path: PathLike | None,
+) -> dict[str, np.ndarray]:
+    """The model's arrays: its ``prepare_data`` on the joined catalogue (or on None for a
+    model without catalogue input, such as the line example)."""
+    if catalog_path is None:
+        return module.prepare_data(None, dict(options), f"{module.NAME} example data")
+    if masks_path is None:
+        raise ValueError("a catalogue needs its masks file")
+    catalog = read_catalog_with_masks(catalog_path, masks_path)
+    return module.prepare_data(catalog, dict(options), str(catalog_path))
 
 
 def fit_true_values(

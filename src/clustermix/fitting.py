@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,12 +18,13 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from clustermix.data.masks import read_catalog_with_masks
 from clustermix.diagnostics import fit_diagnostics
-from clustermix.errors import InputDataError, ModeError
-from clustermix.inference import load_trace, sample, save_trace, stamp_trace, trace_attrs
-from clustermix.io import sha256_file, write_json_atomic, write_table_atomic
+from clustermix.errors import ModeError
+from clustermix.fit_results import FittedModel
+from clustermix.inference import sample, save_trace, stamp_trace
+from clustermix.io import PathLike, sha256_file, write_json_atomic, write_table_atomic
 from clustermix.membership import (
-    combine_memberships,
     membership_statistics,
     model_membership_table,
 )
@@ -44,47 +44,6 @@ from clustermix.provenance import code_version, config_hash, package_versions
 from clustermix.summary import json_safe, summarize
 
 log = logging.getLogger(__name__)
-
-PathLike = str | os.PathLike[str]
-
-
-def read_catalog_with_masks(catalog_path: PathLike, masks_path: PathLike) -> Table:
-    """The cleaned catalogue with the mask columns (``in_cluster_region``,
-    ``in_control_field``, ``separation_arcmin``) joined on ``source_id``, in catalogue order.
-    """
-    catalog = Table.read(catalog_path)
-    masks = Table.read(masks_path)
-    ids = np.asarray(catalog["source_id"], np.int64)
-    mask_ids = np.asarray(masks["source_id"], np.int64)
-    order = np.argsort(mask_ids)
-    position = np.searchsorted(mask_ids, ids, sorter=order).clip(0, max(len(mask_ids) - 1, 0))
-    rows = order[position] if len(mask_ids) else position
-    missing = len(mask_ids) == 0 or bool((mask_ids[rows] != ids).any())
-    if missing:
-        raise InputDataError(
-            f"{masks_path}: column source_id does not cover the {len(catalog)} rows of "
-            f"{catalog_path}; rerun the sky_masks rule"
-        )
-    for name in masks.colnames:
-        if name != "source_id":
-            catalog[name] = masks[name][rows]
-    return catalog
-
-
-def load_model_data(
-    module: Any,
-    options: Mapping[str, Any],
-    catalog_path: PathLike | None,
-    masks_path: PathLike | None,
-) -> dict[str, np.ndarray]:
-    """The model's arrays: its ``prepare_data`` on the joined catalogue (or on None for a
-    model without catalogue input, such as the line example)."""
-    if catalog_path is None:
-        return module.prepare_data(None, dict(options), f"{module.NAME} example data")
-    if masks_path is None:
-        raise ValueError("a catalogue needs its masks file")
-    catalog = read_catalog_with_masks(catalog_path, masks_path)
-    return module.prepare_data(catalog, dict(options), str(catalog_path))
 
 
 def prepare_cluster_fit(
@@ -306,15 +265,8 @@ def run_summary(
     ``truth_path``: the simulator's truth.json; the line example passes None and its
     module supplies its own true values.
     """
-    idata = load_trace(trace_path)
-    attrs = trace_attrs(idata)
-    module = get_model(attrs["model"])
-    if catalog_path is not None and attrs.get("data_sha256") not in ("", sha256_file(catalog_path)):
-        raise InputDataError(
-            f"{trace_path}: fitted to another version of {catalog_path} (data_sha256 differs); "
-            "rerun the fit"
-        )
-    data = load_model_data(module, attrs["options"], catalog_path, masks_path)
+    fitted = FittedModel.open(trace_path, catalog_path, masks_path)
+    idata, attrs, module, data = fitted.idata, fitted.attrs, fitted.module, fitted.data
     quantities = module.summary_quantities(idata.posterior, data, attrs["options"])
     statistical = module.summary_quantities(
         idata.posterior, data, without_systematics(attrs["options"])
@@ -337,26 +289,3 @@ def run_summary(
     write_json_atomic(json_safe({**header, **diagnostics}), diagnostics_path)
     for warning in diagnostics["warnings"]:
         log.warning("%s: %s", attrs["model"], warning)
-
-
-def run_membership_table(
-    catalog_path: PathLike,
-    membership_paths: Mapping[str, PathLike],
-    *,
-    table_path: PathLike,
-    truth_path: PathLike | None = None,
-) -> None:
-    """Write one cluster's membership table: a row per star of the cleaned catalogue,
-    ``p_<model>`` per model (NaN where unused) and ``true_member`` for simulated data
-    (from truth.json's ``member_source_ids``)."""
-    catalog = Table.read(catalog_path)
-    per_model = {name: Table.read(path) for name, path in membership_paths.items()}
-    members = None
-    if truth_path is not None:
-        truth = json.loads(Path(truth_path).read_text())
-        if "member_source_ids" not in truth:
-            raise InputDataError(f"{truth_path}: no 'member_source_ids' list")
-        members = truth["member_source_ids"]
-    table = combine_memberships(catalog["source_id"], per_model, members)
-    write_table_atomic(table, table_path)
-    log.info("membership table of %d stars and %d models", len(table), len(per_model))

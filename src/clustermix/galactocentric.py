@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,9 @@ import numpy as np
 import xarray as xr
 
 from clustermix.errors import InputDataError
+from clustermix.io import PathLike
 from clustermix.paper import decimals_for, format_measurement, format_number, macro_name
 
-PathLike = str | os.PathLike[str]
 #: The value of a macro whose number is not known (no fit, or no truth).
 NOT_AVAILABLE = r"\textrm{n/a}"
 
@@ -131,9 +130,9 @@ def load_galactocentric(
 ) -> tuple[dict[str, xr.DataArray], dict[str, float] | None]:
     """The Galactocentric draws of a ``phase_space`` fit (trace, and the catalogue and
     masks it was fitted to) and, given the simulator's truth.json, the true values."""
-    from clustermix.fit_results import load_fitted_model
+    from clustermix.fit_results import FittedModel
 
-    fitted = load_fitted_model(trace_path, catalog_path, masks_path)
+    fitted = FittedModel.open(trace_path, catalog_path, masks_path)
     from clustermix.models.registry import model_spec
 
     if not model_spec(fitted.name).galactocentric:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clustermix.errors import ConfigError
-from clustermix.io import atomic_path
+from clustermix.io import PathLike, atomic_path
 from clustermix.progress import PROGRESS_INTERVAL_S, FitProgress
 from clustermix.provenance import utc_now
 
@@ -189,7 +189,7 @@ def trace_attrs(idata: az.InferenceData) -> dict[str, Any]:
     return _decoded_attrs(idata.attrs)
 
 
-def read_trace_attrs(path: str | os.PathLike[str]) -> dict[str, Any]:
+def read_trace_attrs(path: PathLike) -> dict[str, Any]:
     """:func:`trace_attrs` of the trace file at ``path``, read without loading any draws."""
     import h5netcdf
 
@@ -211,14 +211,14 @@ def _decoded_attrs(raw: Mapping[str, Any]) -> dict[str, Any]:
     return attrs
 
 
-def save_trace(idata: az.InferenceData, path: str | os.PathLike[str]) -> None:
+def save_trace(idata: az.InferenceData, path: PathLike) -> None:
     """Write ``idata`` to NetCDF (h5netcdf) atomically: the file at ``path`` is either the
     complete new trace or whatever was there before."""
     with atomic_path(path) as tmp:
         idata.to_netcdf(str(tmp), engine=NETCDF_ENGINE)
 
 
-def load_trace(path: str | os.PathLike[str]) -> az.InferenceData:
+def load_trace(path: PathLike) -> az.InferenceData:
     """Read a trace written by :func:`save_trace` fully into memory (the file is closed)."""
     import arviz as az
 

@@ -20,9 +20,12 @@ from typing import Any
 
 from astropy.table import Table
 
+#: A file path: a string or any os.PathLike of one.
+PathLike = str | os.PathLike[str]
+
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``.
 
     On any exception the temporary file is removed and ``path`` is left as it was. A writer
@@ -57,26 +60,26 @@ def remove_leftover_parts(final: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
-def write_json_atomic(obj: Any, path: str | os.PathLike[str]) -> None:
+def write_json_atomic(obj: Any, path: PathLike) -> None:
     """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
-def write_text_atomic(text: str, path: str | os.PathLike[str]) -> None:
+def write_text_atomic(text: str, path: PathLike) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_table_atomic(table: Table, path: str | os.PathLike[str], **kwargs: Any) -> None:
+def write_table_atomic(table: Table, path: PathLike, **kwargs: Any) -> None:
     """Write an astropy table atomically; the format follows the suffix of ``path``."""
     fmt = kwargs.pop("format", None) or _format_for(Path(path))
     with atomic_path(path) as tmp:
         table.write(tmp, format=fmt, overwrite=True, **kwargs)
 
 
-def sha256_file(path: str | os.PathLike[str], chunk_bytes: int = 1 << 20) -> str:
+def sha256_file(path: PathLike, chunk_bytes: int = 1 << 20) -> str:
     """Hex SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

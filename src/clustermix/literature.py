@@ -9,7 +9,6 @@ The file maps a cluster name to a list of entries; each has ``cite`` (the BibTeX
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from clustermix.errors import InputDataError
+from clustermix.io import PathLike
 from clustermix.paper import format_number, latex_table_rows, macro_name
 
 #: Columns of the literature table after the source: (quantity, key in the YAML file).
@@ -31,7 +31,7 @@ MISSING_CELL = "--"
 _CITE_KEY = re.compile(r"[A-Za-z0-9_:.\-+/]+")
 
 
-def load_literature(path: str | os.PathLike[str], cluster: str) -> list[dict[str, Any]]:
+def load_literature(path: PathLike, cluster: str) -> list[dict[str, Any]]:
     """The entries of ``cluster`` in the literature file (an empty list if it has none).
 
     Raises :class:`InputDataError` naming the file for an entry without a valid ``cite``

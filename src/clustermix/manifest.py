@@ -36,7 +36,7 @@ from typing import Any
 
 from clustermix.code_imports import distribution_versions, script_dependencies
 from clustermix.inference import read_trace_attrs
-from clustermix.io import sha256_file
+from clustermix.io import PathLike, sha256_file
 from clustermix.provenance import code_version, config_hash, package_versions, utc_now
 from clustermix.snakemake_records import (
     SnakemakeLayoutError,
@@ -91,8 +91,8 @@ def build_manifest(
     command_line_config: Mapping[str, Any] | None = None,
     config: Mapping[str, Any],
     rule_scripts: Mapping[str, str],
-    workdir: str | os.PathLike[str] = ".",
-    src_root: str | os.PathLike[str] = "src",
+    workdir: PathLike = ".",
+    src_root: PathLike = "src",
     summary: Mapping[str, SummaryRow] | None = None,
 ) -> dict[str, Any]:
     """The manifest of ``figures`` and ``numbers`` (paths relative to ``workdir``).

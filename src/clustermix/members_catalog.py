@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,11 +53,10 @@ from clustermix.clusters import ADOPTION_ORDER, adopted_model
 from clustermix.data.columns import COLUMNS_BY_NAME
 from clustermix.errors import InputDataError
 from clustermix.gate import fit_failures
-from clustermix.io import atomic_path, write_table_atomic
+from clustermix.io import PathLike, atomic_path, write_table_atomic
 
 log = logging.getLogger(__name__)
 
-PathLike = str | os.PathLike[str]
 
 #: The columns a model's membership file (``membership/{model}.fits``) must have.
 MEMBERSHIP_COLUMNS: tuple[str, ...] = ("source_id", "p_cluster", "p_cluster_sd")

@@ -10,14 +10,17 @@ there are (20,000 stars x 4,000 draws would be 640 MB at once).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from astropy.table import Table
 
 from clustermix.errors import InputDataError
+from clustermix.io import PathLike, write_table_atomic
 
 if TYPE_CHECKING:
     import arviz as az
@@ -157,3 +160,26 @@ def combine_memberships(
         table["true_member"] = np.isin(source_id, np.fromiter(member_source_ids, np.int64))
         table["true_member"].description = "simulated cluster member (truth.json)"
     return table
+
+
+def run_membership_table(
+    catalog_path: PathLike,
+    membership_paths: Mapping[str, PathLike],
+    *,
+    table_path: PathLike,
+    truth_path: PathLike | None = None,
+) -> None:
+    """Write one cluster's membership table: a row per star of the cleaned catalogue,
+    ``p_<model>`` per model (NaN where unused) and ``true_member`` for simulated data
+    (from truth.json's ``member_source_ids``)."""
+    catalog = Table.read(catalog_path)
+    per_model = {name: Table.read(path) for name, path in membership_paths.items()}
+    members = None
+    if truth_path is not None:
+        truth = json.loads(Path(truth_path).read_text())
+        if "member_source_ids" not in truth:
+            raise InputDataError(f"{truth_path}: no 'member_source_ids' list")
+        members = truth["member_source_ids"]
+    table = combine_memberships(catalog["source_id"], per_model, members)
+    write_table_atomic(table, table_path)
+    log.info("membership table of %d stars and %d models", len(table), len(per_model))

@@ -7,10 +7,11 @@ exist) and the provenance manifest (``results/provenance.json``), with absolute 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from clustermix.io import PathLike
 
 PAPER = "ms.pdf"
 MANIFEST = "results/provenance.json"
@@ -36,7 +37,7 @@ def membership_catalogues(workdir: Path) -> dict[Path, list[str]]:
     return found
 
 
-def closing_note(workdir: str | os.PathLike[str] = ".") -> str:
+def closing_note(workdir: PathLike = ".") -> str:
     """The note: where the paper, the membership catalogues and the manifest are."""
     root = Path(workdir).resolve()
     paper, manifest = root / PAPER, root / MANIFEST

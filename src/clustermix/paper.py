@@ -9,11 +9,10 @@ their uncertainty supports (two significant figures of the uncertainty).
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Iterable, Mapping
 
-from clustermix.io import atomic_path
+from clustermix.io import PathLike, atomic_path
 
 # Words for the digits and symbols that may appear in model and quantity names.
 _DIGIT_WORDS = {
@@ -101,9 +100,7 @@ def macro_definitions(macros: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_macros(
-    macros: Mapping[str, str], path: str | os.PathLike[str], *, made_by: str = ""
-) -> None:
+def write_macros(macros: Mapping[str, str], path: PathLike, *, made_by: str = "") -> None:
     """Write a macro file atomically, with a header naming what made it."""
     header = "% Written by the clustermix workflow; do not edit by hand.\n"
     if made_by:

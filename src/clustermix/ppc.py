@@ -51,9 +51,8 @@ import numpy as np
 import xarray as xr
 
 from clustermix.errors import InputDataError
-from clustermix.fitting import load_model_data
-from clustermix.inference import load_trace, trace_attrs
-from clustermix.io import sha256_file, write_json_atomic
+from clustermix.fit_results import FittedModel
+from clustermix.io import write_json_atomic
 from clustermix.models.gaussian3d import (
     ENTRIES,
     astrometric_covariance,
@@ -751,16 +750,8 @@ def run_ppc(
     """
     from clustermix.ppc_local import load_local_inputs  # ppc_local builds on this module
 
-    idata = load_trace(trace_path)
-    attrs = trace_attrs(idata)
-    model = attrs["model"]
-    module = get_model(model)
-    if catalog_path is not None and attrs.get("data_sha256") not in ("", sha256_file(catalog_path)):
-        raise InputDataError(
-            f"{trace_path}: fitted to another version of {catalog_path} (data_sha256 differs); "
-            "rerun the fit"
-        )
-    data = load_model_data(module, attrs["options"], catalog_path, masks_path)
+    fitted = FittedModel.open(trace_path, catalog_path, masks_path)
+    idata, attrs, model, data = fitted.idata, fitted.attrs, fitted.name, fitted.data
     check_observed_data(idata, model, data, trace_path)
     local = load_local_inputs(
         data["source_id"],

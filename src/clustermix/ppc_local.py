@@ -69,8 +69,8 @@ import numpy as np
 import xarray as xr
 from astropy.table import Table
 
+from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import InputDataError
-from clustermix.fitting import read_catalog_with_masks
 from clustermix.models.kinematics import ARCMIN_PER_RAD, KMS_PER_MASYR_KPC
 from clustermix.paper import format_number, macro_name
 from clustermix.ppc import (

@@ -25,7 +25,6 @@ the identifiers, number listed).
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -39,9 +38,8 @@ from astropy.utils.exceptions import AstropyWarning
 from clustermix.data.catalog import catalog_format
 from clustermix.data.vizier_members import CATALOGUES
 from clustermix.errors import InputDataError
-from clustermix.io import write_table_atomic
+from clustermix.io import PathLike, write_table_atomic
 
-PathLike = str | os.PathLike[str]
 #: Threshold of a user's list that has probabilities but names no threshold.
 DEFAULT_FILE_THRESHOLD = 0.5
 #: What a DR2 list's identifiers are taken to be (see clustermix.data.vizier_members).

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -29,12 +28,11 @@ import numpy as np
 from astropy.table import Table
 
 from clustermix.errors import InputDataError
-from clustermix.io import write_json_atomic
+from clustermix.io import PathLike, write_json_atomic
 from clustermix.models import MODEL_SPECS
 from clustermix.paper import escape_text, format_count, format_number, macro_name, write_macros
 from clustermix.reference_members import ReferenceList, read_reference_members
 
-PathLike = str | os.PathLike[str]
 #: Our probability thresholds: p > 0.5 (our members) and p > 0.7.
 OUR_THRESHOLDS: tuple[float, ...] = (0.5, 0.7)
 #: The models' names in the paper's prose.

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from clustermix.errors import ClusterMixError
+from clustermix.io import PathLike
 from clustermix.snakemake_summary import snakemake_version
 
 #: Snakemake's per-workflow state folder, relative to the working directory.
@@ -65,7 +66,7 @@ class JobRecord:
         return wall_time_s({"starttime": self.starttime, "endtime": self.endtime})
 
 
-def record_path(workdir: str | os.PathLike[str], path: str, kind: str = "metadata") -> Path:
+def record_path(workdir: PathLike, path: str, kind: str = "metadata") -> Path:
     """Where Snakemake keeps the ``kind`` (``metadata`` or ``incomplete``) entry of ``path``.
 
     ``path`` is the output path as the workflow names it (relative to ``workdir``).
@@ -80,7 +81,7 @@ def record_path(workdir: str | os.PathLike[str], path: str, kind: str = "metadat
     return folder.joinpath(*parts)
 
 
-def read_record(workdir: str | os.PathLike[str], path: str) -> dict[str, Any] | None:
+def read_record(workdir: PathLike, path: str) -> dict[str, Any] | None:
     """Snakemake's whole metadata record of output ``path``, or None if it has none.
 
     A file Snakemake did not make (the user's catalogue, a source file) has no record.
@@ -103,7 +104,7 @@ def read_record(workdir: str | os.PathLike[str], path: str) -> dict[str, Any] | 
     return record
 
 
-def job_record(workdir: str | os.PathLike[str], path: str) -> JobRecord | None:
+def job_record(workdir: PathLike, path: str) -> JobRecord | None:
     """The :data:`USED_KEYS` of output ``path``'s record (None if it has no record).
 
     Raises :class:`SnakemakeLayoutError` if the record lacks one of them.
@@ -125,7 +126,7 @@ def job_record(workdir: str | os.PathLike[str], path: str) -> JobRecord | None:
     )
 
 
-def is_incomplete(workdir: str | os.PathLike[str], path: str) -> bool:
+def is_incomplete(workdir: PathLike, path: str) -> bool:
     """True if a job writing ``path`` started and never finished (killed, crashed, running)."""
     return record_path(workdir, path, "incomplete").exists()
 
@@ -138,7 +139,7 @@ def wall_time_s(record: dict[str, Any]) -> float | None:
     return round(max(float(end) - float(start), 0.0), 3)
 
 
-def check_layout(workdir: str | os.PathLike[str], made: str) -> JobRecord:
+def check_layout(workdir: PathLike, made: str) -> JobRecord:
     """Check the layout this module expects against a workflow that has run in ``workdir``.
 
     ``made`` is an output Snakemake has made there. Raises :class:`SnakemakeLayoutError`,

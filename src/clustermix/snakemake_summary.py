@@ -19,7 +19,6 @@ Snakemake 9 versions listed in :mod:`clustermix.snakemake_records`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from clustermix.errors import ClusterMixError
+from clustermix.io import PathLike
 
 #: The header of ``snakemake --detailed-summary`` (Snakemake 9).
 DETAILED_COLUMNS = (
@@ -142,7 +142,7 @@ def parse_summary(text: str, *, detailed: bool) -> dict[str, SummaryRow]:
 
 
 def run_summary(
-    workdir: str | os.PathLike[str],
+    workdir: PathLike,
     *,
     detailed: bool = True,
     configfiles: Sequence[str] = (),

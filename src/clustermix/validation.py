@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from clustermix.errors import InputDataError
-from clustermix.io import atomic_path
+from clustermix.io import PathLike, atomic_path
 from clustermix.models import SUMMARY_UNITS
 from clustermix.paper import (
     decimals_for,
@@ -41,8 +40,6 @@ from clustermix.paper import (
     macro_name,
     write_macros,
 )
-
-PathLike = str | os.PathLike[str]
 
 #: LaTeX (and matplotlib mathtext) symbols of the summary quantities.
 QUANTITY_SYMBOLS: dict[str, str] = {

@@ -15,6 +15,7 @@ from astropy.coordinates import SkyCoord
 from astropy.table import Column, Table
 
 from clustermix.errors import ConfigError, InputDataError
+from clustermix.io import PathLike
 
 
 def sky_masks(
@@ -131,3 +132,26 @@ def _check_not_empty(
             f"masks.control_min_arcmin = {control_min_arcmin} arcmin of the centre "
             f"({span}); lower control_min_arcmin or widen the cone"
         )
+
+
+def read_catalog_with_masks(catalog_path: PathLike, masks_path: PathLike) -> Table:
+    """The cleaned catalogue with the mask columns (``in_cluster_region``,
+    ``in_control_field``, ``separation_arcmin``) joined on ``source_id``, in catalogue order.
+    """
+    catalog = Table.read(catalog_path)
+    masks = Table.read(masks_path)
+    ids = np.asarray(catalog["source_id"], np.int64)
+    mask_ids = np.asarray(masks["source_id"], np.int64)
+    order = np.argsort(mask_ids)
+    position = np.searchsorted(mask_ids, ids, sorter=order).clip(0, max(len(mask_ids) - 1, 0))
+    rows = order[position] if len(mask_ids) else position
+    missing = len(mask_ids) == 0 or bool((mask_ids[rows] != ids).any())
+    if missing:
+        raise InputDataError(
+            f"{masks_path}: column source_id does not cover the {len(catalog)} rows of "
+            f"{catalog_path}; rerun the sky_masks rule"
+        )
+    for name in masks.colnames:
+        if name != "source_id":
+            catalog[name] = masks[name][rows]
+    return catalog

@@ -32,7 +32,6 @@ import json
 import logging
 import math
 import numbers
-import os
 import shutil
 import socket
 import time
@@ -52,7 +51,7 @@ from requests.exceptions import HTTPError
 from clustermix.data.adql import build_cone_adql, check_number, check_table_name
 from clustermix.data.columns import GAIA_COLUMN_NAMES, GAIA_COLUMNS, GaiaColumn
 from clustermix.errors import ConfigError, QueryError
-from clustermix.io import atomic_path, sha256_file, write_json_atomic, write_table_atomic
+from clustermix.io import PathLike, atomic_path, sha256_file, write_json_atomic, write_table_atomic
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +142,9 @@ def query_gaia_cone(
     dec_deg: float,
     radius_arcmin: float,
     archive: Mapping[str, Any] | None,
-    catalog_path: str | os.PathLike[str],
-    provenance_path: str | os.PathLike[str],
-    download_dir: str | os.PathLike[str],
+    catalog_path: PathLike,
+    provenance_path: PathLike,
+    download_dir: PathLike,
 ) -> None:
     """Query the stars of a cone, write them as FITS to ``catalog_path`` with a provenance JSON.
 
@@ -219,9 +218,7 @@ def query_gaia_cone(
     write_json_atomic(record, provenance_path)
 
 
-def cache_paths(
-    download_dir: str | os.PathLike[str], adql: str, service_url: str
-) -> tuple[Path, Path]:
+def cache_paths(download_dir: PathLike, adql: str, service_url: str) -> tuple[Path, Path]:
     """The download FITS and its provenance JSON for this ADQL on this service."""
     key = hashlib.sha256(f"{service_url}\n{adql}".encode()).hexdigest()[:16]
     folder = Path(download_dir)

@@ -40,7 +40,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import os
 import socket
 import time
 from collections.abc import Iterator, Mapping
@@ -54,7 +53,7 @@ from astropy.table import Column, Table
 from requests.exceptions import HTTPError
 
 from clustermix.errors import ConfigError, QueryError
-from clustermix.io import atomic_path, sha256_file, write_json_atomic, write_table_atomic
+from clustermix.io import PathLike, atomic_path, sha256_file, write_json_atomic, write_table_atomic
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +138,9 @@ def fetch_reference_members(
     catalogue: str,
     cluster_name: str,
     settings: Mapping[str, Any] | None,
-    members_path: str | os.PathLike[str],
-    provenance_path: str | os.PathLike[str],
-    download_dir: str | os.PathLike[str],
+    members_path: PathLike,
+    provenance_path: PathLike,
+    download_dir: PathLike,
 ) -> None:
     """Fetch one cluster's members from a VizieR catalogue; write them with a provenance JSON.
 

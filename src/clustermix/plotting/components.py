@@ -17,7 +17,6 @@ width times density).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.lines import Line2D
 
+from clustermix.io import PathLike
 from clustermix.plotting.style import (
     CLUSTER_COLOUR,
     FIELD_COLOUR,
@@ -462,20 +462,20 @@ def _enclosing_contours(
 
 
 def components_panels(
-    traces: Mapping[str, str | os.PathLike[str]],
-    catalog_path: str | os.PathLike[str],
-    masks_path: str | os.PathLike[str],
+    traces: Mapping[str, PathLike],
+    catalog_path: PathLike,
+    masks_path: PathLike,
 ) -> dict[str, dict[str, Any]]:
     """The keyword arguments of :func:`components_figure` from the fits' files.
 
     ``traces``: {model: trace path} for any of ``pmra_1d``, ``pm_2d`` and ``parallax_1d``;
     each model's stars are re-selected from the catalogue and masks it was fitted to.
     """
-    from clustermix.fit_results import load_fitted_model
+    from clustermix.fit_results import FittedModel
 
     panels: dict[str, dict[str, Any]] = {}
     for name, path in traces.items():
-        fitted = load_fitted_model(path, catalog_path, masks_path)
+        fitted = FittedModel.open(path, catalog_path, masks_path)
         data, posterior = fitted.data, fitted.idata.posterior
         if name == "pmra_1d":
             panels["pmra"] = {

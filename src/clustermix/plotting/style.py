@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from clustermix.io import atomic_path, sha256_file
+from clustermix.io import PathLike, atomic_path, sha256_file
 from clustermix.models import MODEL_SPECS
 from clustermix.palette import PALETTE
 
@@ -83,7 +83,7 @@ def figure_provenance(
     }
 
 
-def save_figure(fig: plt.Figure, path: str | os.PathLike[str], provenance: dict[str, Any]) -> None:
+def save_figure(fig: plt.Figure, path: PathLike, provenance: dict[str, Any]) -> None:
     """Save ``fig`` as a vector PDF atomically, with ``provenance`` in its metadata.
 
     The PDF's Subject holds ``clustermix <rule> <code_version>`` and its Keywords the full
