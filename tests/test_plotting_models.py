@@ -17,6 +17,7 @@ from astropy.coordinates import ICRS, SkyCoord
 from scipy import integrate
 
 from clustermix.data.galaxy import galactocentric_frame
+from clustermix.fit_results import with_deterministics
 from clustermix.galactocentric import (
     NOT_AVAILABLE,
     QUANTITIES,
@@ -26,23 +27,23 @@ from clustermix.galactocentric import (
     sun_phase_space,
 )
 from clustermix.models import MODEL_NAMES
+from clustermix.models.densities import (
+    Components1D,
+    Components2D,
+    bivariate_densities,
+    edsd_parallax_density,
+    gaussian_mixture_densities,
+    posterior_medians,
+)
 from clustermix.models.line_outliers import model as line_outliers
+from clustermix.models.parallax_1d.densities import ParallaxComponents, parallax_densities
 from clustermix.models.phase_space import model as phase_space
 from clustermix.models.pm_2d import model as pm_2d
 from clustermix.models.pmra_1d import model as pmra_1d
+from clustermix.models.pmra_1d.densities import DETERMINISTICS as PMRA_DETERMINISTICS
+from clustermix.models.pmra_1d.densities import fitted_components as pmra_components
 from clustermix.paper import macro_name, write_macros
-from clustermix.plotting.components import (
-    Components1D,
-    Components2D,
-    ParallaxComponents,
-    bivariate_densities,
-    components_figure,
-    edsd_parallax_density,
-    gaussian_mixture_densities,
-    parallax_densities,
-    pmra_components,
-    posterior_medians,
-)
+from clustermix.plotting.components import components_figure
 from clustermix.plotting.corner import CORNER_QUANTITIES, corner_draws, corner_figure
 from clustermix.plotting.galactocentric import galactocentric_figure
 from clustermix.plotting.pgm import (
@@ -383,10 +384,11 @@ def pmra_fit() -> tuple[pm.Model, xr.Dataset, xr.Dataset]:
 def test_posterior_medians_recompute_deterministics(pmra_fit) -> None:
     model, posterior, prior = pmra_fit
     assert "sigma_pmra_field" not in posterior
-    medians = posterior_medians(posterior, ["f_cluster", "sigma_pmra_field"], model)
+    completed = with_deterministics(posterior, PMRA_DETERMINISTICS, model)
+    medians = posterior_medians(completed, ["f_cluster", "sigma_pmra_field"])
     expected = prior["sigma_pmra_field"].median(dim=("chain", "draw")).values
     np.testing.assert_allclose(medians["sigma_pmra_field"], expected, rtol=1e-10)
-    components = pmra_components(posterior, model)
+    components = pmra_components(completed)
     assert components.w.sum() == pytest.approx(1.0)
     assert components.sigma.shape == components.mu.shape == (2,)
 
@@ -411,7 +413,9 @@ def test_components_figure(pmra_fit, tmp_path: Path) -> None:
         pmra={
             "pmra": pmra_values,
             "pmra_error": errors,
-            "components": pmra_components(posterior, model),
+            "components": pmra_components(
+                with_deterministics(posterior, PMRA_DETERMINISTICS, model)
+            ),
         },
         pm={
             "pmra": pmra_values,

@@ -10,7 +10,7 @@ predictive checks, figures) goes through it.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -28,6 +28,7 @@ from clustermix.models.registry import get_model
 if TYPE_CHECKING:
     import arviz as az
     import pymc as pm
+    import xarray as xr
 
 
 @dataclass
@@ -82,6 +83,32 @@ class FittedModel:
     def build_model(self) -> pm.Model:
         """The ``pm.Model`` the trace was sampled from (for its Deterministics)."""
         return self.module.build_model(self.data, self.options)
+
+    def posterior_with(self, deterministics: Sequence[str]) -> xr.Dataset:
+        """The posterior with those of ``deterministics`` that the trace does not store
+        recomputed (:func:`with_deterministics`); the model is built only if one is
+        missing."""
+        posterior = self.idata.posterior
+        if all(name in posterior for name in deterministics):
+            return posterior
+        return with_deterministics(posterior, deterministics, self.build_model())
+
+
+def with_deterministics(posterior: xr.Dataset, names: Sequence[str], model: pm.Model) -> xr.Dataset:
+    """``posterior`` with the Deterministics among ``names`` that it lacks (traces do not
+    store them) recomputed draw by draw from its free parameters with
+    ``pymc.compute_deterministics`` on ``model`` (the model the trace was sampled from);
+    names that neither holds are left out."""
+    missing = [name for name in names if name not in posterior and name in model.named_vars]
+    if not missing:
+        return posterior
+    import pymc as pm
+
+    free = [rv.name for rv in model.free_RVs]
+    computed = pm.compute_deterministics(
+        posterior[free], var_names=missing, model=model, progressbar=False
+    )
+    return posterior.assign({name: computed[name] for name in missing})
 
 
 def load_model_data(

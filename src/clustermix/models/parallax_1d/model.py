@@ -105,6 +105,7 @@ from clustermix.models.mixture import (
     start_fraction,
     true_member_fraction,
 )
+from clustermix.models.parallax_1d.bumps import bump_sd
 from clustermix.models.quadrature import (
     DEFAULT_DEGREE,
     DEFAULT_LENGTH_SCALE_RANGE_KPC,
@@ -119,8 +120,6 @@ log = logging.getLogger(__name__)
 NAME = "parallax_1d"
 #: The field models (see the module docstring).
 FIELD_MODELS = ("binned", "edsd")
-#: The sd of the binned field's bumps, in units of their spacing (smooth for >~ 0.5).
-BUMP_SD_PER_SPACING = 0.6
 #: The binned field's centres reach this quantile of the observed parallaxes.
 UPPER_QUANTILE = 0.995
 #: A G bin of the binned field holds at least this many control stars per bump.
@@ -267,11 +266,6 @@ def field_bin_centres(parallax: np.ndarray, n_bins: int) -> np.ndarray:
     return spacing * (np.arange(n_bins) + 0.5)
 
 
-def bump_sd(centres: np.ndarray) -> float:
-    """The sd (mas) of the binned field's bumps: :data:`BUMP_SD_PER_SPACING` x spacing."""
-    return BUMP_SD_PER_SPACING * float(centres[1] - centres[0])
-
-
 def field_basis(
     parallax: np.ndarray, error: np.ndarray, centres: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -291,36 +285,6 @@ def binned_field_log_likelihood(largest, basis, weights):
     """ln F_i = m_i + ln sum_k B_ik w_ik (PyTensor) from :func:`field_basis`'s ``largest``
     (n,) and ``basis`` (n, K), and the stars' bump weights ``weights`` (n, K)."""
     return largest + pt.log(pt.sum(basis * weights, axis=1))
-
-
-def binned_field_density(
-    x: np.ndarray, errors: np.ndarray, weights: np.ndarray, centres: np.ndarray
-) -> np.ndarray:
-    """The binned field's density of observed parallaxes (per mas) on ``x`` (mas), for
-    figures: averaged over stars with uncertainties ``errors`` (n,) in mas and bump weights
-    ``weights`` (n, K) at ``centres`` (K,) in mas."""
-    sd = bump_sd(centres)
-    var = sd**2 + np.asarray(errors, float)[None, :, None] ** 2
-    terms = np.exp(-0.5 * (np.asarray(x, float)[:, None, None] - centres) ** 2 / var)
-    return (np.asarray(weights)[None] * terms / np.sqrt(2.0 * np.pi * var)).sum(-1).mean(-1)
-
-
-def binned_field_components(
-    posterior: xr.Dataset, data: dict[str, np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The binned field at the posterior medians, for figures: the bump centres (mas) and
-    each model star's bump weights (n, K), those of its G bin."""
-    walk = np.atleast_2d(_median(posterior, "field_log_weights"))
-    base = np.concatenate([np.zeros((len(walk), 1)), walk], axis=1)
-    weights = np.exp(base - base.max(axis=1, keepdims=True))
-    weights /= weights.sum(axis=1, keepdims=True)
-    g_bin = data.get("g_bin", np.zeros(len(data["parallax"]), int))
-    return data["field_bin_centres"], weights[g_bin]
-
-
-def _median(posterior: xr.Dataset, name: str) -> np.ndarray:
-    """Posterior median of the vector ``name`` over chains and draws."""
-    return posterior[name].median(dim=("chain", "draw")).values
 
 
 def component_log_terms(parallax, error, plx_cl, width_cl, f_cluster, log_field_likelihood):

@@ -396,30 +396,6 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
     return model
 
 
-def average_field(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The control-field field model of all stars as one mixture (for figures): each (G bin,
-    component) pair weighted by its weight times its bin's share of the stars. Returns
-    ``w`` (M,), ``mu`` (M, 2), ``sigma`` (M, 2) (mas/yr) and ``rho`` (M,)."""
-    n, k = data["field_weights"].shape
-    rows = np.column_stack(
-        [
-            data["field_weights"],
-            data["field_means"].reshape(n, -1),
-            data["field_sigmas"].reshape(n, -1),
-            data["field_rho"],
-        ]
-    )
-    unique, counts = np.unique(rows, axis=0, return_counts=True)
-    share = counts / counts.sum()
-    weights = unique[:, :k] * share[:, None]
-    return {
-        "w": weights.ravel(),
-        "mu": unique[:, k : 3 * k].reshape(-1, 2),
-        "sigma": unique[:, 3 * k : 5 * k].reshape(-1, 2),
-        "rho": unique[:, 5 * k :].ravel(),
-    }
-
-
 def _fixed_field(data: dict[str, np.ndarray]) -> tuple[Any, ...]:
     """The control-field field model as data: each star's (w, means, sds, rho)."""
     return (
