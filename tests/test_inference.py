@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from clustermix import fitting
+from clustermix import fit_results, fitting
 from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import ConfigError, InputDataError
 from clustermix.inference import (
@@ -26,6 +26,7 @@ from clustermix.inference import (
     trace_attrs,
 )
 from clustermix.io import sha256_file, write_table_atomic
+from clustermix.membership import run_membership_table
 from clustermix.models import MODEL_NAMES
 from clustermix.models import registry as reg
 from clustermix.progress import PROGRESS_INTERVAL_S, FitProgress, format_duration
@@ -319,6 +320,7 @@ def test_run_fit_and_summary_from_files(
 ) -> None:
     """The fit and summary jobs, end to end on files, with the toy model as 'pmra_1d'."""
     monkeypatch.setattr(fitting, "get_model", lambda name: toy)
+    monkeypatch.setattr(fit_results, "get_model", lambda name: toy)
     caplog.set_level(logging.INFO, logger="clustermix.inference")
     catalog, truth = toy.simulate(n_members=100, n_field=200, seed=3)
     masks = catalog["source_id", "in_cluster_region"]
@@ -377,7 +379,7 @@ def test_run_fit_and_summary_from_files(
     assert diagnostics["sampler"] == sampling["backend"] and diagnostics["model"] == "toy"
 
     table_path = tmp_path / "membership.fits"
-    fitting.run_membership_table(
+    run_membership_table(
         paths["catalog.fits"], {"toy": membership}, table_path=table_path, truth_path=None
     )
     from astropy.table import Table
@@ -392,6 +394,7 @@ def test_run_summary_rejects_a_trace_of_other_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toy_fit: dict[str, Any]
 ) -> None:
     monkeypatch.setattr(fitting, "get_model", lambda name: toy)
+    monkeypatch.setattr(fit_results, "get_model", lambda name: toy)
     idata = toy_fit["idata"].copy()
     stamp_trace(idata, model="toy", data_sha256="0" * 64, options=toy.DEFAULT_OPTIONS)
     save_trace(idata, tmp_path / "t.nc")

@@ -119,6 +119,8 @@ rule fig_components:
         },
         catalog=f"results/{PAPER_CLUSTER}/catalog.fits",
         masks=f"results/{PAPER_CLUSTER}/masks.fits",
+        # each model's densities module: editing one redraws the figure
+        densities=[model_part_file(name, "densities") for name in COMPONENT_MODELS],
     output:
         figure=report(
             "src/tex/figures/components.pdf",

@@ -33,6 +33,7 @@ from collections.abc import Sequence
 import daft
 import matplotlib.pyplot as plt
 
+from clustermix.models import MODEL_NAMES
 from clustermix.models.registry import get_model_part, model_spec
 from clustermix.plotting.style import COLUMN_WIDTH_IN, PAGE_WIDTH_IN, use_style
 
@@ -154,6 +155,8 @@ def add_plate(
 
 def model_diagram(model: str) -> daft.PGM:
     """The unrendered PGM of ``model``, from its package's ``diagram`` module."""
+    if model not in MODEL_NAMES:
+        raise ValueError(f"no PGM for model {model!r}; known models are {list(MODEL_NAMES)}")
     return get_model_part(model, "diagram").diagram()
 
 
