@@ -59,19 +59,23 @@ from clustermix.paper import (
     latex_table_rows,
     write_macros,
 )
+from clustermix.quantities import column_name
 
 #: Summary quantity -> CSV column stem (the unit in the name), in column order.
 QUANTITIES: dict[str, str] = {
-    "f_cluster": "f_cluster",
-    "parallax": "parallax_mas",
-    "distance": "distance_pc",
-    "pmra": "pmra_masyr",
-    "pmdec": "pmdec_masyr",
-    "rv": "rv_kms",
-    "sigma_v": "sigma_v_kms",
-    "v_x": "v_x_kms",
-    "v_y": "v_y_kms",
-    "v_z": "v_z_kms",
+    name: column_name(name)
+    for name in (
+        "f_cluster",
+        "parallax",
+        "distance",
+        "pmra",
+        "pmdec",
+        "rv",
+        "sigma_v",
+        "v_x",
+        "v_y",
+        "v_z",
+    )
 }
 #: The statistics of each quantity, as in the summary JSON (percentiles and sd).
 STATISTICS: tuple[str, ...] = ("q50", "q16", "q84", "sd")

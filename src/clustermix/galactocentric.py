@@ -28,6 +28,7 @@ import xarray as xr
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike
 from clustermix.paper import decimals_for, format_measurement, format_number, macro_name
+from clustermix.quantities import QUANTITIES as ALL_QUANTITIES
 
 #: The value of a macro whose number is not known (no fit, or no truth).
 NOT_AVAILABLE = r"\textrm{n/a}"
@@ -38,18 +39,7 @@ CARTESIAN: tuple[str, ...] = ("x", "y", "z", "v_x", "v_y", "v_z")
 CYLINDRICAL: tuple[str, ...] = ("R", "phi", "v_R", "v_phi")
 #: Every quantity reported, in order.
 QUANTITIES: tuple[str, ...] = (*CARTESIAN, *CYLINDRICAL)
-UNITS: dict[str, str] = {
-    "x": "pc",
-    "y": "pc",
-    "z": "pc",
-    "v_x": "km/s",
-    "v_y": "km/s",
-    "v_z": "km/s",
-    "R": "pc",
-    "phi": "deg",
-    "v_R": "km/s",
-    "v_phi": "km/s",
-}
+UNITS: dict[str, str] = {name: ALL_QUANTITIES[name].unit for name in QUANTITIES}
 
 
 def cylindrical(x: Any, y: Any, v_x: Any, v_y: Any) -> dict[str, Any]:

@@ -40,31 +40,12 @@ from clustermix.paper import (
     macro_name,
     write_macros,
 )
+from clustermix.quantities import SUMMARY_QUANTITIES, UNIT_TEX
 
 #: LaTeX (and matplotlib mathtext) symbols of the summary quantities.
-QUANTITY_SYMBOLS: dict[str, str] = {
-    "pmra": r"$\mu_{\alpha*}$",
-    "pmdec": r"$\mu_{\delta}$",
-    "parallax": r"$\varpi$",
-    "distance": r"$d$",
-    "x": r"$x$",
-    "y": r"$y$",
-    "z": r"$z$",
-    "v_x": r"$v_x$",
-    "v_y": r"$v_y$",
-    "v_z": r"$v_z$",
-    "rv": r"$v_r$",
-    "sigma_v": r"$\sigma_v$",
-    "f_cluster": r"$f_\mathrm{cl}$",
-}
+QUANTITY_SYMBOLS: dict[str, str] = {name: q.symbol for name, q in SUMMARY_QUANTITIES.items()}
 #: LaTeX text for the units of :data:`clustermix.models.SUMMARY_UNITS`.
-UNIT_LATEX: dict[str, str] = {
-    "mas/yr": r"mas\,yr$^{-1}$",
-    "mas": "mas",
-    "pc": "pc",
-    "km/s": r"km\,s$^{-1}$",
-    "": "",
-}
+UNIT_LATEX: dict[str, str] = UNIT_TEX
 #: The macro value of a number that cannot be computed (no truth): text and math mode.
 NOT_AVAILABLE = r"\textrm{n/a}"
 #: Membership probability at or above which a star counts as a member.

@@ -34,7 +34,8 @@ summary code relies on:
     Optional helper for tests: per-star log-densities of each component as tensors.
 ``summary_quantities(posterior, data, options) -> dict[str, xarray.DataArray]``
     Posterior draws (dims ``chain``, ``draw``) of the cluster quantities this model
-    measures, under the standard names with units in :data:`SUMMARY_UNITS`.
+    measures, under the standard names with units in :data:`SUMMARY_UNITS`
+    (:mod:`clustermix.quantities`).
 ``true_values(truth, data) -> dict[str, float]``
     The same names from the simulator's ``truth.json`` (for the stars in ``data``, e.g.
     ``f_cluster`` is the true member fraction among the selected stars).
@@ -45,26 +46,9 @@ import pkgutil
 
 from clustermix.errors import ConfigError
 from clustermix.models.spec import ModelSpec
+from clustermix.quantities import SUMMARY_UNITS
 
-SUMMARY_UNITS: dict[str, str] = {
-    "pmra": "mas/yr",
-    "pmdec": "mas/yr",
-    "parallax": "mas",
-    "distance": "pc",
-    "x": "pc",
-    "y": "pc",
-    "z": "pc",
-    "v_x": "km/s",
-    "v_y": "km/s",
-    "v_z": "km/s",
-    "rv": "km/s",
-    "sigma_v": "km/s",
-    "f_cluster": "",
-    # the straight-line example
-    "m": "",
-    "b": "",
-    "w_inlier": "",
-}
+__all__ = ["CLUSTER_MODEL_NAMES", "MODEL_NAMES", "MODEL_SPECS", "SUMMARY_UNITS"]
 
 
 def _discover() -> dict[str, ModelSpec]:

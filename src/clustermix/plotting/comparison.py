@@ -26,17 +26,13 @@ from clustermix.plotting.style import (
     TRUTH_COLOUR,
     use_style,
 )
+from clustermix.quantities import axis_label
 
 #: The quantities compared, in panel order.
 COMPARED_QUANTITIES: tuple[str, ...] = ("pmra", "pmdec", "parallax", "distance", "f_cluster")
 #: Axis labels (with units) of the quantities.
 QUANTITY_LABELS: dict[str, str] = {
-    "pmra": r"$\mu_{\alpha*}$ (mas yr$^{-1}$)",
-    "pmdec": r"$\mu_\delta$ (mas yr$^{-1}$)",
-    "parallax": r"$\varpi$ (mas)",
-    "distance": r"$d$ (pc)",
-    "f_cluster": r"$f_\mathrm{cluster}$",
-    "rv": r"$v_r$ (km s$^{-1}$)",
+    name: axis_label(name) for name in ("pmra", "pmdec", "parallax", "distance", "f_cluster", "rv")
 }
 #: The key of a quantity in config/literature.yaml (its uncertainty is ``<key>_err``).
 LITERATURE_KEYS: dict[str, str] = {

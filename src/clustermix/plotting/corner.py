@@ -33,27 +33,14 @@ from clustermix.plotting.style import (
     TRUTH_COLOUR,
     use_style,
 )
+from clustermix.quantities import QUANTITIES, axis_label
 
 #: The quantities shown for each model, in panel order.
 CORNER_QUANTITIES: dict[str, tuple[str, ...]] = {
     name: spec.presentation.corner_quantities for name, spec in MODEL_SPECS.items()
 }
 #: Axis labels (LaTeX, with units) of every quantity a corner plot may show.
-CORNER_LABELS: dict[str, str] = {
-    "m": r"$m$",
-    "b": r"$b$",
-    "w_inlier": r"$w_\mathrm{in}$",
-    "pmra": r"$\mu_{\alpha*}$ (mas yr$^{-1}$)",
-    "pmdec": r"$\mu_\delta$ (mas yr$^{-1}$)",
-    "parallax": r"$\varpi$ (mas)",
-    "distance": r"$d$ (pc)",
-    "rv": r"$v_r$ (km s$^{-1}$)",
-    "sigma_v": r"$\sigma_v$ (km s$^{-1}$)",
-    "f_cluster": r"$f_\mathrm{cl}$",
-    "sigma_pmra_cl": r"$s_\mathrm{cl}$ (mas yr$^{-1}$)",
-    "sigma_cl": r"$s_\mathrm{cl}$ (mas yr$^{-1}$)",
-    "length_scale_field": r"$L$ (kpc)",
-}
+CORNER_LABELS: dict[str, str] = {name: axis_label(name) for name in QUANTITIES}
 #: Sampled parameters shown besides the summary quantities: {name: (posterior variable,
 #: transform)}.
 EXTRA_PARAMETERS: dict[str, tuple[str, Any]] = {
