@@ -55,10 +55,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from clustermix.data.clean import clean_catalog  # noqa: E402
 from clustermix.data.hard_fields import hard_field  # noqa: E402
-from clustermix.data.masks import sky_masks  # noqa: E402
-from clustermix.data.simulate import simulate_field  # noqa: E402
+from clustermix.data.prepared import prepared_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
 from clustermix.fitting import fit_catalog  # noqa: E402
 from clustermix.membership import member_count_draws, membership_statistics  # noqa: E402
@@ -141,32 +139,6 @@ def oracle_parallax(catalog: Any, truth: Mapping[str, Any], error_scale: float) 
         "in_68": bool(abs(pull) <= 0.9945),
         "in_95": bool(abs(pull) <= 1.95996),
     }
-
-
-def prepared_field(simulation: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
-    """Simulate, clean (quality cuts and the parallax zero point) and mask a field as the
-    workflow's data stage does; the catalogue with the mask columns, and the truth."""
-    raw, truth = simulate_field(**simulation)
-    catalog, _ = clean_catalog(
-        raw,
-        source="simulated",
-        ruwe_max=1.4,
-        params_solved=(31, 95),
-        g_max_mag=G_MAX,
-        zero_point=True,
-        rv_correction=True,
-    )
-    masks = sky_masks(
-        catalog,
-        ra_deg=simulation["ra_deg"],
-        dec_deg=simulation["dec_deg"],
-        cluster_radius_arcmin=5.0,
-        control_min_arcmin=15.0,
-        source="simulated",
-    )
-    for name in ("in_cluster_region", "in_control_field", "separation_arcmin"):
-        catalog[name] = masks[name]
-    return catalog, truth
 
 
 def interval_record(draws: np.ndarray, truth: float) -> dict[str, Any]:

@@ -93,37 +93,13 @@ def test_reading_the_specs_loads_neither_pymc_nor_matplotlib() -> None:
 @pytest.fixture(scope="module")
 def small_field():
     """A small simulated field at NGC 6819, cleaned and masked as the workflow does (the
-    calibration benchmark's default field at 5% of its size)."""
-    from clustermix.data.clean import clean_catalog
-    from clustermix.data.masks import sky_masks
-    from clustermix.data.simulate import simulate_field
+    default field at about 5% of its size)."""
+    from clustermix.data.prepared import prepared_field
 
     cluster = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["clusters"][0]
-    simulation = dict(cluster["simulation"])
-    simulation.update(seed=11, n_members=100, n_field=900, g_max_mag=19.0)
-    raw, _ = simulate_field(
-        cluster["ra_deg"], cluster["dec_deg"], cluster["radius_arcmin"], **simulation
-    )
-    catalog, _ = clean_catalog(
-        raw,
-        source="simulated",
-        ruwe_max=1.4,
-        params_solved=(31, 95),
-        g_max_mag=19.0,
-        zero_point=True,
-        rv_correction=True,
-    )
-    masks = sky_masks(
-        catalog,
-        ra_deg=cluster["ra_deg"],
-        dec_deg=cluster["dec_deg"],
-        cluster_radius_arcmin=5.0,
-        control_min_arcmin=15.0,
-        source="simulated",
-    )
-    for column in ("in_cluster_region", "in_control_field", "separation_arcmin"):
-        catalog[column] = masks[column]
-    return catalog
+    simulation = {key: cluster[key] for key in ("ra_deg", "dec_deg", "radius_arcmin")}
+    simulation.update(cluster["simulation"], seed=11, n_members=100, n_field=900, g_max_mag=19.0)
+    return prepared_field(simulation)[0]
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)

@@ -15,10 +15,8 @@ import pytest
 import xarray as xr
 from astropy.table import Table
 
-from clustermix.data.clean import clean_catalog
 from clustermix.data.hard_fields import hard_field
-from clustermix.data.masks import sky_masks
-from clustermix.data.simulate import simulate_field
+from clustermix.data.prepared import prepared_field
 from clustermix.errors import ModeError
 from clustermix.fitting import fit_catalog
 from clustermix.models.field_choice import choose_field_components, deconvolved_mixture
@@ -134,23 +132,7 @@ def test_split_chains_stop_the_fit_and_name_every_mode() -> None:
 
 def _field(**simulation) -> tuple[Table, dict]:
     """A simulated, cleaned cone with its sky masks joined (what a fit reads)."""
-    centre = {key: simulation[key] for key in ("ra_deg", "dec_deg")}
-    raw, truth = simulate_field(**simulation)
-    catalog, _ = clean_catalog(
-        raw,
-        source="sim",
-        ruwe_max=1.4,
-        params_solved=(31, 95),
-        g_max_mag=19.0,
-        zero_point=True,
-        rv_correction=True,
-    )
-    masks = sky_masks(
-        catalog, **centre, cluster_radius_arcmin=5.0, control_min_arcmin=15.0, source="sim"
-    )
-    for name in ("in_cluster_region", "in_control_field", "separation_arcmin"):
-        catalog[name] = masks[name]
-    return catalog, truth
+    return prepared_field(simulation)
 
 
 #: A poor, distant cluster whose proper motion lies in the field's densest bin, in a wide,
