@@ -495,3 +495,8 @@ def test_model_source_files_follow_the_model_imports() -> None:
     assert {"phase_space/model.py", "mixture.py", "kinematics.py", "gaussian3d.py"} <= names
     parallax = {path.split("models/", 1)[1] for path in model_source_files("parallax_1d")}
     assert "quadrature.py" in parallax and "phase_space/model.py" not in parallax
+    # the posterior predictive check's code and the model's spec do not change the fit
+    checks = {path.split("models/", 1)[1] for path in reg.model_check_files("phase_space")}
+    assert {"phase_space/predictive.py", "phase_space/replicate.py", "replication.py"} <= checks
+    assert not checks & names
+    assert "phase_space/__init__.py" not in names and "spec.py" not in names

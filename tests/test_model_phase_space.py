@@ -185,7 +185,7 @@ def test_eff_positions_follow_the_profile():
     """Replicated member positions (PPC) for gamma = 2.6 about a centred cluster: their radii
     follow M(R) / M(R_cone), M(R) = 1 - (1 + R^2 / a^2)^(1 - gamma / 2) (KS test, 20,000
     radii, fixed seed: p > 0.001); with the Plummer slope they are more concentrated."""
-    from clustermix.ppc import sample_cluster_in_disc
+    from clustermix.models.phase_space.replicate import sample_cluster_in_disc
 
     radius, scale, gamma = 20.0, 2.0, 2.6
     rng = np.random.default_rng(4)

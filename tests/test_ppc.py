@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import arviz as az
@@ -16,22 +18,22 @@ from scipy import stats
 
 from clustermix.errors import InputDataError
 from clustermix.inference import save_trace, stamp_trace
+from clustermix.models import MODEL_NAMES
 from clustermix.models.kinematics import ARCMIN_PER_RAD, KMS_PER_MASYR_KPC
 from clustermix.models.line_outliers import model as line_outliers
+from clustermix.models.phase_space.replicate import sample_cluster_in_disc, sample_cone_uniform
 from clustermix.models.registry import get_model
 from clustermix.plotting.ppc import ppc_figure
 from clustermix.plotting.style import save_figure
 from clustermix.ppc import (
-    QUANTITIES,
     binned_counts,
     format_p_value,
     histogram_check,
+    model_quantities,
     posterior_predictive_check,
     ppc_macros,
     replicate,
     run_ppc,
-    sample_cluster_in_disc,
-    sample_cone_uniform,
     write_ppc_numbers,
 )
 
@@ -157,10 +159,10 @@ def test_replicates_condition_on_every_posterior_value() -> None:
         replicate("pmra_1d", data, PMRA_OPTIONS, incomplete, np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("model", ["pm_2d", "parallax_1d"])
-def test_replicates_of_the_other_models_have_the_data_shape(model: str) -> None:
+def other_model_case(model: str, n: int = 300) -> tuple[dict, dict, xr.Dataset]:
+    """Data, options and a 30-draw posterior at the model's starting point, for pm_2d or
+    parallax_1d (mas and mas/yr)."""
     rng = np.random.default_rng(1)
-    n = 300
     data = {
         "source_id": np.arange(n, dtype=np.int64),
         "pmra": rng.normal(-3.0, 2.0, n),
@@ -180,9 +182,15 @@ def test_replicates_of_the_other_models_have_the_data_shape(model: str) -> None:
     if "n_field_components" in options:
         options["n_field_components"] = 2  # a fit resolves "auto" from the control field
     start = module.initial_values(data, options)
-    posterior = constant_posterior(start, n_draws=30)
+    return data, options, constant_posterior(start, n_draws=30)
+
+
+@pytest.mark.parametrize("model", ["pm_2d", "parallax_1d"])
+def test_replicates_of_the_other_models_have_the_data_shape(model: str) -> None:
+    n = 300
+    data, options, posterior = other_model_case(model, n)
     replicated = replicate(model, data, options, posterior, np.random.default_rng(2))
-    assert list(replicated) == list(QUANTITIES[model])
+    assert list(replicated) == list(model_quantities(model))
     for values in replicated.values():
         assert values.shape == (30, n) and np.all(np.isfinite(values))
         assert np.std(values[:, 0]) > 0
@@ -255,7 +263,7 @@ def test_phase_space_known_parameters_give_calibrated_p_values() -> None:
         result = posterior_predictive_check(
             "phase_space", phase_data(seed, n=1000), {}, posterior, seed=seed + 1000
         )
-        assert list(result["quantities"]) == list(QUANTITIES["phase_space"])
+        assert list(result["quantities"]) == list(model_quantities("phase_space"))
         p_values.append([check["p_value"] for check in result["quantities"].values()])
     p_values = np.array(p_values)
     assert np.sum((p_values <= 0.01) | (p_values >= 0.99)) <= 3, p_values
@@ -292,6 +300,49 @@ def test_phase_space_replicates_keep_each_stars_covariance() -> None:
     np.testing.assert_allclose(
         covariance, data["pmra_pmdec_corr"] * pm_errors.prod(axis=1), atol=0.012
     )
+
+
+def contract_case(model: str) -> tuple[dict, dict, xr.Dataset]:
+    """Small data, options and a posterior for ``model``: the fixtures of this file."""
+    if model == "line_outliers":
+        line = {"m": 3.137, "b": -11.979, "ln_s_out": 2.6, "w": [0.734, 0.266]}
+        return line_outliers.prepare_data(None, {}, "test"), {}, constant_posterior(line, 10)
+    if model == "pmra_1d":
+        return (
+            pmra_data(1, n=300),
+            PMRA_OPTIONS,
+            constant_posterior(pmra_free_values(PMRA_TRUTH), 10),
+        )
+    if model == "phase_space":
+        return phase_data(0, n=300), {}, constant_posterior(PHASE_TRUTH, 10)
+    return other_model_case(model)
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_every_model_provides_its_observed_and_replicated_quantities(model: str) -> None:
+    # the contract of clustermix.ppc with the models: each model's own module compares and
+    # replicates its quantities, one replicate per draw with the observed data's shape
+    module = get_model(model)
+    assert callable(module.observed_quantities) and callable(module.replicate)
+    data, options, posterior = contract_case(model)
+    observed = module.observed_quantities(data)
+    replicated = module.replicate(data, options, posterior, np.random.default_rng(3))
+    assert list(observed) == list(replicated) == list(model_quantities(model))
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    for name, values in observed.items():
+        assert values.ndim == 1
+        assert replicated[name].shape == (n_draws, values.size)
+        assert np.all(np.isfinite(replicated[name]))
+
+
+def test_the_models_numpy_parts_load_no_pymc() -> None:
+    # the paper numbers and local checks read each model's predictive module, and the
+    # phase-space replicates are NumPy: none of them may pull PyMC in
+    modules = [f"clustermix.models.{name}.predictive" for name in MODEL_NAMES]
+    modules.append("clustermix.models.phase_space.replicate")
+    code = "; ".join(f"import {module}" for module in modules)
+    code += "; import sys; assert 'pymc' not in sys.modules, 'pymc loaded'"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_plummer_positions_follow_the_truncated_profile() -> None:

@@ -22,13 +22,13 @@ from scipy import stats
 
 from clustermix.inference import save_trace, stamp_trace
 from clustermix.io import sha256_file
+from clustermix.models.phase_space.replicate import sample_cone_uniform
 from clustermix.plotting.ppc import ppc_figure
 from clustermix.plotting.style import save_figure
 from clustermix.ppc import (
     posterior_predictive_check,
     replicate,
     run_ppc,
-    sample_cone_uniform,
     write_ppc_numbers,
 )
 from clustermix.ppc_local import (

@@ -14,24 +14,24 @@ intrinsic spread in that observable added in quadrature to the median measuremen
 of the model's stars, sd = sqrt(s_int^2 + median(e)^2): a member with a typical error lies
 inside with probability about 95% (86% in the ellipse), and the window does not follow
 each star's own error, so observed and replicated stars are counted by the same rule.
-Intrinsic spreads: ``sigma_pmra_cl`` (pmra_1d), ``parallax_width_cl`` or 0 (parallax_1d),
-``sigma_cl`` (pm_2d); for phase_space the proper-motion dispersion sigma_v plx / 4.74047
-and the parallax depth plx a / (1 rad in arcmin) that the model itself uses (a: Plummer
-radius). The phase-space window is centred on the mean motion at the cluster centre (the
-perspective change of the mean proper motion across the cone is ignored).
+Which observables make the window (``WINDOW_GROUPS``) and the cluster's centre and
+intrinsic spread in each (``cluster_spread_draws``) are the model's own, in its package's
+``predictive`` module (:mod:`clustermix.models`); a model without a window (the line
+example) has no local checks.
 
-Radius: for phase_space, the tangent-plane distance R (arcmin) from the cone centre,
-observed and replicated (its replication redraws positions from the model's sky
-densities). The other models have no positions: each star keeps its catalogue
+Radius: for a model whose replicates redraw positions (``REPLICATES_POSITIONS``, e.g.
+phase_space), the tangent-plane distance R (arcmin) from the cone centre, observed and
+replicated. The other models have no positions: each star keeps its catalogue
 ``separation_arcmin`` (from the cone centre) and only its observables are redrawn, so the
 model predicts the same window fraction at every radius. For them the check tests that
 assumption: a real cluster, concentrated towards the centre, fails it (observed counts
 above the replicated ones in the inner annuli), while a "cluster" that is the field's
-core, spread like the field, passes. For phase_space a pass is the good outcome.
+core, spread like the field, passes. For a model with positions a pass is the good
+outcome.
 
 Annuli: ``n_annuli`` (5) of equal star count in the radii the model predicts (the pooled
-replicated radii for phase_space, the separations otherwise), from 0 to the outermost
-star. Per annulus: the observed window count and the replicated ones (mean and the 2.5,
+replicated radii for a model with positions, the separations otherwise), from 0 to the
+outermost star. Per annulus: the observed window count and the replicated ones (mean and the 2.5,
 50 and 97.5 percentiles over draws), their ratio, and a two-sided p-value
 p_j = min(1, 2 min(P(N_rep >= n_obs), P(N_rep <= n_obs))). Summary: the binned chi-square
 T = sum_j (n_j - E_j)^2 / max(E_j, 1) against the replicated mean counts E_j, and
@@ -63,6 +63,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -71,15 +72,15 @@ from astropy.table import Table
 
 from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import InputDataError
-from clustermix.models.kinematics import ARCMIN_PER_RAD, KMS_PER_MASYR_KPC
+from clustermix.models.draws import draw_values
+from clustermix.models.registry import get_model_part
 from clustermix.paper import format_number, macro_name
-from clustermix.ppc import (
+from clustermix.ppc_stats import (
     BAND_PERCENTILES,
     LOW_P_VALUE,
     PathLike,
     chi_square,
     chi_square_summary,
-    draw_values,
     format_p_value,
 )
 
@@ -88,15 +89,6 @@ WINDOW_HALF_WIDTH_SD = 2.0
 #: Default numbers of annuli (radial check) and G bins (membership check), equal counts.
 DEFAULT_ANNULI = 5
 DEFAULT_MAGNITUDE_BINS = 5
-#: The window's observables per model, grouped: a group of two is an ellipse.
-WINDOW_GROUPS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "pmra_1d": (("pmra",),),
-    "parallax_1d": (("parallax",),),
-    "pm_2d": (("pmra", "pmdec"),),
-    "phase_space": (("parallax",), ("pmra", "pmdec")),
-}
-#: Models whose replicates redraw the stars' positions (the others keep each star's).
-SPATIAL_MODELS = frozenset({"phase_space"})
 #: Units of the window's observables.
 WINDOW_UNITS = {"parallax": "mas", "pmra": "mas/yr", "pmdec": "mas/yr"}
 #: The JSON keys of the two checks in a ppc result.
@@ -128,39 +120,26 @@ class LocalInputs:
 # ------------------------------------------------------------------ the window
 
 
-def _draws(posterior: xr.Dataset, name: str) -> np.ndarray:
-    return np.asarray(draw_values(posterior, name), float)
+def predictive_part(model: str) -> ModuleType:
+    """Model ``model``'s NumPy module of what its posterior predictive checks compare
+    (``clustermix.models.<model>.predictive``): ``QUANTITIES``, ``OBS_QUANTITIES``,
+    ``observed_quantities`` and, for the local checks, ``WINDOW_GROUPS`` (the window's
+    observables, grouped; empty for a model with no cluster), ``REPLICATES_POSITIONS`` and,
+    for a cluster model, ``cluster_spread_draws``. Loads no PyMC."""
+    return get_model_part(model, "predictive")
+
+
+def has_cluster_window(model: str) -> bool:
+    """Whether ``model`` has a cluster, so a window (and memberships) to check locally."""
+    return bool(predictive_part(model).WINDOW_GROUPS)
 
 
 def cluster_spread_draws(model: str, posterior: xr.Dataset) -> dict[str, tuple[np.ndarray, ...]]:
     """Per window observable, the draws (n_draw,) of the cluster's centre and intrinsic sd
-    (mas or mas/yr; see the module docstring for each model's spread)."""
-    if model == "pmra_1d":
-        return {"pmra": (_draws(posterior, "pmra_cl"), _draws(posterior, "sigma_pmra_cl"))}
-    if model == "parallax_1d":
-        centre = _draws(posterior, "parallax_cl")
-        width = (
-            _draws(posterior, "parallax_width_cl")
-            if "parallax_width_cl" in posterior
-            else np.zeros_like(centre)
-        )
-        return {"parallax": (centre, width)}
-    if model == "pm_2d":
-        sigma = _draws(posterior, "sigma_cl")
-        return {
-            "pmra": (_draws(posterior, "pmra_cl"), sigma),
-            "pmdec": (_draws(posterior, "pmdec_cl"), sigma),
-        }
-    if model == "phase_space":
-        plx = _draws(posterior, "parallax_cl")
-        depth = plx * _draws(posterior, "plummer_radius_arcmin") / ARCMIN_PER_RAD
-        s_pm = _draws(posterior, "sigma_v") * plx / KMS_PER_MASYR_KPC
-        return {
-            "parallax": (plx, depth),
-            "pmra": (_draws(posterior, "pmra_cl"), s_pm),
-            "pmdec": (_draws(posterior, "pmdec_cl"), s_pm),
-        }
-    raise ValueError(f"model '{model}' has no cluster window")
+    (mas or mas/yr), by ``model``'s own ``cluster_spread_draws``."""
+    if not has_cluster_window(model):
+        raise ValueError(f"model '{model}' has no cluster window")
+    return predictive_part(model).cluster_spread_draws(posterior)
 
 
 def cluster_window(
@@ -188,7 +167,7 @@ def cluster_window(
         }
     return {
         "half_width_sd": float(half_width_sd),
-        "groups": [list(group) for group in WINDOW_GROUPS[model]],
+        "groups": [list(group) for group in predictive_part(model).WINDOW_GROUPS],
         "observables": observables,
     }
 
@@ -352,7 +331,7 @@ def radial_inputs(
 ) -> tuple[np.ndarray, np.ndarray, str] | str:
     """(observed radii, replicated radii, what the radius is) for ``model``, or the reason
     the radial check cannot be made."""
-    if model in SPATIAL_MODELS:
+    if predictive_part(model).REPLICATES_POSITIONS:
         return (
             observed["radius"],
             replicated["radius"],
@@ -463,7 +442,7 @@ def local_checks(
     seed (the member counts use its child stream :data:`MEMBER_STREAM`).
     """
     inputs = inputs or LocalInputs()
-    if model not in WINDOW_GROUPS:
+    if not has_cluster_window(model):
         reason = f"model '{model}' is not a cluster model: no cluster window, no memberships"
         return {RADIAL_KEY: skipped(reason), MAGNITUDE_KEY: skipped(reason)}
     window = cluster_window(model, posterior, data)
@@ -473,7 +452,7 @@ def local_checks(
     else:
         radius_obs, radius_rep, what = radii
         radial = {
-            "spatial_model": model in SPATIAL_MODELS,
+            "spatial_model": bool(predictive_part(model).REPLICATES_POSITIONS),
             "radius": what,
             "window": window,
             **radial_window_check(

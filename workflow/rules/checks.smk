@@ -36,6 +36,7 @@ rule ppc_fit:
         masks="results/{cluster}/masks.fits",
         membership="results/{cluster}/membership/{model}.fits",
         code=model_code,
+        checks=model_checks,
     output:
         ppc="results/{cluster}/ppc/{model}.json",
     log:
@@ -62,6 +63,7 @@ rule ppc_example:
     input:
         trace="results/examples/{example}/trace.nc",
         code=model_code,
+        checks=model_checks,
     output:
         ppc="results/examples/{example}/ppc.json",
     log:

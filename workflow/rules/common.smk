@@ -18,6 +18,7 @@ from clustermix.models.registry import (
     enabled_cluster_models,
     enabled_example_models,
     galactocentric_model,
+    model_check_files,
     model_part_file,
     model_source_files,
     model_spec,
@@ -107,6 +108,11 @@ def fit_resource(key):
 def model_code(wildcards):
     """The model's module and the shared mixture code: editing either refits."""
     return model_source_files(_model_name(wildcards))
+
+
+def model_checks(wildcards):
+    """The model's posterior predictive check code: editing it reruns the check only."""
+    return model_check_files(_model_name(wildcards))
 
 
 def truth_file(wildcards):

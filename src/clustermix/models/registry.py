@@ -49,9 +49,17 @@ EXAMPLE_MODEL_NAMES: tuple[str, ...] = tuple(
 )
 
 _MODELS_DIR = Path(__file__).resolve().parent
+_SPEC_FILE = _MODELS_DIR / "spec.py"
 #: Modules every cluster fit runs besides its model (choosing K, finding the mode): editing
 #: them refits too.
 FIT_MODULES: tuple[str, ...] = ("field_choice", "modes")
+#: Modules of a model's package that serve its checks and figures, not its fit: the
+#: posterior predictive check (``predictive``, ``replicate``), the components figure
+#: (``densities``) and the graphical model (``diagram``). Editing one reruns what reads it,
+#: not the fit (:func:`model_source_files` does not follow them; :func:`model_check_files`).
+CHECK_PARTS: frozenset[str] = frozenset({"predictive", "replicate", "densities", "diagram"})
+#: Shared modules that serve only the checks and figures, likewise.
+CHECK_MODULES: frozenset[str] = frozenset({"replication", "draws", "densities"})
 
 
 def model_spec(name: str) -> ModelSpec:
@@ -132,11 +140,44 @@ def model_source_files(name: str) -> list[str]:
     ]
     while pending:
         path = pending.pop(0)
-        if path in found:
+        if path in found or not _fit_input(path):
             continue
         found.append(path)
         pending.extend(_imported_model_files(path))
     return [_workdir_relative(path) for path in found]
+
+
+def model_check_files(name: str) -> list[str]:
+    """The source files of model ``name``'s posterior predictive check (its package's
+    ``predictive`` and ``replicate`` modules, where it has them, and what they import from
+    the shared check modules), relative as :func:`model_source_files`' are: editing one
+    reruns the check, not the fit."""
+    model_spec(name)
+    found: list[Path] = []
+    pending = [_MODELS_DIR / name / f"{part}.py" for part in ("predictive", "replicate")]
+    pending += [_MODELS_DIR / f"{module}.py" for module in ("replication", "draws")]
+    while pending:
+        path = pending.pop(0)
+        if path in found or not path.is_file() or not _serves_checks(path):
+            continue
+        found.append(path)
+        pending.extend(_imported_model_files(path))
+    return [_workdir_relative(path) for path in found]
+
+
+def _serves_checks(path: Path) -> bool:
+    """Whether the file at ``path`` serves only checks and figures (:data:`CHECK_PARTS`,
+    :data:`CHECK_MODULES`)."""
+    if path.parent == _MODELS_DIR:
+        return path.stem in CHECK_MODULES
+    return path.stem in CHECK_PARTS
+
+
+def _fit_input(path: Path) -> bool:
+    """Whether editing the file at ``path`` changes a fit: not for the check modules, nor
+    for a package's ``__init__`` (a model's spec, the registry's discovery) or the spec
+    class, which say how a model is presented and run, not what it computes."""
+    return not (_serves_checks(path) or path.name == "__init__.py" or path == _SPEC_FILE)
 
 
 def _workdir_relative(path: Path) -> str:

@@ -35,9 +35,16 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from clustermix.errors import ConfigError
+from clustermix.models import replication
+from clustermix.models.line_outliers import predictive
 from clustermix.models.mixture import cluster_fraction_per_star, normal_logpdf
 
 NAME = "line_outliers"
+#: The posterior predictive check's quantities, its fitted ``obs`` columns and their
+#: observed values (:mod:`.predictive`).
+QUANTITIES = predictive.QUANTITIES
+OBS_QUANTITIES = predictive.OBS_QUANTITIES
+observed_quantities = predictive.observed_quantities
 DEFAULT_OPTIONS: dict[str, Any] = {"likelihood": "marginal"}  # or "seed_mixture"
 LIKELIHOODS = ("marginal", "seed_mixture")
 
@@ -223,3 +230,21 @@ def true_values(truth: Any, data: dict[str, np.ndarray]) -> dict[str, float]:
     """The tutorial's true line and inlier fraction (``truth`` is unused: no simulator)."""
     is_outlier = tutorial_data()["is_outlier"]
     return {**TUTORIAL_TRUTH, "w_inlier": float(1.0 - is_outlier.mean())}
+
+
+# ---------------------------------------------------------------------------- predictive check
+
+
+def replicate(
+    data: dict[str, np.ndarray],
+    options: dict[str, Any],
+    posterior: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """One replicated data set per draw of ``posterior`` for the posterior predictive
+    check, ``y`` (dimensionless), each (n_draw, n_star): from ``obs``'s random
+    function with the model rebuilt on ``data``, each star with its own uncertainties
+    (:func:`~clustermix.models.replication.replicate_with_pymc`). ``rng`` is the only source
+    of randomness; :func:`observed_quantities` gives the observed values."""
+    model = build_model(dict(data), dict(options))
+    return replication.replicate_with_pymc(model, posterior, rng, QUANTITIES)

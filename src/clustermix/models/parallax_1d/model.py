@@ -90,6 +90,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from clustermix.errors import InputDataError
+from clustermix.models import replication
 from clustermix.models.mixture import (
     MAGNITUDE_COLUMN,
     catalog_column,
@@ -105,6 +106,7 @@ from clustermix.models.mixture import (
     start_fraction,
     true_member_fraction,
 )
+from clustermix.models.parallax_1d import predictive
 from clustermix.models.parallax_1d.bumps import bump_sd
 from clustermix.models.quadrature import (
     DEFAULT_DEGREE,
@@ -118,6 +120,11 @@ from clustermix.models.systematics import PARALLAX_FLOOR_MAS, systematic_draws
 log = logging.getLogger(__name__)
 
 NAME = "parallax_1d"
+#: The posterior predictive check's quantities, its fitted ``obs`` columns and their
+#: observed values (:mod:`.predictive`).
+QUANTITIES = predictive.QUANTITIES
+OBS_QUANTITIES = predictive.OBS_QUANTITIES
+observed_quantities = predictive.observed_quantities
 #: The field models (see the module docstring).
 FIELD_MODELS = ("binned", "edsd")
 #: The binned field's centres reach this quantile of the observed parallaxes.
@@ -565,3 +572,21 @@ def true_values(truth: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str,
         "distance": float(truth["distance"]),
         "f_cluster": true_member_fraction(truth["member_source_ids"], data["source_id"]),
     }
+
+
+# ---------------------------------------------------------------------------- predictive check
+
+
+def replicate(
+    data: dict[str, np.ndarray],
+    options: dict[str, Any],
+    posterior: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """One replicated data set per draw of ``posterior`` for the posterior predictive
+    check, ``parallax`` (mas), each (n_draw, n_star): from ``obs``'s random
+    function with the model rebuilt on ``data``, each star with its own uncertainties
+    (:func:`~clustermix.models.replication.replicate_with_pymc`). ``rng`` is the only source
+    of randomness; :func:`observed_quantities` gives the observed values."""
+    model = build_model(dict(data), dict(options))
+    return replication.replicate_with_pymc(model, posterior, rng, QUANTITIES)

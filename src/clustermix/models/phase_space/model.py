@@ -171,6 +171,9 @@ from clustermix.models.mixture import (
     start_fraction,
     true_member_fraction,
 )
+from clustermix.models.phase_space import predictive
+from clustermix.models.phase_space import replicate as numpy_replicate
+from clustermix.models.phase_space.covariance import cluster_covariance, scaled_covariance
 from clustermix.models.systematics import (
     PARALLAX_FLOOR_MAS,
     PM_FLOOR_MASYR,
@@ -179,6 +182,13 @@ from clustermix.models.systematics import (
 )
 
 NAME = "phase_space"
+#: The posterior predictive check's quantities, its fitted ``obs`` columns and their
+#: observed values (:mod:`.predictive`), and its replicates from the full generative model
+#: (:mod:`.replicate`, NumPy).
+QUANTITIES = predictive.QUANTITIES
+OBS_QUANTITIES = predictive.OBS_QUANTITIES
+observed_quantities = predictive.observed_quantities
+replicate = numpy_replicate.replicate
 DEFAULT_OPTIONS: dict[str, Any] = {
     "stars": "all",  # the whole cone: the sky densities are normalised over it
     # The cone the catalogue covers (deg, deg, arcmin). None: the centre is solved from the
@@ -500,27 +510,6 @@ def field_sky_log_density(xi: np.ndarray, eta: np.ndarray, cone_radius_arcmin: f
     return -1.5 * np.log1p(rho2) - np.log(omega) - 2.0 * np.log(ARCMIN_PER_RAD)
 
 
-def scaled_covariance(cov_obs, scale_parallax, scale_pm, xp=pt):
-    """Covariance entries (..., 6) (:data:`ENTRIES` order) of the measurement errors scaled
-    by diag(s_plx, s_pm, s_pm): entry (i, j) times s_i s_j. ``scale_*`` broadcast against
-    ``cov_obs[..., 0]`` (e.g. one factor per star)."""
-    scale = (scale_parallax, scale_pm, scale_pm)
-    return xp.stack(
-        [cov_obs[..., j] * (scale[a] * scale[b]) for j, (a, b) in enumerate(ENTRIES)], axis=-1
-    )
-
-
-def cluster_covariance(cov_obs, var_cl, xp=pt):
-    """Entries (..., 6) of a member's astrometric covariance: its (scaled) measurement
-    covariance ``cov_obs`` (..., 6) plus the cluster's intrinsic variances ``var_cl`` (..., 3)
-    (parallax depth, proper-motion dispersion) on the diagonal."""
-    diagonal = {0: 0, 3: 1, 5: 2}
-    return xp.stack(
-        [cov_obs[..., j] + (var_cl[..., diagonal[j]] if j in diagonal else 0.0) for j in range(6)],
-        axis=-1,
-    )
-
-
 def component_log_terms(
     value, log_cluster_extra, log_field_extra, mu_cl, cov_cl, cov_obs, mu_field, cov_field, log_w
 ):
@@ -827,7 +816,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         scales = error_scales(data, opts)
         sky_rv_cl, mu_cl, var_cl = _cluster_terms(data, opts, scales["rv"])
         sky_rv_field, mu_field, cov_field, log_w = _field_terms(data, opts, k, scales["rv"])
-        cov_scaled = scaled_covariance(cov_obs, scales["parallax"], scales["pm"])
+        cov_scaled = scaled_covariance(cov_obs, scales["parallax"], scales["pm"], xp=pt)
         # a field learned on the control field was deconvolved with the quoted errors, so
         # its widths already hold any excess: there the field keeps the quoted ones
         cov_field_obs = cov_obs if "field_weights" in data else cov_scaled
@@ -835,7 +824,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             pt.log(f_cluster) + sky_rv_cl,
             pt.log1p(-f_cluster) + sky_rv_field,
             mu_cl,
-            cluster_covariance(cov_scaled, var_cl),
+            cluster_covariance(cov_scaled, var_cl, xp=pt),
             cov_field_obs,
             mu_field,
             cov_field,

@@ -48,6 +48,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from clustermix.models import replication
 from clustermix.models.mixture import (
     check_field_options,
     checked_columns,
@@ -63,9 +64,15 @@ from clustermix.models.mixture import (
     start_fraction,
     true_member_fraction,
 )
+from clustermix.models.pmra_1d import predictive
 from clustermix.models.systematics import PM_FLOOR_MASYR, pm_systematic_draws
 
 NAME = "pmra_1d"
+#: The posterior predictive check's quantities, its fitted ``obs`` columns and their
+#: observed values (:mod:`.predictive`).
+QUANTITIES = predictive.QUANTITIES
+OBS_QUANTITIES = predictive.OBS_QUANTITIES
+observed_quantities = predictive.observed_quantities
 DEFAULT_OPTIONS: dict[str, Any] = {
     # "all", "cluster_region" or "control_field". The cluster region by default: in one
     # dimension a cluster of a few per cent of a wide cone is no mode of its own (the
@@ -284,3 +291,21 @@ def true_values(truth: dict[str, Any], data: dict[str, np.ndarray]) -> dict[str,
         "pmra": float(truth["pmra"]),
         "f_cluster": true_member_fraction(truth["member_source_ids"], data["source_id"]),
     }
+
+
+# ---------------------------------------------------------------------------- predictive check
+
+
+def replicate(
+    data: dict[str, np.ndarray],
+    options: dict[str, Any],
+    posterior: xr.Dataset,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
+    """One replicated data set per draw of ``posterior`` for the posterior predictive
+    check, ``pmra`` (mas/yr), each (n_draw, n_star): from ``obs``'s random
+    function with the model rebuilt on ``data``, each star with its own uncertainties
+    (:func:`~clustermix.models.replication.replicate_with_pymc`). ``rng`` is the only source
+    of randomness; :func:`observed_quantities` gives the observed values."""
+    model = build_model(dict(data), dict(options))
+    return replication.replicate_with_pymc(model, posterior, rng, QUANTITIES)
