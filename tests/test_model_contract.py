@@ -24,7 +24,8 @@ from matplotlib.markers import MarkerStyle
 
 from clustermix.data.columns import GAIA_COLUMN_NAMES
 from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES, MODEL_SPECS
-from clustermix.models.registry import get_model, model_options
+from clustermix.models.registry import get_model, get_model_part, model_options
+from clustermix.models.spec import Diagram
 from clustermix.plotting.corner import CORNER_LABELS
 
 from .conftest import REPO, TEST_CONFIG, copy_workflow, run_snakemake
@@ -39,7 +40,7 @@ def test_every_model_is_a_package_with_a_complete_spec(name: str) -> None:
     spec = MODEL_SPECS[name]
     assert spec.name == name
     assert (MODELS_DIR / name / "model.py").is_file()
-    assert (MODELS_DIR / name / "diagram.py").is_file()
+    assert isinstance(get_model_part(name, "diagram").DIAGRAM, Diagram)
     look = spec.presentation
     assert look.label and look.prose
     assert is_color_like(look.colour)
@@ -148,19 +149,19 @@ SPEC = ModelSpec(
 TOY_DIAGRAM = '''
 """The toy's graphical model."""
 
-import daft
+from clustermix.models.spec import STAR_PLATE, Diagram, Node, Plate
 
-from clustermix.plotting.pgm import STAR_PLATE, add_edges, add_plate, add_variable, new_pgm
-
-
-def diagram() -> daft.PGM:
-    d = new_pgm("toy_pm", (-0.6, 2.6), (-0.6, 2.6))
-    add_variable(d, "mu", r"$\\mu$", 0.0, 2.0)
-    add_variable(d, "x", r"$x_i$", 1.0, 0.5, kind="observed")
-    add_variable(d, "e", r"$e_i$", 2.0, 0.5, kind="fixed")
-    add_edges(d, ["mu", "e"], "x")
-    add_plate(d, 0.4, -0.4, 2.0, 1.6, STAR_PLATE)
-    return d
+DIAGRAM = Diagram(
+    x_range=(-0.6, 2.6),
+    y_range=(-0.6, 2.6),
+    nodes=(
+        Node("mu", r"$\\mu$", 0.0, 2.0),
+        Node("x", r"$x_i$", 1.0, 0.5, kind="observed"),
+        Node("e", r"$e_i$", 2.0, 0.5, kind="fixed"),
+    ),
+    edges=((("mu", "e"), "x"),),
+    plates=(Plate(0.4, -0.4, 2.0, 1.6, STAR_PLATE),),
+)
 '''
 
 

@@ -9,8 +9,13 @@ name through :mod:`clustermix.models.registry`:
     The interface of :mod:`clustermix.models`: ``NAME``, ``DEFAULT_OPTIONS``,
     ``prepare_data``, ``build_model``, ``summary_quantities``, ``true_values``; for the
     posterior predictive checks ``observed_quantities`` and ``replicate``.
-``diagram.py`` (daft; :func:`~clustermix.models.registry.get_model_part`)
-    ``diagram() -> daft.PGM``: the probabilistic graphical model the paper shows.
+``predictive.py`` (NumPy)
+    What the posterior predictive checks compare: ``QUANTITIES``, ``OBS_QUANTITIES``,
+    ``observed_quantities``, and the local check's windows (``WINDOW_GROUPS``,
+    ``REPLICATES_POSITIONS``, ``cluster_spread_draws``).
+``diagram.py`` (data; :func:`~clustermix.models.registry.get_model_part`)
+    ``DIAGRAM``, a :class:`Diagram`: the probabilistic graphical model the paper shows,
+    which :mod:`clustermix.plotting.pgm` draws.
 ``densities.py`` (NumPy; optional)
     The fitted components' densities, for the components figure; a model without one has
     no panel there.
@@ -84,3 +89,51 @@ class ModelSpec:
     catalogue_columns: frozenset[str] = field(default_factory=frozenset)
     galactocentric: bool = False
     cmd_rank: int | None = None
+
+
+#: The labels of the diagrams' plates: over the stars, the field components, the control
+#: field's stars.
+STAR_PLATE = r"$i = 1, \ldots, N$"
+COMPONENT_PLATE = r"$k = 1, \ldots, K$"
+CONTROL_PLATE = r"$j = 1, \ldots, N_\mathrm{c}$"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of a graphical model at (``x``, ``y``) (diagram units): ``key`` names it for
+    the edges, ``label`` is LaTeX math; ``kind`` one of "latent" (a parameter with a prior),
+    "observed", "fixed" (a known value, drawn as a dot with ``label`` on its
+    ``label_side``) or "deterministic"; ``aspect``: width over height."""
+
+    key: str
+    label: str
+    x: float
+    y: float
+    kind: str = "latent"
+    aspect: float = 1.0
+    label_side: str = "right"
+
+
+@dataclass(frozen=True)
+class Plate:
+    """A plate with lower-left corner (``x``, ``y``) (diagram units), labelled ``label`` in
+    its bottom ``corner`` ("left" or "right")."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    corner: str = "right"
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """A model's graphical model as data: the drawing covers ``x_range`` by ``y_range``
+    (every node, label and plate included); ``edges``: (parents, child) by node key."""
+
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    nodes: tuple[Node, ...]
+    edges: tuple[tuple[tuple[str, ...], str], ...]
+    plates: tuple[Plate, ...]

@@ -35,6 +35,7 @@ import matplotlib.pyplot as plt
 
 from clustermix.models import MODEL_NAMES
 from clustermix.models.registry import get_model_part, model_spec
+from clustermix.models.spec import Diagram
 from clustermix.plotting.style import COLUMN_WIDTH_IN, PAGE_WIDTH_IN, use_style
 
 #: Node kinds and how they are drawn (see the module docstring).
@@ -50,13 +51,10 @@ LABEL_SIZE = 9.0
 PLATE_LABEL_SIZE = 7.5
 #: Arrow heads (cm): length and full width.
 ARROW_HEAD = {"head_length": 0.12, "head_width": 0.09}
-STAR_PLATE = r"$i = 1, \ldots, N$"
-COMPONENT_PLATE = r"$k = 1, \ldots, K$"
-CONTROL_PLATE = r"$j = 1, \ldots, N_\mathrm{c}$"
 
 # Offset (points) of a fixed node's label from its dot, and its horizontal alignment, by
 # side. daft draws a fixed node's label on its baseline and raises it by 6 points each time
-# it renders the node, so a PGM is rendered once (each ``diagram()`` call builds a new one).
+# it renders the node, so a PGM is rendered once (each :func:`model_diagram` call builds a new one).
 _FIXED_LABELS: dict[str, tuple[tuple[float, float], str]] = {
     "right": ((4.0, -3.0), "left"),
     "left": ((-4.0, -3.0), "right"),
@@ -154,10 +152,28 @@ def add_plate(
 
 
 def model_diagram(model: str) -> daft.PGM:
-    """The unrendered PGM of ``model``, from its package's ``diagram`` module."""
+    """The unrendered PGM of ``model``, drawn from the :class:`~clustermix.models.spec.Diagram`
+    its package's ``diagram`` module holds."""
     if model not in MODEL_NAMES:
         raise ValueError(f"no PGM for model {model!r}; known models are {list(MODEL_NAMES)}")
-    return get_model_part(model, "diagram").diagram()
+    diagram: Diagram = get_model_part(model, "diagram").DIAGRAM
+    pgm = new_pgm(model, diagram.x_range, diagram.y_range)
+    for node in diagram.nodes:
+        add_variable(
+            pgm,
+            node.key,
+            node.label,
+            node.x,
+            node.y,
+            kind=node.kind,
+            aspect=node.aspect,
+            label_side=node.label_side,
+        )
+    for parents, child in diagram.edges:
+        add_edges(pgm, parents, child)
+    for plate in diagram.plates:
+        add_plate(pgm, plate.x, plate.y, plate.width, plate.height, plate.label, plate.corner)
+    return pgm
 
 
 def pgm_figure(model: str) -> plt.Figure:
