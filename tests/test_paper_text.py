@@ -78,3 +78,24 @@ def test_the_check_catches_a_typed_number() -> None:
         "0.01$~",
     ]
     assert bare_numbers(r"the 95\% interval of $\PmTwoDPmra$ (Figure~\ref{fig:x})") == []
+
+
+def test_model_switches_say_which_models_were_fitted() -> None:
+    """One 1/0 switch per registered model, for ms.tex's \\ifmodel, and the components
+    figure's and the CMD model's."""
+    from clustermix.models import MODEL_NAMES
+    from clustermix.paper import macro_name, model_switch_macros
+
+    macros = model_switch_macros(
+        MODEL_NAMES,
+        ["pmra_1d", "pm_2d"],
+        components_figure=True,
+        cmd_model_prose="two-dimensional proper-motion",
+    )
+    assert macros["ModelFittedPmTwoD"] == macros["ModelFittedPmraOneD"] == "1"
+    assert macros["ModelFittedPhaseSpace"] == macros["ModelFittedLineOutliers"] == "0"
+    assert {name for name in macros if name.startswith("ModelFitted")} == {
+        macro_name("model_fitted", name) for name in MODEL_NAMES
+    }
+    assert macros["ComponentsFigure"] == "1"
+    assert macros["CmdModelProse"] == "two-dimensional proper-motion"

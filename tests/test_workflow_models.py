@@ -75,6 +75,8 @@ def test_dry_run_follows_the_models_config(workdir: Path) -> None:
     assert counts["fit_model"] == 3 * n_clusters
     assert "fit_example" not in counts
     assert "phase_space" not in text
+    # its figures go too, and the paper is told which models it has (rule num_models)
+    assert "fig_galactocentric" not in counts and counts["num_models"] == 1
     threads = dict(re.findall(r"model=(\w+)\n\s+threads: (\d+)", text))
     assert threads == {"pmra_1d": "2", "parallax_1d": "2", "pm_2d": "3"}
 

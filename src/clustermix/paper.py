@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from clustermix.io import PathLike, atomic_path
 
@@ -107,6 +107,25 @@ def write_macros(macros: Mapping[str, str], path: PathLike, *, made_by: str = ""
         header += f"% Made by {made_by}.\n"
     with atomic_path(path) as tmp:
         tmp.write_text(header + macro_definitions(macros))
+
+
+def model_switch_macros(
+    model_names: Sequence[str],
+    fitted: Iterable[str],
+    *,
+    components_figure: bool,
+    cmd_model_prose: str,
+) -> dict[str, str]:
+    r"""The paper's switches: ``\ModelFitted<Name>`` 1 or 0 for each of ``model_names`` (1
+    if it is among the ``fitted``, i.e. enabled, models), ``\ComponentsFigure`` 1 or 0, and
+    ``\CmdModelProse``, the prose name of the model whose memberships colour the
+    colour-magnitude diagram. ``ms.tex`` keeps a model's sentences, tables and figures
+    inside ``\ifmodel{<Name>} ... \fi``, so that a paper without that model compiles."""
+    chosen = set(fitted)
+    macros = {macro_name("model_fitted", name): str(int(name in chosen)) for name in model_names}
+    macros[macro_name("components_figure")] = str(int(components_figure))
+    macros[macro_name("cmd_model_prose")] = escape_text(cmd_model_prose)
+    return macros
 
 
 def latex_table_rows(rows: Iterable[Iterable[str]]) -> str:

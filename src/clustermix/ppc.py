@@ -43,7 +43,7 @@ import xarray as xr
 
 from clustermix.errors import InputDataError
 from clustermix.fit_results import FittedModel
-from clustermix.io import write_json_atomic
+from clustermix.io import PathLike, write_json_atomic
 from clustermix.models import MODEL_NAMES
 from clustermix.models.registry import get_model
 from clustermix.paper import format_number, macro_name, write_macros
@@ -59,7 +59,6 @@ from clustermix.ppc_local import (
 from clustermix.ppc_stats import (
     BAND_PERCENTILES,
     LOW_P_VALUE,
-    PathLike,
     chi_square,
     chi_square_summary,
     format_p_value,

@@ -72,13 +72,13 @@ from astropy.table import Table
 
 from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import InputDataError
+from clustermix.io import PathLike
 from clustermix.models.draws import draw_values
 from clustermix.models.registry import get_model_part
 from clustermix.paper import format_number, macro_name
 from clustermix.ppc_stats import (
     BAND_PERCENTILES,
     LOW_P_VALUE,
-    PathLike,
     chi_square,
     chi_square_summary,
     format_p_value,

@@ -29,7 +29,7 @@ import numpy as np
 
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike, atomic_path
-from clustermix.models import SUMMARY_UNITS
+from clustermix.models import MODEL_SPECS, SUMMARY_UNITS
 from clustermix.paper import (
     decimals_for,
     escape_text,
@@ -357,6 +357,7 @@ def validation_macros(
         values.update(_coverage_values(model_rows))
         for key, value in values.items():
             macros[macro_name("validation", key, model)] = value
+    macros[macro_name("validation", "auc_list")] = _auc_list(models, membership)
     for key, value in _coverage_values(list(rows) if available else None).items():
         macros[macro_name("validation", key)] = value
     finite = [abs(row.pull) for row in rows or () if math.isfinite(row.pull)]
@@ -364,6 +365,20 @@ def validation_macros(
         format_number(max(finite), 1) if available and finite else na
     )
     return macros
+
+
+def _auc_list(models: Sequence[str], membership: Mapping[str, ModelMembership] | None) -> str:
+    """ "0.951 for the pmRA model, ... and 0.995 for the phase-space model": each model's area
+    under the ROC curve, named in prose (its spec), for the models that have one."""
+    parts = [
+        f"{format_number(membership[model].auc, 3)} for the "
+        f"{MODEL_SPECS[model].presentation.prose} model"
+        for model in models
+        if membership is not None and membership.get(model) is not None
+    ]
+    if not parts:
+        return NOT_AVAILABLE
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _coverage_values(rows: Sequence[RecoveryRow] | None) -> dict[str, str]:

@@ -103,9 +103,29 @@ rule num_paper_meta:
         "../../scripts/num_paper_meta.py"
 
 
+rule num_models:
+    output:
+        macros="src/tex/output/models.tex",
+    log:
+        "logs/paper/num_models.log",
+    conda:
+        "../../environment.yml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        fitted=PAPER_FIT_NAMES,
+        component_models=COMPONENT_MODELS,
+        cmd_model_prose=model_spec(CMD_MODEL).presentation.prose if CMD_MODEL else "",
+    script:
+        "../../scripts/num_models.py"
+
+
 PAPER_NUMBERS.extend(
     [
         "src/tex/output/paper_meta.tex",
+        "src/tex/output/models.tex",
     ]
 )
 PAPER_NUMBERS.extend(
