@@ -1039,3 +1039,32 @@ def test_control_field_model_uses_each_bins_deconvolved_field():
         np.hypot(scale_rv * data["radial_velocity_error"][has_rv], params["rv_field_sd"]),
     )
     np.testing.assert_allclose(log_field, expected, rtol=0, atol=1e-6)
+
+
+def test_galactocentric_draws_are_saved_once_and_read_back(tmp_path) -> None:
+    """The draws the figure and the numbers share (rule galactocentric_draws) survive the
+    file unchanged, with their units and the truth; a file without them is refused."""
+    from clustermix.galactocentric import (
+        QUANTITIES,
+        UNITS,
+        read_galactocentric,
+        save_galactocentric,
+    )
+
+    rng = np.random.default_rng(3)
+    draws = {
+        name: xr.DataArray(rng.normal(size=(2, 30)), dims=("chain", "draw")) for name in QUANTITIES
+    }
+    truth = {name: float(index) for index, name in enumerate(QUANTITIES)}
+    path = tmp_path / "galactocentric.nc"
+    save_galactocentric(draws, truth, path)
+    read, read_truth = read_galactocentric(path)
+    assert read_truth == truth
+    for name in QUANTITIES:
+        np.testing.assert_array_equal(read[name].values, draws[name].values)
+        assert read[name].attrs["unit"] == UNITS[name]
+    save_galactocentric(draws, None, path)
+    assert read_galactocentric(path)[1] is None
+    xr.Dataset({"x": draws["x"]}).to_netcdf(tmp_path / "other.nc")
+    with pytest.raises(InputDataError, match=r"other\.nc"):
+        read_galactocentric(tmp_path / "other.nc")

@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from clustermix.errors import InputDataError
-from clustermix.io import PathLike
+from clustermix.io import PathLike, atomic_path
 from clustermix.paper import decimals_for, format_measurement, format_number, macro_name
 from clustermix.quantities import QUANTITIES as ALL_QUANTITIES
 
@@ -137,6 +137,34 @@ def load_galactocentric(
             raise InputDataError(f"{truth_path}: no 'galactocentric' entry")
         truth = true_galactocentric(raw)
     return draws, truth
+
+
+def save_galactocentric(
+    draws: Mapping[str, xr.DataArray], truth: Mapping[str, float] | None, path: PathLike
+) -> None:
+    """Write the Galactocentric ``draws`` (dims chain, draw; pc, deg, km/s as in
+    :data:`UNITS`) and the ``truth`` (None for real data) to a NetCDF file, atomically: the
+    one file the figure and the numbers read, so that the draws are computed once."""
+    dataset = xr.Dataset({name: draws[name].rename(name) for name in QUANTITIES})
+    for name in QUANTITIES:
+        dataset[name].attrs["unit"] = UNITS[name]
+    dataset.attrs["truth"] = json.dumps(dict(truth)) if truth is not None else ""
+    with atomic_path(path) as tmp:
+        dataset.to_netcdf(tmp)
+
+
+def read_galactocentric(path: PathLike) -> tuple[dict[str, xr.DataArray], dict[str, float] | None]:
+    """The draws and the truth (None if not known) that :func:`save_galactocentric` wrote."""
+    with xr.open_dataset(path) as dataset:
+        loaded = dataset.load()
+    missing = [name for name in QUANTITIES if name not in loaded]
+    if missing:
+        raise InputDataError(f"{path}: no Galactocentric draws of {missing}")
+    truth_text = loaded.attrs.get("truth", "")
+    truth = (
+        {key: float(value) for key, value in json.loads(truth_text).items()} if truth_text else None
+    )
+    return {name: loaded[name] for name in QUANTITIES}, truth
 
 
 def galactocentric_macros(

@@ -28,12 +28,7 @@ COMPONENT_MODELS = component_models(CLUSTER_MODELS)
 GALACTOCENTRIC_MODEL = galactocentric_model(CLUSTER_MODELS)
 GALACTOCENTRIC_AVAILABLE = GALACTOCENTRIC_MODEL is not None
 GALACTOCENTRIC_INPUTS = (
-    {
-        **PAPER_TRUTH,
-        "trace": f"results/{PAPER_CLUSTER}/traces/{GALACTOCENTRIC_MODEL}.nc",
-        "catalog": f"results/{PAPER_CLUSTER}/catalog.fits",
-        "masks": f"results/{PAPER_CLUSTER}/masks.fits",
-    }
+    {"draws": f"results/{PAPER_CLUSTER}/galactocentric.nc"}
     if GALACTOCENTRIC_AVAILABLE
     else {}
 )
@@ -142,6 +137,31 @@ rule fig_components:
         models=COMPONENT_MODELS,
     script:
         "../../scripts/fig_components.py"
+
+
+# The draws are written once, for the figure and the numbers.
+if GALACTOCENTRIC_AVAILABLE:
+
+    rule galactocentric_draws:
+        input:
+            **PAPER_TRUTH,
+            trace=f"results/{PAPER_CLUSTER}/traces/{GALACTOCENTRIC_MODEL}.nc",
+            catalog=f"results/{PAPER_CLUSTER}/catalog.fits",
+            masks=f"results/{PAPER_CLUSTER}/masks.fits",
+        output:
+            draws=f"results/{PAPER_CLUSTER}/galactocentric.nc",
+        log:
+            "logs/paper/galactocentric_draws.log",
+        benchmark:
+            "benchmarks/paper/galactocentric_draws.tsv"
+        conda:
+            "../../environment.yml"
+        threads: 1
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        script:
+            "../../scripts/galactocentric_draws.py"
 
 
 rule fig_galactocentric:
