@@ -167,6 +167,25 @@ def test_start_variances_are_the_inverse_curvatures() -> None:
     np.testing.assert_allclose(start_variances(saddle, np.zeros(2)), [1.0, 1.0], rtol=1e-6)
 
 
+def test_the_mode_search_and_the_sampler_share_one_compiled_log_density() -> None:
+    """Compiled once per model (the graph rewrites of phase_space take about 10 s)."""
+    import pymc as pm
+
+    from clustermix.models.compiled import logp_dlogp
+    from clustermix.models.modes import PosteriorOptimiser
+
+    with pm.Model() as model:
+        pm.Normal("x", 0.0, 1.0, shape=2)
+    with pm.Model() as other:
+        pm.Normal("x", 0.0, 1.0, shape=2)
+    function = logp_dlogp(model)
+    assert PosteriorOptimiser(model)._logp_dlogp is function is logp_dlogp(model)
+    assert logp_dlogp(other) is not function
+    logp, gradient = function(np.array([0.5, -1.0]))
+    np.testing.assert_allclose(logp, -np.log(2 * np.pi) - 0.625)
+    np.testing.assert_allclose(gradient, [-0.5, 1.0])
+
+
 def test_a_fit_started_at_a_mode_adapts_from_its_curvature() -> None:
     """Started exactly at a mode (no jitter), PyMC's NUTS takes its first mass matrix from
     the curvature there: on a posterior with widths from 0.01 to 10 the warm-up needs
@@ -431,6 +450,7 @@ def test_get_model_by_name() -> None:
         "modes.py",
         "kinematics.py",  # modes converts proper-motion widths to km/s with its constant
         "systematics.py",  # the proper-motion floor of the reported values
+        "compiled.py",  # the log density the mode search and NUTS share
     }
     assert set(reg.EXAMPLE_MODEL_NAMES) | {"pmra_1d"} <= set(MODEL_NAMES)
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from clustermix.errors import ConfigError
 from clustermix.io import PathLike, atomic_path
+from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
 from clustermix.progress import PROGRESS_INTERVAL_S, FitProgress
 from clustermix.provenance import utc_now
 
@@ -311,8 +312,7 @@ def _nuts_scaled_at_start(
 
     point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set())(seed)
     raveled = DictToArrayBijection.map({var.name: point[var.name] for var in model.value_vars})
-    logp_dlogp = model.logp_dlogp_function(ravel_inputs=True)
-    logp_dlogp.trust_input = True
+    logp_dlogp = compiled_logp_dlogp(model)  # the mode search's, if it ran on this model
 
     def gradient(values: np.ndarray) -> np.ndarray:
         return np.asarray(logp_dlogp([values], extra_vars={})[1])

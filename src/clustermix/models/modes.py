@@ -51,6 +51,7 @@ import numpy as np
 from scipy import ndimage, optimize
 
 from clustermix.errors import ModeError
+from clustermix.models.compiled import logp_dlogp
 from clustermix.models.kinematics import KMS_PER_MASYR_KPC
 from clustermix.models.mixture import catalog_column, histogram_peak
 
@@ -322,8 +323,8 @@ class PosteriorOptimiser:
     ``maximise(start)`` takes starting values by free-variable name (constrained, as a
     model's ``initial_values`` gives them) and returns (values by free-variable name at the
     optimum, constrained; the log posterior there, Jacobian included). The log posterior
-    and its gradient are the very function PyMC's NUTS compiles
-    (``Model.logp_dlogp_function``), so that PyTensor's cache serves the sampler's compile.
+    and its gradient are the very function PyMC's NUTS then samples with
+    (:func:`clustermix.models.compiled.logp_dlogp`, compiled once per model).
     """
 
     def __init__(self, model: pm.Model) -> None:
@@ -337,8 +338,7 @@ class PosteriorOptimiser:
         self._map_info = DictToArrayBijection.map(
             {name: template[name] for name in self._names}
         ).point_map_info
-        self._logp_dlogp = model.logp_dlogp_function(ravel_inputs=True, initial_point=template)
-        self._logp_dlogp.set_extra_values({})
+        self._logp_dlogp = logp_dlogp(model)
         free = {rv.name for rv in model.free_RVs}
         outs = [var for var in model.unobserved_value_vars if var.name in free]
         self._free = [var.name for var in outs]
