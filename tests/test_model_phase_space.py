@@ -1052,8 +1052,10 @@ def test_galactocentric_draws_are_saved_once_and_read_back(tmp_path) -> None:
     )
 
     rng = np.random.default_rng(3)
+    frame = {"astropy_parameter_set": "v4.0", "galcen_v_sun_kms": [12.9, 245.6, 7.78]}
     draws = {
-        name: xr.DataArray(rng.normal(size=(2, 30)), dims=("chain", "draw")) for name in QUANTITIES
+        name: xr.DataArray(rng.normal(size=(2, 30)), dims=("chain", "draw"), attrs={"frame": frame})
+        for name in QUANTITIES
     }
     truth = {name: float(index) for index, name in enumerate(QUANTITIES)}
     path = tmp_path / "galactocentric.nc"

@@ -215,7 +215,7 @@ def test_model_comparison_figure() -> None:
         r"$\mu_{\alpha*}$ (mas yr$^{-1}$)",
         r"$\mu_\delta$ (mas yr$^{-1}$)",
         r"$\varpi$ (mas)",
-        r"$f_\mathrm{cluster}$",
+        r"$f_\mathrm{cl}$",  # one symbol per quantity (clustermix.quantities)
     ]
     labels = [text.get_text() for text in fig.legends[0].get_texts()]
     assert "A et al. (2020)" in labels and "B et al. (2009)" not in labels  # no RV panel

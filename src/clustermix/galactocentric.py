@@ -145,9 +145,13 @@ def save_galactocentric(
     """Write the Galactocentric ``draws`` (dims chain, draw; pc, deg, km/s as in
     :data:`UNITS`) and the ``truth`` (None for real data) to a NetCDF file, atomically: the
     one file the figure and the numbers read, so that the draws are computed once."""
-    dataset = xr.Dataset({name: draws[name].rename(name) for name in QUANTITIES})
-    for name in QUANTITIES:
-        dataset[name].attrs["unit"] = UNITS[name]
+    # values and dims only: the draws' own attributes (the frame, as a dict) stay behind
+    dataset = xr.Dataset(
+        {
+            name: (draws[name].dims, np.asarray(draws[name].values), {"unit": UNITS[name]})
+            for name in QUANTITIES
+        }
+    )
     dataset.attrs["truth"] = json.dumps(dict(truth)) if truth is not None else ""
     with atomic_path(path) as tmp:
         dataset.to_netcdf(tmp)

@@ -30,7 +30,7 @@ def _table(*rows: tuple[str, str, str]) -> dict[str, Quantity]:
 #: The cluster quantities a fit's summary may hold, in the order of every table and figure.
 SUMMARY_QUANTITIES: dict[str, Quantity] = _table(
     ("pmra", "mas/yr", r"$\mu_{\alpha*}$"),
-    ("pmdec", "mas/yr", r"$\mu_{\delta}$"),
+    ("pmdec", "mas/yr", r"$\mu_\delta$"),
     ("parallax", "mas", r"$\varpi$"),
     ("distance", "pc", r"$d$"),
     ("x", "pc", r"$x$"),
@@ -64,7 +64,7 @@ GALACTOCENTRIC_CYLINDRICAL: dict[str, Quantity] = _table(
 OBSERVABLES: dict[str, Quantity] = _table(
     ("y", "", "$y$"),
     ("pmra", "mas/yr", r"$\mu_{\alpha*}$"),
-    ("pmdec", "mas/yr", r"$\mu_{\delta}$"),
+    ("pmdec", "mas/yr", r"$\mu_\delta$"),
     ("parallax", "mas", r"$\varpi$"),
     ("radius", "arcmin", "$R$"),
 )
