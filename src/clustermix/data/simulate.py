@@ -39,9 +39,13 @@ from clustermix.data import galaxy, stars
 from clustermix.data.columns import GAIA_COLUMNS
 from clustermix.data.rv_correction import grvs_from_rp, rv_error_factor, rv_offset_kms
 from clustermix.errors import ConfigError
+from clustermix.models.kinematics import (
+    KMS_PER_MASYR_KPC,
+    observables_to_velocity,
+    sky_basis,
+    velocity_to_observables,
+)
 
-#: km/s per (mas/yr x kpc): one astronomical unit per Julian year.
-KMS_PER_MASYR_KPC = 4.740470463533348
 #: True positions stay this far (arcsec) inside the cone, so that position errors (< 1 mas
 #: at 10 sigma for G < 20.5) never move a star outside it.
 _EDGE_MARGIN_ARCSEC = 0.01
@@ -141,16 +145,6 @@ class SimulatedField:
 
 
 # --------------------------------------------------------------------------- sky geometry
-
-
-def sky_basis(ra_deg: np.ndarray, dec_deg: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Unit vectors (..., 3) at (ra, dec): line of sight, east (increasing ra), north."""
-    ra, dec = np.radians(ra_deg), np.radians(dec_deg)
-    cos_ra, sin_ra, cos_dec, sin_dec = np.cos(ra), np.sin(ra), np.cos(dec), np.sin(dec)
-    los = np.stack([cos_dec * cos_ra, cos_dec * sin_ra, sin_dec], axis=-1)
-    east = np.stack([-sin_ra, cos_ra, np.zeros_like(ra)], axis=-1)
-    north = np.stack([-sin_dec * cos_ra, -sin_dec * sin_ra, cos_dec], axis=-1)
-    return los, east, north
 
 
 def offset_positions(
@@ -259,27 +253,22 @@ def motion_to_velocity(
     rv: np.ndarray,
 ) -> np.ndarray:
     """ICRS Cartesian velocities (..., 3), km/s, of proper motions (mas/yr, pmra includes
-    cos dec) and radial velocities (km/s) at (ra, dec, distance): the inverse of
-    :func:`project_velocity`."""
-    los, east, north = sky_basis(ra_deg, dec_deg)
-    scale = (KMS_PER_MASYR_KPC * np.asarray(distance_pc) / 1000.0)[..., None]
-    return (
-        np.asarray(rv)[..., None] * los
-        + scale * np.asarray(pmra)[..., None] * east
-        + scale * np.asarray(pmdec)[..., None] * north
-    )
+    cos dec) and radial velocities (km/s) at (ra, dec, distance in pc): the models' own
+    :func:`~clustermix.models.kinematics.observables_to_velocity`, by distance; the inverse
+    of :func:`project_velocity`."""
+    parallax_mas = 1000.0 / np.asarray(distance_pc, float)
+    return observables_to_velocity(ra_deg, dec_deg, parallax_mas, pmra, pmdec, rv)
 
 
 def project_velocity(
     ra_deg: np.ndarray, dec_deg: np.ndarray, distance_pc: np.ndarray, velocity_kms: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Proper motions (mas/yr, pmra includes cos dec) and radial velocity (km/s) of ICRS
-    Cartesian velocities ``velocity_kms`` (..., 3) seen at (ra, dec, distance)."""
-    los, east, north = sky_basis(ra_deg, dec_deg)
-    scale = KMS_PER_MASYR_KPC * np.asarray(distance_pc) / 1000.0
-    pmra = np.sum(velocity_kms * east, axis=-1) / scale
-    pmdec = np.sum(velocity_kms * north, axis=-1) / scale
-    return pmra, pmdec, np.sum(velocity_kms * los, axis=-1)
+    Cartesian velocities ``velocity_kms`` (..., 3) seen at (ra, dec, distance in pc): the
+    models' own :func:`~clustermix.models.kinematics.velocity_to_observables`."""
+    los, east, north = sky_basis(np.asarray(ra_deg, float), np.asarray(dec_deg, float))
+    parallax_mas = 1000.0 / np.asarray(distance_pc, float)
+    return velocity_to_observables(np.asarray(velocity_kms, float), los, east, north, parallax_mas)
 
 
 def cluster_phase_space(

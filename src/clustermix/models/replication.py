@@ -8,7 +8,7 @@ generative model in NumPy instead (:mod:`clustermix.models.phase_space.replicate
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -72,3 +72,32 @@ def model_posterior(model: Any, posterior: xr.Dataset) -> xr.Dataset:
     }
     n_draws = next(iter(data_vars.values()))[1].shape[1] if data_vars else 0
     return xr.Dataset(data_vars, coords={"chain": [0], "draw": np.arange(n_draws), **coords})
+
+
+#: A model's ``replicate(data, options, posterior, rng)`` (see :func:`replicator`).
+Replicate = Callable[
+    [Mapping[str, np.ndarray], Mapping[str, Any], xr.Dataset, np.random.Generator],
+    dict[str, np.ndarray],
+]
+
+
+def replicator(
+    build_model: Callable[[dict[str, np.ndarray], dict[str, Any]], pm.Model],
+    quantities: Sequence[str],
+) -> Replicate:
+    """A model's ``replicate(data, options, posterior, rng)``: one replicated data set per
+    draw of ``posterior``, ``{quantity: (n_draw, n_star)}`` in ``quantities``' units, from
+    ``obs``'s random function with the model rebuilt by ``build_model`` on ``data`` (each star
+    keeps its own uncertainties); ``rng`` is the only source of randomness."""
+
+    def replicate(
+        data: Mapping[str, np.ndarray],
+        options: Mapping[str, Any],
+        posterior: xr.Dataset,
+        rng: np.random.Generator,
+    ) -> dict[str, np.ndarray]:
+        model = build_model(dict(data), dict(options))
+        return replicate_with_pymc(model, posterior, rng, quantities)
+
+    replicate.__doc__ = replicator.__doc__
+    return replicate

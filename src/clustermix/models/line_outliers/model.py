@@ -235,16 +235,6 @@ def true_values(truth: Any, data: dict[str, np.ndarray]) -> dict[str, float]:
 # ---------------------------------------------------------------------------- predictive check
 
 
-def replicate(
-    data: dict[str, np.ndarray],
-    options: dict[str, Any],
-    posterior: xr.Dataset,
-    rng: np.random.Generator,
-) -> dict[str, np.ndarray]:
-    """One replicated data set per draw of ``posterior`` for the posterior predictive
-    check, ``y`` (dimensionless), each (n_draw, n_star): from ``obs``'s random
-    function with the model rebuilt on ``data``, each star with its own uncertainties
-    (:func:`~clustermix.models.replication.replicate_with_pymc`). ``rng`` is the only source
-    of randomness; :func:`observed_quantities` gives the observed values."""
-    model = build_model(dict(data), dict(options))
-    return replication.replicate_with_pymc(model, posterior, rng, QUANTITIES)
+#: The posterior predictive check's replicates, from ``obs``'s random function
+#: (:func:`~clustermix.models.replication.replicator`).
+replicate = replication.replicator(build_model, QUANTITIES)
