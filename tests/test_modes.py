@@ -91,6 +91,18 @@ def test_a_cluster_is_numerous_and_cold() -> None:
     assert cluster_problems({**cold, "sigma_v": 13.0, "parallax": 1.0}, options)
 
 
+def test_a_cluster_with_a_centre_lies_near_the_cone_centre() -> None:
+    """A model that fits the centre on the sky: the cone is pointed at the cluster, so a
+    mode 26.9 arcmin away (the hard field's neighbour) is another cluster; 2 arcmin is not."""
+    options = {"cluster_min_members": 20, "cluster_centre_max_arcmin": 10.0}
+    near = {"f_cluster": 0.03, "n_members": 80, "centre_xi_arcmin": 1.2, "centre_eta_arcmin": -1.6}
+    assert cluster_problems(near, options) == []
+    far = {**near, "centre_xi_arcmin": 25.0, "centre_eta_arcmin": 10.0}
+    (problem,) = cluster_problems(far, options)
+    assert "26.9 arcmin" in problem and "another cluster in the cone" in problem
+    assert cluster_problems(far, {"cluster_min_members": 20}) == []  # no limit, no verdict
+
+
 def test_the_pick_is_the_best_cluster_like_mode_near_the_target() -> None:
     target = Candidate("hint", pmra=-2.9, pmdec=-3.9, parallax=0.36)
     field_core = Mode("core", {"pmra": -1.0, "pmdec": -4.5, "f_cluster": 0.5}, -100.0, ["hot"])
@@ -216,6 +228,37 @@ def test_phase_space_with_another_cluster_and_clumps_stays_on_the_target(hard) -
     rhat = az.rhat(fit.idata.posterior)
     names = ("parallax_cl", "pmra_cl", "pmdec_cl", "f_cluster")
     assert max(float(rhat[name]) for name in names) <= 1.01
+
+
+def test_phase_space_does_not_take_a_richer_cluster_elsewhere_in_the_cone(hard) -> None:
+    """Seen in the calibration (hard field, seed 1057): the cluster region showed no
+    overdensity, every candidate was the richer neighbour 25-27 arcmin away, and phase_space
+    returned it with R-hat 1.00. A mode whose centre lies beyond cluster_centre_max_arcmin
+    of the cone's centre is another cluster in the cone: the search names it and never
+    picks it (here it finds the cluster from the model's own start, or stops)."""
+    from clustermix.fitting import prepare_cluster_fit
+    from clustermix.models.modes import Candidate, search_modes
+
+    catalog, truth = hard
+    other = truth["extra_clusters"][0]
+    options = model_options(phase_space, {"parallax_systematic_mas": 0.0})
+    options, data, _ = prepare_cluster_fit(phase_space, options, catalog, "sim")
+    model = phase_space.build_model(data, options)
+    neighbour = Candidate(
+        "densest bin of the field",
+        pmra=float(other["pmra"]),
+        pmdec=float(other["pmdec"]),
+        parallax=float(other["parallax"]),
+    )
+    try:
+        search = search_modes(phase_space, model, data, options, [neighbour])
+    except ModeError as err:
+        assert "another cluster in the cone" in str(err)
+        return
+    assert any("another cluster in the cone" in " ".join(mode.problems) for mode in search.modes)
+    chosen = search.chosen.quantities
+    assert np.hypot(chosen["centre_xi_arcmin"], chosen["centre_eta_arcmin"]) <= 10.0
+    assert abs(chosen["parallax"] - truth["parallax"]) < 0.1
 
 
 def test_a_hint_picks_the_other_cluster_when_asked(hard) -> None:

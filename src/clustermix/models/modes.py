@@ -14,8 +14,10 @@ modes, deterministically:
    with the cluster at each candidate, L-BFGS on the log posterior (in the sampler's
    unconstrained space, Jacobian included); optima closer than :data:`SAME_MODE` are one.
 3. **Is it a cluster?** (:func:`cluster_problems`): its internal velocity dispersion is at
-   most ``cluster_sigma_v_max_kms`` (proper-motion widths converted with the parallax)
-   and it holds at least ``cluster_min_members`` stars.
+   most ``cluster_sigma_v_max_kms`` (proper-motion widths converted with the parallax),
+   it holds at least ``cluster_min_members`` stars, and, for a model with sky positions,
+   its centre lies within ``cluster_centre_max_arcmin`` of the cone's centre (the cone is
+   pointed at the cluster; a richer one elsewhere in it is another cluster).
 4. **The pick** (:func:`choose_mode`): among the cluster-like modes near the target (the
    hint, else the strongest overdensity of the cluster region), the one of highest log
    posterior. All chains start there. None: :class:`~clustermix.errors.ModeError`, with
@@ -398,11 +400,23 @@ def cluster_problems(quantities: Mapping[str, float], options: Mapping[str, Any]
     velocity dispersion is at most ``options["cluster_sigma_v_max_kms"]`` (km/s): a model's
     ``sigma_v`` directly, a proper-motion width ``sigma_pm`` (mas/yr) converted with the
     parallax (the model's, or the candidate's ``parallax_ref``) as sigma_pm 4.74047 / parallax.
+    For a model that fits the cluster's centre on the sky (``centre_xi_arcmin``,
+    ``centre_eta_arcmin`` about the cone's centre), the cluster the cone is pointed at lies
+    within ``options["cluster_centre_max_arcmin"]`` of it: a richer cluster elsewhere in the
+    cone is another cluster, not this one's mode.
     """
     problems = []
     min_members = float(options.get("cluster_min_members", 0))
     if quantities["n_members"] < min_members:
         problems.append(f"{quantities['n_members']:.1f} members < {min_members:g}")
+    offset_max = options.get("cluster_centre_max_arcmin")
+    if offset_max is not None and "centre_xi_arcmin" in quantities:
+        offset = float(np.hypot(quantities["centre_xi_arcmin"], quantities["centre_eta_arcmin"]))
+        if offset > float(offset_max):
+            problems.append(
+                f"centre {offset:.1f} arcmin from the cone's centre > {float(offset_max):g} "
+                "arcmin (another cluster in the cone)"
+            )
     sigma_max = options.get("cluster_sigma_v_max_kms")
     if sigma_max is not None:
         sigma_v = quantities.get("sigma_v")

@@ -104,7 +104,10 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
 
 What a cluster is (used to pick the mode before sampling and to check every chain after,
 :mod:`clustermix.models.modes`): at least ``cluster_min_members`` stars and sigma_v of at
-most ``cluster_sigma_v_max_kms`` (5 km/s).
+most ``cluster_sigma_v_max_kms`` (5 km/s), with its centre within
+``cluster_centre_max_arcmin`` (10 arcmin) of the cone's: the cone is pointed at the cluster,
+and a richer cluster elsewhere in it is another one (the centre's prior alone, 3 arcmin wide,
+does not outweigh a few hundred of its members).
 
 Starting values: the model sets none (so that ``pm.compute_log_likelihood`` works); a fit
 should start from :func:`initial_values` (cluster from the densest proper-motion bin of the
@@ -203,6 +206,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "field_magnitude_bins": 4,  # G bins of the control-field field model
     "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
     "cluster_sigma_v_max_kms": 5.0,  # and is at most this hot (km/s; mode search and checks)
+    # and its centre lies this close to the cone's (arcmin; mode search and checks)
+    "cluster_centre_max_arcmin": 10.0,
     "centre_prior_sd_arcmin": 3.0,
     "plummer_prior_median_arcmin": 5.0,
     "plummer_log_prior_sd": 1.0,
@@ -706,6 +711,8 @@ MODE_QUANTITIES: dict[str, str] = {
     "f_cluster": "f_cluster",
     "sigma_v": "sigma_v",
     "plummer_radius_arcmin": "plummer_radius_arcmin",
+    "centre_xi_arcmin": "xi_cl",
+    "centre_eta_arcmin": "eta_cl",
 }
 
 
