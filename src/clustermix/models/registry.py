@@ -101,8 +101,7 @@ def galactocentric_model(names: Sequence[str]) -> str | None:
 def get_model(name: str) -> ModuleType:
     """Import and return the PyMC module of model ``name`` (``clustermix.models.<name>.model``;
     ``name`` one of :data:`MODEL_NAMES`)."""
-    if name not in MODEL_NAMES:
-        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    model_spec(name)  # an unknown name is a ConfigError naming the models
     return importlib.import_module(f"clustermix.models.{name}.model")
 
 
@@ -110,8 +109,7 @@ def get_model_part(name: str, part: str) -> ModuleType:
     """Import and return one module of model ``name``'s package, e.g. its NumPy-only
     ``densities`` or ``replicate`` (``clustermix.models.<name>.<part>``), without loading the
     PyMC module unless the part itself does."""
-    if name not in MODEL_NAMES:
-        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    model_spec(name)  # an unknown name is a ConfigError naming the models
     return importlib.import_module(f"clustermix.models.{name}.{part}")
 
 
@@ -131,8 +129,7 @@ def model_source_files(name: str) -> list[str]:
     workflow's own ``src/``), so that Snakemake's records survive moving or cloning the
     project; absolute otherwise (an installed package).
     """
-    if name not in MODEL_NAMES:
-        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    model_spec(name)  # an unknown name is a ConfigError naming the models
     found: list[Path] = []
     pending = [
         _MODELS_DIR / name / "model.py",
@@ -265,8 +262,7 @@ def model_options(module: ModuleType, overrides: Mapping[str, Any]) -> dict[str,
 
 
 def _model_entry(config: Mapping[str, Any], name: str) -> Mapping[str, Any]:
-    if name not in MODEL_NAMES:
-        raise ConfigError(f"models: unknown model '{name}'; known models are {list(MODEL_NAMES)}")
+    model_spec(name)  # an unknown name is a ConfigError naming the models
     return (config.get("models") or {}).get(name) or {}
 
 
