@@ -20,9 +20,10 @@ name through :mod:`clustermix.models.registry`:
     The fitted components' densities, for the components figure; a model without one has
     no panel there.
 
-Adding a model is adding one such package: the registry discovers it, the config schema
-and the workflow's rules accept its name, and its figures, rows and sentences follow from
-this object (README, "Adding a model").
+Adding a model is adding one such package: the registry discovers it, the config and the
+workflow's rules accept its name, and its fits, figures and table rows follow from this
+object (README, "Adding a model"); the paper's prose describes the models it knows, each
+inside ``\ifmodel{<Name>} ... \fi``.
 """
 
 from __future__ import annotations
