@@ -1,4 +1,4 @@
-"""What the workflow, the figures and the paper know of a model, in one typed object.
+r"""What the workflow, the figures and the paper know of a model, in one typed object.
 
 Every model is a package ``clustermix.models.<name>``; its ``__init__.py`` defines
 ``SPEC = ModelSpec(...)`` and nothing heavier, so reading it loads neither PyMC nor
