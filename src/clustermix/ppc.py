@@ -63,26 +63,15 @@ from clustermix.ppc_stats import (
     chi_square_summary,
     format_p_value,
 )
+from clustermix.quantities import OBSERVABLES
 from clustermix.summary import json_safe
 
 log = logging.getLogger(__name__)
 
-#: Units of the quantities ("" for the dimensionless line example).
-QUANTITY_UNITS: dict[str, str] = {
-    "y": "",
-    "pmra": "mas/yr",
-    "pmdec": "mas/yr",
-    "parallax": "mas",
-    "radius": "arcmin",
-}
-#: Symbols (LaTeX math, also valid matplotlib mathtext).
-QUANTITY_SYMBOLS: dict[str, str] = {
-    "y": "$y$",
-    "pmra": r"$\mu_{\alpha*}$",
-    "pmdec": r"$\mu_{\delta}$",
-    "parallax": r"$\varpi$",
-    "radius": "$R$",
-}
+#: Units and symbols (LaTeX math, also valid matplotlib mathtext) of the quantities the
+#: checks compare (:data:`clustermix.quantities.OBSERVABLES`).
+QUANTITY_UNITS: dict[str, str] = {name: q.unit for name, q in OBSERVABLES.items()}
+QUANTITY_SYMBOLS: dict[str, str] = {name: q.symbol for name, q in OBSERVABLES.items()}
 #: Default number of posterior draws replicated, and histogram binning.
 DEFAULT_DRAWS = 200
 DEFAULT_MAX_BINS = 40
