@@ -121,10 +121,9 @@ def load_galactocentric(
     """The Galactocentric draws of a ``phase_space`` fit (trace, and the catalogue and
     masks it was fitted to) and, given the simulator's truth.json, the true values."""
     from clustermix.fit_results import FittedModel
-
-    fitted = FittedModel.open(trace_path, catalog_path, masks_path)
     from clustermix.models.registry import model_spec
 
+    fitted = FittedModel.open(trace_path, catalog_path, masks_path)
     if not model_spec(fitted.name).galactocentric:
         raise InputDataError(
             f"{trace_path}: a {fitted.name} trace; that model measures no 3D position and velocity"
