@@ -320,7 +320,7 @@ def summary(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> d
     reliability tables."""
     return {
         "settings": dict(settings),
-        "seeds": common_seeds(fits),
+        "seeds": record_seeds(fits),
         "extra_seeds": extra_seeds(fits),
         "outcomes": outcome_table(fits),
         "coverage": coverage_table(fits),
@@ -336,20 +336,24 @@ def _seeds_by_pair(fits: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], s
     return pairs
 
 
-def common_seeds(fits: Sequence[Mapping[str, Any]]) -> list[int]:
-    """The seeds every (configuration, model) was fitted to."""
-    pairs = list(_seeds_by_pair(fits).values())
-    return sorted(set.intersection(*pairs)) if pairs else []
+def record_seeds(fits: Sequence[Mapping[str, Any]]) -> list[int]:
+    """The record's seeds: the set of seeds most (configuration, model) pairs were fitted to
+    (on a tie, the larger set). Pairs fitted to other seeds (a model rerun over more seeds,
+    or over other ones with newer code) are named by :func:`extra_seeds`."""
+    sets = [frozenset(seeds) for seeds in _seeds_by_pair(fits).values()]
+    if not sets:
+        return []
+    return sorted(max(set(sets), key=lambda seeds: (sets.count(seeds), len(seeds), sorted(seeds))))
 
 
 def extra_seeds(fits: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    """``{"<configuration>/<model>": seeds}`` for the pairs fitted to more seeds than the
-    common ones (a model rerun over more seeds to pin a coverage down)."""
-    common = len(common_seeds(fits))
+    """``{"<configuration>/<model>": seeds}`` for the pairs fitted to other seeds than the
+    record's (:func:`record_seeds`), with their number of seeds."""
+    common = set(record_seeds(fits))
     return {
         f"{configuration}/{model}": len(seeds)
         for (configuration, model), seeds in sorted(_seeds_by_pair(fits).items())
-        if len(seeds) > common
+        if seeds != common
     }
 
 
@@ -480,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report_from:  # e.g. of a run stopped early, or of runs over more seeds
         saved = [json.loads(path.read_text()) for path in args.report_from]
         fits = [fit for run in saved for fit in run["fits"]]
-        settings = {**saved[0]["settings"], "seeds": len(common_seeds(fits))}
+        settings = {**saved[0]["settings"], "seeds": len(record_seeds(fits))}
         with_oracles(fits, settings.get("scale", args.scale))
         write_reports(fits, settings, args.markdown, args.summary, kept)
         return 0

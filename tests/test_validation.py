@@ -434,8 +434,8 @@ def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
 
 
 def test_calibration_bench_pools_runs_over_more_seeds() -> None:
-    """A model rerun over more seeds: the record's seeds are those of every (configuration,
-    model), and the pair with more is named with its count."""
+    """A model rerun over more (or other) seeds: the record's seeds are those of most
+    (configuration, model) pairs, and the pair with others is named with its count."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
@@ -452,8 +452,14 @@ def test_calibration_bench_pools_runs_over_more_seeds() -> None:
         )
         for seed in seeds
     ]
-    assert bench.common_seeds(fits) == [0, 1, 2]
+    assert bench.record_seeds(fits) == [0, 1, 2]
     assert bench.extra_seeds(fits) == {"hard/phase_space": 6}
+    # one pair refitted over other seeds: the record keeps the seeds of the others
+    other = [fit for fit in fits if fit["model"] == "pm_2d"] + [
+        {"configuration": "hard", "model": "phase_space", "seed": seed} for seed in (0, 50, 51, 52)
+    ]
+    assert bench.record_seeds(other) == [0, 1, 2]
+    assert bench.extra_seeds(other) == {"hard/phase_space": 4}
 
 
 def test_calibration_oracle_covers_as_often_as_it_claims() -> None:
