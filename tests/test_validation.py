@@ -431,6 +431,18 @@ def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
     assert with_oracle["CalibrationOracleText"] == r"0.85 and 0.88 for pm\_2d on the hard field"
     fig = plot_calibration(record)
     assert len(fig.axes) == 2
+    # f and the realised number of members stand apart from the range of the others
+    assert macros["CalibrationFractionText"] == ""
+    counts = [
+        {**record["coverage"][1], "quantity": quantity, "coverage_95": value}
+        for quantity, value in (("f_cluster", 1.0), ("n_members", 0.8), ("n_members", 0.95))
+    ]
+    apart = calibration_macros({**record, "coverage": [*record["coverage"], *counts]})
+    assert apart["CalibrationCoverageNinetyFiveMin"] == "0.90"
+    assert apart["CalibrationCoverageNinetyFiveMax"] == "1.00"
+    assert apart["CalibrationFractionText"] == (
+        "of $f$ between 1.00 and 1.00, of the number of members between 0.80 and 0.95"
+    )
 
 
 def test_calibration_bench_pools_runs_over_more_seeds() -> None:

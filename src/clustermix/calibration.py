@@ -27,6 +27,13 @@ MIN_BIN_STARS = 20
 COVERAGE_BAND = (0.90, 0.99)
 #: Memberships within this of the true-member fraction in every bin count as calibrated.
 RELIABILITY_BAND = 0.1
+#: The cluster fraction, whose intervals cover the realised fraction more often than they
+#: claim (its posterior also holds the binomial spread of a population fraction, while the
+#: simulator fixes the number of members), and the realised number of members, which the
+#: seeds can check instead (``bench/calibration.py``). Both are reported apart from the range
+#: of the other quantities' coverages.
+FRACTION = "f_cluster"
+MEMBER_COUNT = "n_members"
 
 
 def read_calibration(path: PathLike) -> dict[str, Any]:
@@ -57,10 +64,13 @@ def largest_reliability_offset(record: Mapping[str, Any], configuration: str) ->
 
 def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     """The paper's calibration numbers: seeds, fits and those that returned a number, the
-    range of the 68% and 95% coverages over every configuration, model and quantity, and the
-    largest reliability offset of each configuration."""
+    range of the 68% and 95% coverages over every configuration, model and quantity (f and
+    the number of members apart: :func:`fraction_text`), and the largest reliability offset
+    of each configuration."""
     outcomes = record["outcomes"]
-    coverage = record["coverage"]
+    coverage = [
+        row for row in record["coverage"] if row["quantity"] not in (FRACTION, MEMBER_COUNT)
+    ]
     fits = sum(row["fits"] for row in outcomes)
     returned = sum(row["ok"] for row in outcomes)
     macros = {
@@ -86,6 +96,7 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
             [row for row in rows if row["coverage_95"] == lowest]
         )
     macros["CalibrationOracleText"] = oracle_text(coverage)
+    macros["CalibrationFractionText"] = fraction_text(record["coverage"])
     hard = record["settings"].get("hard", {})
     macros["CalibrationHardErrorPercent"] = _percent(hard.get("error_underestimate", 1.0) - 1.0)
     macros["CalibrationHardBinaryPercent"] = _percent(hard.get("binary_fraction", 0.0))
@@ -121,6 +132,18 @@ def oracle_text(coverage: list[Mapping[str, Any]]) -> str:
         if row["quantity"] == "parallax" and row.get("oracle_coverage_95") is not None
     ]
     return "; ".join(parts) if parts else "none recorded"
+
+
+def fraction_text(coverage: list[Mapping[str, Any]]) -> str:
+    """The 95% coverages of f and of the realised number of members over every
+    configuration and model, e.g. ``of f between 0.95 and 1.00, of the number of members
+    between 0.90 and 0.97``; a quantity not recorded is left out ("" if neither is)."""
+    parts = []
+    for quantity, name in ((FRACTION, "$f$"), (MEMBER_COUNT, "the number of members")):
+        values = [row["coverage_95"] for row in coverage if row["quantity"] == quantity]
+        if values:
+            parts.append(f"of {name} between {min(values):.2f} and {max(values):.2f}")
+    return ", ".join(parts)
 
 
 def lowest_coverage_text(rows: list[Mapping[str, Any]]) -> str:
