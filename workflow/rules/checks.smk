@@ -5,7 +5,7 @@
 # histograms -> src/tex/figures/ppc.pdf and the p-values -> src/tex/output/ppc.tex.
 # A check reads only the trace, the catalogue and masks, the fit's memberships (and, for
 # simulated data, the truth) and the model code: it is redone only when its fit changes.
-# Besides the histograms, two local checks (src/clustermix/ppc_local.py): the counts in
+# Besides the histograms, two local checks (src/clustermix/checks/ppc_local.py): the counts in
 # the cluster's window per annulus of radius, and the summed membership probabilities per
 # G bin against the replicated (and true) numbers of members.
 

@@ -9,7 +9,7 @@ from clustermix.config import (
     paper_cluster,
 )
 from clustermix.errors import ConfigError
-from clustermix.provenance import code_version
+from clustermix.provenance.origin import code_version
 from clustermix.models import CLUSTER_MODEL_NAMES
 from clustermix.models.registry import (
     EXAMPLE_MODEL_NAMES,

@@ -1,7 +1,7 @@
 """Where an output came from: configuration hash, code version and package versions.
 
 These strings are written into every trace's attributes (see
-:func:`clustermix.inference.stamp_trace`), so that a NetCDF file found on its own still says
+:func:`clustermix.fit.sampling.stamp_trace`), so that a NetCDF file found on its own still says
 which settings, which commit and which libraries produced it.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 import clustermix
 
-#: The source tree this module belongs to (``<repo>/src/clustermix/provenance.py``).
-REPO_ROOT = Path(__file__).resolve().parents[2]
+#: The source tree this module belongs to (``<repo>/src/clustermix/provenance/origin.py``).
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 #: Packages whose versions are recorded with every fit.
 RECORDED_PACKAGES: tuple[str, ...] = (

@@ -30,7 +30,7 @@ import numpy as np
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike, atomic_path
 from clustermix.models import MODEL_SPECS, SUMMARY_UNITS
-from clustermix.paper import (
+from clustermix.paper.macros import (
     decimals_for,
     escape_text,
     format_count,
@@ -238,7 +238,7 @@ def recovery_table(summaries: Mapping[str, Mapping[str, Any]]) -> list[RecoveryR
     """Every quantity with a true value, of every model: models in the summaries' order,
     quantities in the order of :data:`~clustermix.models.SUMMARY_UNITS`.
 
-    ``summaries``: ``{model: summary}`` with the layout of :mod:`clustermix.summary`. The
+    ``summaries``: ``{model: summary}`` with the layout of :mod:`clustermix.fit.summary`. The
     68/95% flags are the summary's own (truth within the posterior's central intervals);
     a summary without them is checked against its percentiles here.
     """
@@ -323,7 +323,7 @@ def validation_macros(
     n_stars: int | None = None,
     n_true: int | None = None,
 ) -> dict[str, str]:
-    """The macros of ``validation.tex``: names from :func:`~clustermix.paper.macro_name`
+    """The macros of ``validation.tex``: names from :func:`~clustermix.paper.macros.macro_name`
     with the parts ``("validation", key)`` for the totals and ``("validation", key, model)``
     per model.
 
