@@ -503,9 +503,8 @@ def write_validation_numbers(
         rows = []
         macros = validation_macros(models, None, None)
     write_macros(macros, macros_path, made_by=made_by)
-    from clustermix.plotting.style import MODEL_LABELS
-
-    body = validation_table_rows(rows, MODEL_LABELS)
+    labels = {name: spec.presentation.label for name, spec in MODEL_SPECS.items()}
+    body = validation_table_rows(rows, labels)
     header = "% Written by the clustermix workflow; do not edit by hand.\n"
     if made_by:
         header += f"% Made by {made_by}.\n"

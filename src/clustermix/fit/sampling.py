@@ -31,7 +31,7 @@ from clustermix.errors import ConfigError
 from clustermix.fit.progress import PROGRESS_INTERVAL_S, FitProgress
 from clustermix.io import PathLike, atomic_path
 from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
-from clustermix.provenance.origin import utc_now
+from clustermix.provenance.origin import decoded_attrs, utc_now
 
 if TYPE_CHECKING:
     import arviz as az
@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKENDS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
-#: Trace attributes stored as JSON text (NetCDF attributes cannot hold mappings).
-JSON_ATTRS: frozenset[str] = frozenset(
-    {"options", "sampling", "package_versions", "field_components", "mode_search", "hint", "priors"}
-)
 NETCDF_ENGINE = "h5netcdf"
 
 
@@ -186,30 +182,9 @@ def stamp_trace(idata: az.InferenceData, **attrs: Any) -> None:
 
 
 def trace_attrs(idata: az.InferenceData) -> dict[str, Any]:
-    """The trace's attributes as plain Python values (JSON attributes decoded)."""
-    return _decoded_attrs(idata.attrs)
-
-
-def read_trace_attrs(path: PathLike) -> dict[str, Any]:
-    """:func:`trace_attrs` of the trace file at ``path``, read without loading any draws."""
-    import h5netcdf
-
-    with h5netcdf.File(path, "r") as handle:
-        return _decoded_attrs(handle.attrs)
-
-
-def _decoded_attrs(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Attributes as :func:`stamp_trace` wrote them -> plain Python values."""
-    attrs: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, bytes):
-            value = value.decode()
-        if key in JSON_ATTRS and isinstance(value, str):
-            value = json.loads(value) if value else None
-        attrs[key] = value
-    return attrs
+    """The trace's attributes as plain Python values (JSON attributes decoded; a trace file's,
+    without loading its draws: :func:`clustermix.provenance.origin.read_trace_attrs`)."""
+    return decoded_attrs(idata.attrs)
 
 
 def save_trace(idata: az.InferenceData, path: PathLike) -> None:

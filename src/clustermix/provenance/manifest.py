@@ -34,10 +34,15 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from clustermix.fit.sampling import read_trace_attrs
 from clustermix.io import PathLike, sha256_file
 from clustermix.provenance.code_imports import distribution_versions, script_dependencies
-from clustermix.provenance.origin import code_version, config_hash, package_versions, utc_now
+from clustermix.provenance.origin import (
+    code_version,
+    config_hash,
+    package_versions,
+    read_trace_attrs,
+    utc_now,
+)
 from clustermix.provenance.snakemake_records import (
     SnakemakeLayoutError,
     is_incomplete,
