@@ -85,6 +85,23 @@ def fit_options(wildcards):
     return option_overrides(config, _model_name(wildcards))
 
 
+def fit_model_name(wildcards):
+    """The model a fit rule's job runs: {model} for a cluster, {example} for an example."""
+    return _model_name(wildcards)
+
+
+def fit_label(wildcards):
+    """The label recorded with a fit: the cluster's name, or "examples"."""
+    return wildcards.get("cluster") or "examples"
+
+
+def fit_hint(wildcards):
+    """The cluster's `hint` (none for an example, which fits its own data)."""
+    if wildcards.get("cluster") is None:
+        return None
+    return cluster_config(wildcards).get("hint")
+
+
 def fit_threads(wildcards):
     """One core per chain."""
     return fit_sampling(wildcards)["chains"]

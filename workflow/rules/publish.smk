@@ -21,7 +21,6 @@ rule arxiv_tarball:
         "logs/paper/arxiv_tarball.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
