@@ -21,7 +21,7 @@ TEX_FILES := aastex631.cls aasjournal.bst epsf.sty
 # After a real (not dry) run: where the paper, the membership catalogues and the manifest are.
 paper: setup
 	$(BIN)/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
-	$(if $(filter -n --dry-run --dryrun,$(SNAKEMAKE_ARGS)),,@$(BIN)/python -m clustermix.outputs)
+	$(if $(filter -n --dry-run --dryrun,$(SNAKEMAKE_ARGS)),,@$(BIN)/python -m clustermix.provenance.outputs)
 
 test: setup
 	$(BIN)/pytest $(PYTEST_ARGS)

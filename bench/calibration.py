@@ -2,14 +2,14 @@
 
 For each of ``--seeds`` seeds and each field configuration, a field is simulated (the
 bundled simulator), cleaned and masked as the workflow does, and every cluster model is
-fitted exactly as a workflow fit is (:func:`clustermix.fitting.fit_catalog`: K chosen on
+fitted exactly as a workflow fit is (:func:`clustermix.fit.run.fit_catalog`: K chosen on
 the control field, the mode search, every chain checked). Recorded per fit: for every
 cluster quantity, whether the simulator's truth lies inside the central 68% and 95%
 intervals; the pull of f, (posterior mean - true member fraction) / posterior sd; and each
 star's membership probability with its true label, for a reliability diagram (fraction of
 true members per bin of p). Besides the model's quantities, ``n_members``: the posterior of
 the realised number of members among the fitted stars
-(:func:`clustermix.membership.member_count_draws`), against the true count. That, not f, is
+(:func:`clustermix.fit.membership.member_count_draws`), against the true count. That, not f, is
 what the simulator's fixed count of members can check: f's intervals also hold the
 binomial spread of a population fraction, so they cover the realised fraction more often
 than they claim (:func:`expected_f_pull_sd`). A fit that stops with a
@@ -58,8 +58,8 @@ sys.path.insert(0, str(REPO / "src"))
 from clustermix.data.hard_fields import hard_field  # noqa: E402
 from clustermix.data.prepared import prepared_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
-from clustermix.fitting import fit_catalog  # noqa: E402
-from clustermix.membership import member_count_draws, membership_statistics  # noqa: E402
+from clustermix.fit.membership import member_count_draws, membership_statistics  # noqa: E402
+from clustermix.fit.run import fit_catalog  # noqa: E402
 from clustermix.models import CLUSTER_MODEL_NAMES  # noqa: E402
 from clustermix.models.registry import get_model, model_options  # noqa: E402
 

@@ -154,7 +154,7 @@ def fit_one(
     """Fit one model with one backend to the stored field; the result row (no memory)."""
     from astropy.table import Table
 
-    from clustermix.inference import sample
+    from clustermix.fit.sampling import sample
     from clustermix.models.registry import sampling_settings
 
     module, options = model_setup(config, model_name)
@@ -357,7 +357,7 @@ def run_scaling(config: Mapping[str, Any], model_name: str, sizes: Sequence[int]
 
 def write_json(obj: Any, path: Path) -> None:
     """Write ``obj`` as JSON, non-finite floats as null."""
-    from clustermix.summary import json_safe
+    from clustermix.fit.summary import json_safe
 
     path.write_text(json.dumps(json_safe(obj), indent=2) + "\n")
 

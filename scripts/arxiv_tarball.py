@@ -1,6 +1,6 @@
 """Rule arxiv_tarball: ms.tex, its .bbl, the class file, figures and numbers as one tarball."""
 
-from clustermix.arxiv import build_arxiv_tarball
+from clustermix.paper.arxiv import build_arxiv_tarball
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

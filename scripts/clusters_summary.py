@@ -2,7 +2,7 @@
 
 from itertools import product
 
-from clustermix.clusters import read_fit, summary_rows, write_summary_csv
+from clustermix.paper.clusters_table import read_fit, summary_rows, write_summary_csv
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

@@ -2,9 +2,9 @@
 
 import json
 
-from clustermix.gate import run_gate
 from clustermix.io import write_json_atomic
-from clustermix.paper import gate_macros, write_macros
+from clustermix.paper.gate import run_gate
+from clustermix.paper.macros import gate_macros, write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

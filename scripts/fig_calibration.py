@@ -1,7 +1,7 @@
 """Rule fig_calibration: the calibration figure and numbers from the benchmark's record."""
 
-from clustermix.calibration import calibration_macros, read_calibration
-from clustermix.paper import write_macros
+from clustermix.checks.calibration import calibration_macros, read_calibration
+from clustermix.paper.macros import write_macros
 from clustermix.plotting.style import save_figure, snakemake_provenance
 from clustermix.plotting.validation import plot_calibration
 from clustermix.scripting import logged

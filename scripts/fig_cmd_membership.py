@@ -3,9 +3,9 @@ reference members marked."""
 
 from astropy.table import Table
 
+from clustermix.catalogues.reference_members import read_reference_members
 from clustermix.plotting.cmd import cmd_membership_from_tables
 from clustermix.plotting.style import save_figure, snakemake_provenance
-from clustermix.reference_members import read_reference_members
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

@@ -1,6 +1,6 @@
 """Rule fig_corner: corner plot of one model's cluster quantities, with the truth if known."""
 
-from clustermix.fit_results import FittedModel, fit_true_values
+from clustermix.fit.fitted import FittedModel, fit_true_values
 from clustermix.plotting.corner import corner_draws, corner_figure
 from clustermix.plotting.style import MODEL_COLOURS, save_figure, snakemake_provenance
 from clustermix.scripting import logged

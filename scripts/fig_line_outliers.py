@@ -1,7 +1,7 @@
 """Rule fig_line_outliers: the straight line with outliers, least squares against the mixture."""
 
-from clustermix.inference import load_trace
-from clustermix.membership import membership_probabilities
+from clustermix.fit.membership import membership_probabilities
+from clustermix.fit.sampling import load_trace
 from clustermix.models.line_outliers import SPEC
 from clustermix.models.line_outliers import model as line_outliers
 from clustermix.models.registry import model_options

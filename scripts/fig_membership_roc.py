@@ -1,9 +1,9 @@
 """Rule fig_membership_roc: ROC and precision-recall curves of the membership probabilities."""
 
+from clustermix.checks.validation import read_membership
 from clustermix.plotting.style import save_figure, snakemake_provenance
 from clustermix.plotting.validation import plot_membership_roc
 from clustermix.scripting import logged
-from clustermix.validation import read_membership
 
 with logged(snakemake) as log:
     probabilities, labels = read_membership(snakemake.input.membership, snakemake.params.models)

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from clustermix.literature import load_literature
+from clustermix.paper.literature import load_literature
 from clustermix.plotting.comparison import model_comparison_figure
 from clustermix.plotting.style import save_figure, snakemake_provenance
 from clustermix.scripting import logged

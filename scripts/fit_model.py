@@ -1,7 +1,7 @@
 """Rules fit_model and fit_example: sample one model; write its trace (and membership)."""
 
-from clustermix.fitting import run_fit
-from clustermix.progress import PROGRESS_INTERVAL_S
+from clustermix.fit.progress import PROGRESS_INTERVAL_S
+from clustermix.fit.run import run_fit
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

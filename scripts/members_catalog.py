@@ -1,6 +1,6 @@
 """Rule members_catalog: one cluster's membership catalogue as FITS, VOTable and ECSV."""
 
-from clustermix.members_catalog import run_members_catalog
+from clustermix.catalogues.members import run_members_catalog
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

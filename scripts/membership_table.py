@@ -1,6 +1,6 @@
 """Rule membership_table: every model's membership probabilities in one table per cluster."""
 
-from clustermix.membership import run_membership_table
+from clustermix.fit.membership import run_membership_table
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

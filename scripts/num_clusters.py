@@ -1,6 +1,6 @@
 """Rule num_clusters: \\ClusterCount and the clusters table's rows for the paper."""
 
-from clustermix.clusters import read_summary_csv, write_clusters_table
+from clustermix.paper.clusters_table import read_summary_csv, write_clusters_table
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

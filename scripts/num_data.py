@@ -1,7 +1,7 @@
 """Rule num_data: macros for the data the paper quotes (counts, cuts, masks, truth)."""
 
-from clustermix.data_numbers import data_macros_from_files
-from clustermix.paper import write_macros
+from clustermix.paper.data_numbers import data_macros_from_files
+from clustermix.paper.macros import write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake):

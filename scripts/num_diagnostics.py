@@ -4,7 +4,7 @@ field model, mode search) and of the priors of every fit."""
 import json
 
 from clustermix.io import atomic_path
-from clustermix.paper import diagnostics_row, latex_table_rows, prior_table_rows, setup_row
+from clustermix.paper.macros import diagnostics_row, latex_table_rows, prior_table_rows, setup_row
 from clustermix.scripting import logged
 
 with logged(snakemake):

@@ -3,7 +3,7 @@
 simulated data, the truth."""
 
 from clustermix.galactocentric import frame_parameters, galactocentric_macros, read_galactocentric
-from clustermix.paper import write_macros
+from clustermix.paper.macros import write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

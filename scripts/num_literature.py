@@ -1,8 +1,8 @@
 """Rule num_literature: the literature table's rows and macros of the published values."""
 
 from clustermix.io import atomic_path
-from clustermix.literature import literature_macros, literature_table_rows, load_literature
-from clustermix.paper import write_macros
+from clustermix.paper.literature import literature_macros, literature_table_rows, load_literature
+from clustermix.paper.macros import write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

@@ -1,7 +1,7 @@
 """Rule num_models: which models this run fitted, as the paper's switches."""
 
 from clustermix.models import MODEL_NAMES
-from clustermix.paper import model_switch_macros, write_macros
+from clustermix.paper.macros import model_switch_macros, write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake):

@@ -1,6 +1,6 @@
 """Rule num_paper_meta: the paper cluster's name and centre, and the sampler settings."""
 
-from clustermix.paper import paper_meta_macros, write_macros
+from clustermix.paper.macros import paper_meta_macros, write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake):

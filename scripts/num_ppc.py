@@ -1,7 +1,7 @@
 """Rule num_ppc: the posterior predictive p-values and band fractions as LaTeX macros."""
 
+from clustermix.checks.ppc import write_ppc_numbers
 from clustermix.plotting.style import MODEL_LABELS
-from clustermix.ppc import write_ppc_numbers
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

@@ -1,6 +1,6 @@
 """Rule num_reference_overlap: the paper cluster's overlap with the reference lists as macros."""
 
-from clustermix.reference_overlap import write_overlap_macros
+from clustermix.catalogues.reference_overlap import write_overlap_macros
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

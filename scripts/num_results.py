@@ -2,7 +2,7 @@
 
 import json
 
-from clustermix.paper import summary_macros, write_macros
+from clustermix.paper.macros import summary_macros, write_macros
 from clustermix.scripting import logged
 
 with logged(snakemake):

@@ -1,7 +1,7 @@
 """Rule num_software: package versions and the code version (git commit) for the paper."""
 
-from clustermix.paper import software_macros, write_macros
-from clustermix.provenance import code_version, package_versions
+from clustermix.paper.macros import software_macros, write_macros
+from clustermix.provenance.origin import code_version, package_versions
 from clustermix.scripting import logged
 
 with logged(snakemake):

@@ -1,7 +1,7 @@
 """Rule num_validation: the validation macros and the parameter-recovery table body."""
 
+from clustermix.checks.validation import write_validation_numbers
 from clustermix.scripting import logged
-from clustermix.validation import write_validation_numbers
 
 with logged(snakemake) as log:
     macros = write_validation_numbers(

@@ -1,6 +1,6 @@
 """Rules ppc_fit and ppc_example: the posterior predictive check of one fit."""
 
-from clustermix.ppc import run_ppc
+from clustermix.checks.ppc import run_ppc
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

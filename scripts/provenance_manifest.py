@@ -1,7 +1,7 @@
 """Rule provenance_manifest: results/provenance.json and the PDF's provenance macros."""
 
 from clustermix.io import sha256_file, write_json_atomic, write_text_atomic
-from clustermix.manifest import build_manifest, manifest_macros
+from clustermix.provenance.manifest import build_manifest, manifest_macros
 from clustermix.scripting import logged
 
 with logged(snakemake):

@@ -1,6 +1,6 @@
 """Rule reference_members: every reference member list of one cluster in one ECSV table."""
 
-from clustermix.reference_members import (
+from clustermix.catalogues.reference_members import (
     file_list,
     truth_list,
     vizier_list,

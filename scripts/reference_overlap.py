@@ -1,6 +1,6 @@
 """Rule reference_overlap: our adopted memberships against each reference member list."""
 
-from clustermix.reference_overlap import run_reference_overlap
+from clustermix.catalogues.reference_overlap import run_reference_overlap
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

@@ -1,6 +1,6 @@
 """Rules summarize_fit and summarize_example: posterior summary and diagnostics of a trace."""
 
-from clustermix.fitting import run_summary
+from clustermix.fit.run import run_summary
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:

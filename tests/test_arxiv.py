@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 
-from clustermix.arxiv import (
+from clustermix.paper.arxiv import (
     MEMBER_MODE,
     MEMBER_MTIME,
     ArxivError,

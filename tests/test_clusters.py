@@ -13,7 +13,9 @@ import pytest
 import yaml
 from astropy.table import Table
 
-from clustermix.clusters import (
+from clustermix.config import check_config
+from clustermix.errors import InputDataError
+from clustermix.paper.clusters_table import (
     COLUMNS,
     MISSING_CELL,
     ClusterFit,
@@ -27,8 +29,6 @@ from clustermix.clusters import (
     write_clusters_table,
     write_summary_csv,
 )
-from clustermix.config import check_config
-from clustermix.errors import InputDataError
 
 from .conftest import REPO
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clustermix.code_imports import distribution_versions, script_dependencies
+from clustermix.provenance.code_imports import distribution_versions, script_dependencies
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,10 +13,12 @@ import numpy as np
 import pytest
 import yaml
 
-from clustermix import fit_results, fitting
 from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import ConfigError, InputDataError
-from clustermix.inference import (
+from clustermix.fit import fitted, run
+from clustermix.fit.membership import run_membership_table
+from clustermix.fit.progress import PROGRESS_INTERVAL_S, FitProgress, format_duration
+from clustermix.fit.sampling import (
     gradient_evaluations,
     load_trace,
     sample,
@@ -26,11 +28,9 @@ from clustermix.inference import (
     trace_attrs,
 )
 from clustermix.io import sha256_file, write_table_atomic
-from clustermix.membership import run_membership_table
 from clustermix.models import MODEL_NAMES
 from clustermix.models import registry as reg
-from clustermix.progress import PROGRESS_INTERVAL_S, FitProgress, format_duration
-from clustermix.provenance import code_version, config_hash, package_versions
+from clustermix.provenance.origin import code_version, config_hash, package_versions
 
 from . import toy_model as toy
 from .conftest import REPO
@@ -84,7 +84,7 @@ def test_pymc_same_seed_same_trace(
     toy_fit: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     """Same seed, same draws, with progress lines (here) or without (the fixture)."""
-    caplog.set_level(logging.INFO, logger="clustermix.inference")
+    caplog.set_level(logging.INFO, logger="clustermix.fit.sampling")
     again = sample(
         toy_fit["model"],
         backend="pymc",
@@ -110,7 +110,7 @@ def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(
     """Same seed, same draws, with progress lines (the first run) or without; looking at
     the running sampler warns about nothing."""
     pytest.importorskip("nutpie")
-    caplog.set_level(logging.INFO, logger="clustermix.inference")
+    caplog.set_level(logging.INFO, logger="clustermix.fit.sampling")
     model = toy_fit["model"]
     runs = [
         sample(
@@ -338,9 +338,9 @@ def test_run_fit_and_summary_from_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The fit and summary jobs, end to end on files, with the toy model as 'pmra_1d'."""
-    monkeypatch.setattr(fitting, "get_model", lambda name: toy)
-    monkeypatch.setattr(fit_results, "get_model", lambda name: toy)
-    caplog.set_level(logging.INFO, logger="clustermix.inference")
+    monkeypatch.setattr(run, "get_model", lambda name: toy)
+    monkeypatch.setattr(fitted, "get_model", lambda name: toy)
+    caplog.set_level(logging.INFO, logger="clustermix.fit.sampling")
     catalog, truth = toy.simulate(n_members=100, n_field=200, seed=3)
     masks = catalog["source_id", "in_cluster_region"]
     masks.reverse()  # the join must not rely on row order
@@ -351,7 +351,7 @@ def test_run_fit_and_summary_from_files(
     paths["truth.json"].write_text(json.dumps(truth))
     sampling = {**reg.SAMPLING_DEFAULTS, **SETTINGS, "draws": 200, "tune": 200, "seed": 5}
     trace, membership = tmp_path / "traces" / "toy.nc", tmp_path / "membership" / "toy.fits"
-    fitting.run_fit(
+    run.run_fit(
         "toy",
         {"stars": "cluster_region"},
         sampling,
@@ -381,7 +381,7 @@ def test_run_fit_and_summary_from_files(
     assert "pymc" in attrs["package_versions"]
 
     summary_path, diagnostics_path = tmp_path / "summary.json", tmp_path / "diagnostics.json"
-    fitting.run_summary(
+    run.run_summary(
         trace,
         summary_path=summary_path,
         diagnostics_path=diagnostics_path,
@@ -412,14 +412,14 @@ def test_run_fit_and_summary_from_files(
 def test_run_summary_rejects_a_trace_of_other_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, toy_fit: dict[str, Any]
 ) -> None:
-    monkeypatch.setattr(fitting, "get_model", lambda name: toy)
-    monkeypatch.setattr(fit_results, "get_model", lambda name: toy)
+    monkeypatch.setattr(run, "get_model", lambda name: toy)
+    monkeypatch.setattr(fitted, "get_model", lambda name: toy)
     idata = toy_fit["idata"].copy()
     stamp_trace(idata, model="toy", data_sha256="0" * 64, options=toy.DEFAULT_OPTIONS)
     save_trace(idata, tmp_path / "t.nc")
     write_table_atomic(toy_fit["catalog"], tmp_path / "catalog.fits")
     with pytest.raises(InputDataError, match="data_sha256"):
-        fitting.run_summary(
+        run.run_summary(
             tmp_path / "t.nc",
             summary_path=tmp_path / "s.json",
             diagnostics_path=tmp_path / "d.json",

@@ -13,8 +13,7 @@ from astropy.io import fits
 from astropy.io.votable import parse
 from astropy.table import Table
 
-from clustermix.errors import InputDataError
-from clustermix.members_catalog import (
+from clustermix.catalogues.members import (
     AdoptedFit,
     adopted_fit,
     members_table,
@@ -22,6 +21,7 @@ from clustermix.members_catalog import (
     read_diagnostics,
     run_members_catalog,
 )
+from clustermix.errors import InputDataError
 
 from .conftest import TEST_CONFIG, run_snakemake
 

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 from clustermix.errors import InputDataError
-from clustermix.membership import (
+from clustermix.fit.membership import (
     combine_memberships,
     member_count_draws,
     membership_probabilities,

@@ -109,7 +109,7 @@ def test_every_model_builds_with_a_finite_log_density_at_its_start(name: str, sm
     density (compiled without optimisation, to keep the test short) is finite there."""
     import pytensor
 
-    from clustermix.fitting import prepare_cluster_fit
+    from clustermix.fit.run import prepare_cluster_fit
 
     module = get_model(name)
     options = model_options(module, {})

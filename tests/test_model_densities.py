@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 from scipy import integrate
 
-from clustermix.fit_results import FittedModel
+from clustermix.fit.fitted import FittedModel
 from clustermix.models import MODEL_NAMES
 from clustermix.models.registry import get_model, get_model_part
 
@@ -223,7 +223,7 @@ def test_pm_2d_measurement_covariances_match_the_model() -> None:
 
 def test_components_panels_dispatch_on_the_densities_modules(monkeypatch, tmp_path) -> None:
     """Each model's panel is the kind its module names, with its arrays and components."""
-    from clustermix import fit_results
+    from clustermix.fit import fitted
     from clustermix.plotting.components import components_figure, components_panels
 
     rng = np.random.default_rng(5)
@@ -232,9 +232,7 @@ def test_components_panels_dispatch_on_the_densities_modules(monkeypatch, tmp_pa
         posterior, data, _, _ = cases[0](rng)
         idata = SimpleNamespace(posterior=posterior)
         fits[f"{name}.nc"] = FittedModel(get_model(name), idata, {}, data)
-    monkeypatch.setattr(
-        fit_results.FittedModel, "open", classmethod(lambda cls, path, *_: fits[path])
-    )
+    monkeypatch.setattr(fitted.FittedModel, "open", classmethod(lambda cls, path, *_: fits[path]))
     panels = components_panels({name: f"{name}.nc" for name in CASES}, "c.fits", "m.fits")
     assert set(panels) == {"pmra", "pm", "parallax"}
     assert panels["pm"]["covariances"].shape == (N_STARS, 3)

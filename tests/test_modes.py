@@ -18,7 +18,8 @@ from astropy.table import Table
 from clustermix.data.hard_fields import hard_field
 from clustermix.data.prepared import prepared_field
 from clustermix.errors import ModeError
-from clustermix.fitting import fit_catalog
+from clustermix.fit.run import fit_catalog
+from clustermix.fit.summary import summarize
 from clustermix.models.field_choice import choose_field_components, deconvolved_mixture
 from clustermix.models.modes import (
     Candidate,
@@ -32,7 +33,6 @@ from clustermix.models.phase_space import model as phase_space
 from clustermix.models.pm_2d import model as pm_2d
 from clustermix.models.pmra_1d import model as pmra_1d
 from clustermix.models.registry import model_options
-from clustermix.summary import summarize
 
 from .test_mixture import equal_tailed_interval
 
@@ -236,7 +236,7 @@ def test_phase_space_does_not_take_a_richer_cluster_elsewhere_in_the_cone(hard) 
     returned it with R-hat 1.00. A mode whose centre lies beyond cluster_centre_max_arcmin
     of the cone's centre is another cluster in the cone: the search names it and never
     picks it (here it finds the cluster from the model's own start, or stops)."""
-    from clustermix.fitting import prepare_cluster_fit
+    from clustermix.fit.run import prepare_cluster_fit
     from clustermix.models.modes import Candidate, search_modes
 
     catalog, truth = hard
@@ -285,7 +285,7 @@ def test_a_model_of_the_cluster_region_learns_its_field_from_the_control_field(
 ) -> None:
     """The cluster is not a field component: K is chosen on the control field's stars
     even when the model itself sees only the cluster region."""
-    from clustermix.fitting import prepare_cluster_fit
+    from clustermix.fit.run import prepare_cluster_fit
 
     catalog, _ = hard
     options, data, choice = prepare_cluster_fit(pmra_1d, model_options(pmra_1d, {}), catalog, "sim")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from clustermix.outputs import closing_note, main
+from clustermix.provenance.outputs import closing_note, main
 
 
 def test_closing_note_lists_what_exists(tmp_path: Path) -> None:

@@ -84,7 +84,7 @@ def test_model_switches_say_which_models_were_fitted() -> None:
     """One 1/0 switch per registered model, for ms.tex's \\ifmodel, and the components
     figure's and the CMD model's."""
     from clustermix.models import MODEL_NAMES
-    from clustermix.paper import macro_name, model_switch_macros
+    from clustermix.paper.macros import macro_name, model_switch_macros
 
     macros = model_switch_macros(
         MODEL_NAMES,

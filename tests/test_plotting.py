@@ -14,7 +14,8 @@ import pytest
 from astropy.coordinates import SkyCoord
 from astropy.table import Table
 
-from clustermix.data_numbers import (
+from clustermix.errors import InputDataError
+from clustermix.paper.data_numbers import (
     NOT_SIMULATED,
     cuts_text,
     data_macros,
@@ -23,14 +24,13 @@ from clustermix.data_numbers import (
     plain_number,
     rv_correction_text,
 )
-from clustermix.errors import InputDataError
-from clustermix.literature import (
+from clustermix.paper.literature import (
     TABLE_COLUMNS,
     literature_macros,
     literature_table_rows,
     load_literature,
 )
-from clustermix.paper import write_macros
+from clustermix.paper.macros import write_macros
 from clustermix.plotting.cmd import cmd_membership_figure, cmd_membership_from_tables
 from clustermix.plotting.comparison import model_comparison_figure
 from clustermix.plotting.line import line_band, line_outliers_figure, weighted_least_squares

@@ -17,7 +17,7 @@ from astropy.coordinates import ICRS, SkyCoord
 from scipy import integrate
 
 from clustermix.data.galaxy import galactocentric_frame
-from clustermix.fit_results import with_deterministics
+from clustermix.fit.fitted import with_deterministics
 from clustermix.galactocentric import (
     NOT_AVAILABLE,
     QUANTITIES,
@@ -42,7 +42,7 @@ from clustermix.models.pm_2d import model as pm_2d
 from clustermix.models.pmra_1d import model as pmra_1d
 from clustermix.models.pmra_1d.densities import DETERMINISTICS as PMRA_DETERMINISTICS
 from clustermix.models.pmra_1d.densities import fitted_components as pmra_components
-from clustermix.paper import macro_name, write_macros
+from clustermix.paper.macros import macro_name, write_macros
 from clustermix.plotting.components import components_figure
 from clustermix.plotting.corner import CORNER_QUANTITIES, corner_draws, corner_figure
 from clustermix.plotting.galactocentric import galactocentric_figure

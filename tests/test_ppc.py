@@ -16,16 +16,7 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from clustermix.errors import InputDataError
-from clustermix.inference import save_trace, stamp_trace
-from clustermix.models import MODEL_NAMES
-from clustermix.models.kinematics import ARCMIN_PER_RAD, KMS_PER_MASYR_KPC
-from clustermix.models.line_outliers import model as line_outliers
-from clustermix.models.phase_space.replicate import sample_cluster_in_disc, sample_cone_uniform
-from clustermix.models.registry import get_model
-from clustermix.plotting.ppc import ppc_figure
-from clustermix.plotting.style import save_figure
-from clustermix.ppc import (
+from clustermix.checks.ppc import (
     binned_counts,
     format_p_value,
     histogram_check,
@@ -36,6 +27,15 @@ from clustermix.ppc import (
     run_ppc,
     write_ppc_numbers,
 )
+from clustermix.errors import InputDataError
+from clustermix.fit.sampling import save_trace, stamp_trace
+from clustermix.models import MODEL_NAMES
+from clustermix.models.kinematics import ARCMIN_PER_RAD, KMS_PER_MASYR_KPC
+from clustermix.models.line_outliers import model as line_outliers
+from clustermix.models.phase_space.replicate import sample_cluster_in_disc, sample_cone_uniform
+from clustermix.models.registry import get_model
+from clustermix.plotting.ppc import ppc_figure
+from clustermix.plotting.style import save_figure
 
 MACRO_LINE = re.compile(r"\\newcommand\{\\([A-Za-z]+)\}\{(.*)\}")
 N_DRAWS = 200
@@ -320,7 +320,7 @@ def contract_case(model: str) -> tuple[dict, dict, xr.Dataset]:
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
 def test_every_model_provides_its_observed_and_replicated_quantities(model: str) -> None:
-    # the contract of clustermix.ppc with the models: each model's own module compares and
+    # the contract of clustermix.checks.ppc with the models: each model's own module compares and
     # replicates its quantities, one replicate per draw with the observed data's shape
     module = get_model(model)
     assert callable(module.observed_quantities) and callable(module.replicate)

@@ -1,4 +1,4 @@
-"""Local posterior predictive checks (clustermix.ppc_local): the counts in the cluster's
+"""Local posterior predictive checks (clustermix.checks.ppc_local): the counts in the cluster's
 window against radius, and the summed memberships per G bin, on known parameters (pass)
 and on a "cluster" that is really the field's core (flagged); the JSON, macros and figure.
 
@@ -20,18 +20,13 @@ import pytest
 from astropy.table import Table
 from scipy import stats
 
-from clustermix.inference import save_trace, stamp_trace
-from clustermix.io import sha256_file
-from clustermix.models.phase_space.replicate import sample_cone_uniform
-from clustermix.plotting.ppc import ppc_figure
-from clustermix.plotting.style import save_figure
-from clustermix.ppc import (
+from clustermix.checks.ppc import (
     posterior_predictive_check,
     replicate,
     run_ppc,
     write_ppc_numbers,
 )
-from clustermix.ppc_local import (
+from clustermix.checks.ppc_local import (
     MAGNITUDE_KEY,
     RADIAL_KEY,
     LocalInputs,
@@ -40,6 +35,11 @@ from clustermix.ppc_local import (
     local_macros,
     membership_by_magnitude,
 )
+from clustermix.fit.sampling import save_trace, stamp_trace
+from clustermix.io import sha256_file
+from clustermix.models.phase_space.replicate import sample_cone_uniform
+from clustermix.plotting.ppc import ppc_figure
+from clustermix.plotting.style import save_figure
 
 from .test_ppc import (
     CONE,

@@ -6,12 +6,12 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
-from clustermix.diagnostics import fit_setup
-from clustermix.inference import stamp_trace, trace_attrs
+from clustermix.fit.diagnostics import fit_setup
+from clustermix.fit.sampling import stamp_trace, trace_attrs
 from clustermix.models.line_outliers import model as line_outliers
 from clustermix.models.parallax_1d import model as parallax_1d
 from clustermix.models.priors import prior_rows
-from clustermix.paper import prior_table_rows
+from clustermix.paper.macros import prior_table_rows
 
 
 def test_line_model_priors_are_the_tutorials() -> None:

@@ -96,7 +96,7 @@ def test_a_fit_figure_goes_back_to_the_simulator_with_sampler_and_seed(built_pap
 
 
 def test_the_paper_pdf_names_its_manifest(built_paper: Path) -> None:
-    from clustermix.audit import paper_manifest_sha256
+    from clustermix.provenance.audit import paper_manifest_sha256
 
     stamped = paper_manifest_sha256(built_paper / "ms.pdf")
     assert stamped == sha256_file(built_paper / "results/provenance.json")
@@ -199,7 +199,7 @@ def test_a_job_left_incomplete_makes_its_products_stale(built_paper: Path) -> No
     """A fit killed after Snakemake marked it started (the marker Snakemake keeps under
     .snakemake/incomplete/) is not taken for complete by the audit, even if a trace file
     is there."""
-    from clustermix.snakemake_records import record_path
+    from clustermix.provenance.snakemake_records import record_path
 
     marker = record_path(built_paper, "results/ngc6819/traces/pm_2d.nc", "incomplete")
     assert not marker.exists()

@@ -18,6 +18,14 @@ import numpy as np
 import pytest
 from astropy.table import Table
 
+from clustermix.catalogues.reference_members import (
+    file_list,
+    read_reference_members,
+    truth_list,
+    vizier_list,
+    write_reference_members,
+)
+from clustermix.catalogues.reference_overlap import overlap_macros, overlap_with, reference_overlap
 from clustermix.config import check_config
 from clustermix.data.simulate import simulate_field
 from clustermix.data.vizier_members import (
@@ -30,14 +38,6 @@ from clustermix.errors import ConfigError, InputDataError, QueryError
 from clustermix.io import write_json_atomic
 from clustermix.plotting.cmd import cmd_membership_from_tables
 from clustermix.plotting.pm_membership import pm_membership_from_tables
-from clustermix.reference_members import (
-    file_list,
-    read_reference_members,
-    truth_list,
-    vizier_list,
-    write_reference_members,
-)
-from clustermix.reference_overlap import overlap_macros, overlap_with, reference_overlap
 
 from .tap_server import block_non_loopback
 from .vizier_server import VizierServer
@@ -322,7 +322,7 @@ def test_overlap_of_disjoint_lists_is_zero() -> None:
 
 
 def truth_from_ids(ids: list[int]) -> Any:
-    from clustermix.reference_members import _list
+    from clustermix.catalogues.reference_members import _list
 
     return _list("truth", "simulated truth", "test", np.asarray(ids), None, None)
 

@@ -1,11 +1,11 @@
 """What clustermix reads from Snakemake, checked against a tiny real workflow.
 
 The provenance manifest and ``clustermix audit`` read Snakemake's public summary
-(:mod:`clustermix.snakemake_summary`) and, for what it does not show, Snakemake's private
-records (:mod:`clustermix.snakemake_records`). A workflow of three trivial rules runs here
-(a few seconds) with the installed Snakemake; if a new Snakemake lays its records out
-differently or changes the summary's columns, these tests fail with a message naming the
-Snakemake version and the missing key, folder or column.
+(:mod:`clustermix.provenance.snakemake_summary`) and, for what it does not show, Snakemake's
+private records (:mod:`clustermix.provenance.snakemake_records`). A workflow of three
+trivial rules runs here (a few seconds) with the installed Snakemake; if a new Snakemake
+lays its records out differently or changes the summary's columns, these tests fail with a
+message naming the Snakemake version and the missing key, folder or column.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from clustermix.snakemake_records import (
+from clustermix.provenance.snakemake_records import (
     SnakemakeLayoutError,
     check_layout,
     is_incomplete,
@@ -26,7 +26,7 @@ from clustermix.snakemake_records import (
     record_path,
     wall_time_s,
 )
-from clustermix.snakemake_summary import (
+from clustermix.provenance.snakemake_summary import (
     DETAILED_COLUMNS,
     SnakemakeSummaryError,
     config_arguments,

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from clustermix.diagnostics import fit_diagnostics
-from clustermix.inference import stamp_trace
+from clustermix.fit.diagnostics import fit_diagnostics
+from clustermix.fit.sampling import stamp_trace
+from clustermix.fit.summary import PERCENTILES, json_safe, summarize
 from clustermix.models import SUMMARY_UNITS
-from clustermix.summary import PERCENTILES, json_safe, summarize
 
 
 def draws(values: np.ndarray, name: str) -> xr.DataArray:
@@ -75,7 +75,7 @@ def test_summary_splits_statistical_and_systematic_errors() -> None:
     both as macros."""
     from clustermix.models.pm_2d import model as pm_2d
     from clustermix.models.systematics import PM_FLOOR_MASYR, without_systematics
-    from clustermix.paper import summary_macros
+    from clustermix.paper.macros import summary_macros
 
     rng = np.random.default_rng(3)
     posterior = xr.Dataset(
@@ -112,7 +112,7 @@ def test_error_budget_gives_each_floor_its_part() -> None:
         with_one_floor,
         without_systematics,
     )
-    from clustermix.paper import summary_macros
+    from clustermix.paper.macros import summary_macros
 
     rng = np.random.default_rng(5)
     posterior = xr.Dataset(
@@ -210,7 +210,7 @@ def test_diagnostics_flag_chains_that_disagree() -> None:
 def test_diagnostics_record_the_set_up_and_the_paper_table_shows_it() -> None:
     """The field's K and its BIC table, the field model and the mode search, from the
     trace's attributes, reach the diagnostics and a row of the paper's set-up table."""
-    from clustermix.paper import setup_row
+    from clustermix.paper.macros import setup_row
 
     idata = fake_trace((0.0, 0.0))
     stamp_trace(

@@ -14,9 +14,7 @@ import yaml
 from astropy.table import Table
 from scipy.stats import mannwhitneyu
 
-from clustermix.plotting.style import save_figure
-from clustermix.plotting.validation import plot_membership_roc, plot_recovery
-from clustermix.validation import (
+from clustermix.checks.validation import (
     NOT_AVAILABLE,
     auc,
     average_precision,
@@ -29,6 +27,8 @@ from clustermix.validation import (
     validation_table_rows,
     write_validation_numbers,
 )
+from clustermix.plotting.style import save_figure
+from clustermix.plotting.validation import plot_membership_roc, plot_recovery
 
 from .conftest import run_snakemake
 
@@ -295,7 +295,7 @@ def test_membership_without_truth_is_an_error(tmp_path: Path) -> None:
 
 
 def test_figures_save_with_provenance(tmp_path: Path) -> None:
-    from clustermix.validation import read_membership, read_summaries
+    from clustermix.checks.validation import read_membership, read_summaries
 
     membership, summaries = write_inputs(tmp_path)
     probabilities, labels = read_membership(membership, MODELS)
@@ -400,7 +400,7 @@ def calibration_record() -> dict:
 
 
 def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
-    from clustermix.calibration import calibration_macros, read_calibration
+    from clustermix.checks.calibration import calibration_macros, read_calibration
     from clustermix.plotting.validation import plot_calibration
 
     path = tmp_path / "calibration_summary.json"
@@ -519,7 +519,7 @@ def test_calibration_oracle_covers_as_often_as_it_claims() -> None:
 
 
 def test_a_calibration_record_without_its_keys_is_named(tmp_path: Path) -> None:
-    from clustermix.calibration import read_calibration
+    from clustermix.checks.calibration import read_calibration
     from clustermix.errors import InputDataError
 
     path = tmp_path / "calibration_summary.json"

@@ -19,8 +19,13 @@ import yaml
 from astropy.table import Table
 from scipy.stats import norm
 
-from clustermix.clusters import ADOPTION_ORDER, QUANTITIES, format_interval, read_summary_csv
 from clustermix.data.columns import VIZIER_NAMES
+from clustermix.paper.clusters_table import (
+    ADOPTION_ORDER,
+    QUANTITIES,
+    format_interval,
+    read_summary_csv,
+)
 
 from .conftest import run_snakemake
 from .test_catalogs import truth_path

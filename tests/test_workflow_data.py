@@ -102,8 +102,8 @@ def test_archive_source_through_the_workflow(workdir: Path) -> None:
     assert "CONTAINS" in provenance["adql"]
     assert 0 < len(catalog) <= len(downloaded)
     # The provenance lineage of the cleaned catalogue ends at the query, with its ADQL and time.
-    from clustermix.audit import Auditor, lineage_tree
-    from clustermix.manifest import build_manifest
+    from clustermix.provenance.audit import Auditor, lineage_tree
+    from clustermix.provenance.manifest import build_manifest
 
     manifest = build_manifest(
         figures=[],
@@ -156,7 +156,7 @@ def test_reference_members_from_vizier_through_the_workflow(workdir: Path) -> No
             for r in server.requests
         )
 
-    from clustermix.reference_members import read_reference_members
+    from clustermix.catalogues.reference_members import read_reference_members
 
     lists = {item.info.key: item for item in read_reference_members(workdir / target)}
     assert list(lists) == ["hunt2023", "cantat2020", "file1"]
@@ -167,8 +167,8 @@ def test_reference_members_from_vizier_through_the_workflow(workdir: Path) -> No
     )
     assert provenance["server"] == url and provenance["n_rows"] == 6
     # The lineage of the lists ends at the VizieR queries, with table, name and time.
-    from clustermix.audit import Auditor, lineage_tree
-    from clustermix.manifest import build_manifest
+    from clustermix.provenance.audit import Auditor, lineage_tree
+    from clustermix.provenance.manifest import build_manifest
 
     manifest = build_manifest(
         figures=[],
@@ -188,9 +188,9 @@ def test_reference_members_from_vizier_through_the_workflow(workdir: Path) -> No
 
 def test_user_catalogue_lineage_ends_at_its_checksum(workdir: Path) -> None:
     """data.source: file; the manifest's lineage ends at the user's file and its sha256."""
-    from clustermix.audit import Auditor, lineage_tree
     from clustermix.io import sha256_file
-    from clustermix.manifest import build_manifest
+    from clustermix.provenance.audit import Auditor, lineage_tree
+    from clustermix.provenance.manifest import build_manifest
 
     from .tap_server import make_gaia_like_table
 

@@ -174,7 +174,7 @@ def test_a_fit_killed_mid_sampling_is_redone_alone(workdir: Path, tmp_path: Path
     assert sha256(completed) == completed_sha
     assert completed.stat().st_mtime_ns == completed_mtime
 
-    from clustermix.inference import load_trace, trace_attrs
+    from clustermix.fit.sampling import load_trace, trace_attrs
 
     assert trace_attrs(load_trace(killed))["model"] == KILLED
     assert trace_attrs(load_trace(completed))["model"] == COMPLETED

@@ -105,3 +105,33 @@ def test_each_cluster_takes_its_catalogue_from_its_own_source(workdir: Path) -> 
     assert "resources/m67/gaia_dr3.fits" in text and "resources/m67/truth.json" not in text
     assert "resources/ngc6819/gaia_dr3_simulated.fits" in text
     assert "resources/ngc6819/gaia_dr3.fits" not in text
+
+
+def test_every_job_asks_slurm_for_memory_and_time(workdir: Path) -> None:
+    """Account and partition given as the SLURM profile says (`--default-resources`, which
+    replaces the profiles' whole `default-resources`): every job still asks for the memory
+    and wall time of its own rule, not a fallback of Snakemake's."""
+    process = run_snakemake(
+        workdir,
+        "-n",
+        "--configfile",
+        "config/test.yaml",
+        "--profile",
+        "workflow/profiles/slurm",
+        "--default-resources",
+        "slurm_account=a",
+        "slurm_partition=p",
+    )
+    text = process.stdout + process.stderr
+    blocks = re.split(r"^(?:local)?rule (\w+):$", text, flags=re.M)[1:]
+    resources = {}
+    for rule, block in zip(blocks[::2], blocks[1::2], strict=True):
+        found = re.search(r"^\s+resources: (.*)$", block, re.M)
+        resources.setdefault(rule, []).append(found.group(1) if found else "")
+    assert len(resources) > 30
+    without = {
+        rule
+        for rule, jobs in resources.items()
+        if not all(re.search(r"\bmem_mb=\d+", job) and "runtime=" in job for job in jobs)
+    }
+    assert without == {"all"}, without

@@ -108,7 +108,7 @@ def test_every_model_recovers_the_simulated_truth(built: Path) -> None:
     import numpy as np
     from astropy.table import Table
 
-    from clustermix.validation import auc
+    from clustermix.checks.validation import auc
 
     for model in ("pmra_1d", "parallax_1d", "pm_2d", "phase_space"):
         summary = json.loads((built / f"results/ngc6819/summary/{model}.json").read_text())
@@ -131,7 +131,7 @@ def test_members_catalogues_parse_with_units_ucds_and_the_adopted_model_first(
     from astropy.io.votable import parse
     from astropy.table import Table
 
-    from clustermix.clusters import read_summary_csv
+    from clustermix.paper.clusters_table import read_summary_csv
 
     rows = read_summary_csv(built / "results/clusters_summary.csv")
     adopted = {row["cluster"]: row["model"] for row in rows if row["adopted"]}
@@ -201,7 +201,7 @@ def test_the_paper_compiles_without_any_one_model(built: Path, tmp_path: Path) -
     import shutil
 
     from clustermix.models import MODEL_NAMES, MODEL_SPECS
-    from clustermix.paper import macro_name
+    from clustermix.paper.macros import macro_name
 
     for model in MODEL_NAMES:
         tex = shutil.copytree(built / "src/tex", tmp_path / model / "tex")

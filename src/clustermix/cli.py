@@ -17,7 +17,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from clustermix.audit import (
+from clustermix.io import sha256_file
+from clustermix.provenance.audit import (
     DEFAULT_MANIFEST,
     MISSING,
     STALE,
@@ -32,7 +33,6 @@ from clustermix.audit import (
     paper_manifest_sha256,
     pdf_metadata,
 )
-from clustermix.io import sha256_file
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -27,7 +27,7 @@ import xarray as xr
 
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike, atomic_path
-from clustermix.paper import decimals_for, format_measurement, format_number, macro_name
+from clustermix.paper.macros import decimals_for, format_measurement, format_number, macro_name
 from clustermix.quantities import QUANTITIES as ALL_QUANTITIES
 
 #: The value of a macro whose number is not known (no fit, or no truth).
@@ -120,7 +120,7 @@ def load_galactocentric(
 ) -> tuple[dict[str, xr.DataArray], dict[str, float] | None]:
     """The Galactocentric draws of a ``phase_space`` fit (trace, and the catalogue and
     masks it was fitted to) and, given the simulator's truth.json, the true values."""
-    from clustermix.fit_results import FittedModel
+    from clustermix.fit.fitted import FittedModel
     from clustermix.models.registry import model_spec
 
     fitted = FittedModel.open(trace_path, catalog_path, masks_path)

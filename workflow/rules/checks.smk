@@ -5,7 +5,7 @@
 # histograms -> src/tex/figures/ppc.pdf and the p-values -> src/tex/output/ppc.tex.
 # A check reads only the trace, the catalogue and masks, the fit's memberships (and, for
 # simulated data, the truth) and the model code: it is redone only when its fit changes.
-# Besides the histograms, two local checks (src/clustermix/ppc_local.py): the counts in
+# Besides the histograms, two local checks (src/clustermix/checks/ppc_local.py): the counts in
 # the cluster's window per annulus of radius, and the summed membership probabilities per
 # G bin against the replicated (and true) numbers of members.
 
@@ -45,7 +45,6 @@ rule ppc_fit:
         "benchmarks/{cluster}/ppc_fit/{model}.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -59,7 +58,9 @@ rule ppc_fit:
         "../../scripts/ppc_fit.py"
 
 
-rule ppc_example:
+# An example's check: the same rule with the example's paths (no catalogue, masks or
+# membership, so no local checks).
+use rule ppc_fit as ppc_example with:
     input:
         trace="results/examples/{example}/trace.nc",
         code=model_code,
@@ -70,18 +71,6 @@ rule ppc_example:
         "logs/examples/ppc_example/{example}.log",
     benchmark:
         "benchmarks/examples/ppc_example/{example}.tsv"
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    params:
-        n_draws=PPC_SETTINGS["n_draws"],
-        max_bins=PPC_SETTINGS["max_bins"],
-        seed=PPC_SETTINGS["seed"],
-    script:
-        "../../scripts/ppc_fit.py"
 
 
 rule fig_ppc:
@@ -100,7 +89,6 @@ rule fig_ppc:
         "benchmarks/paper/fig_ppc.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
@@ -119,7 +107,6 @@ rule num_ppc:
         "benchmarks/paper/num_ppc.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,

@@ -36,7 +36,6 @@ rule clusters_summary:
         "benchmarks/clusters_summary.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -63,7 +62,6 @@ rule num_clusters:
         "benchmarks/paper/num_clusters.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,

@@ -9,7 +9,7 @@ from clustermix.config import (
     paper_cluster,
 )
 from clustermix.errors import ConfigError
-from clustermix.provenance import code_version
+from clustermix.provenance.origin import code_version
 from clustermix.models import CLUSTER_MODEL_NAMES
 from clustermix.models.registry import (
     EXAMPLE_MODEL_NAMES,
@@ -83,6 +83,23 @@ def fit_sampling(wildcards):
 def fit_options(wildcards):
     """The model options that `models.<name>` sets (the module's defaults fill the rest)."""
     return option_overrides(config, _model_name(wildcards))
+
+
+def fit_model_name(wildcards):
+    """The model a fit rule's job runs: {model} for a cluster, {example} for an example."""
+    return _model_name(wildcards)
+
+
+def fit_label(wildcards):
+    """The label recorded with a fit: the cluster's name, or "examples"."""
+    return wildcards.get("cluster") or "examples"
+
+
+def fit_hint(wildcards):
+    """The cluster's `hint` (none for an example, which fits its own data)."""
+    if wildcards.get("cluster") is None:
+        return None
+    return cluster_config(wildcards).get("hint")
 
 
 def fit_threads(wildcards):

@@ -10,7 +10,6 @@ rule simulate_field:
         "logs/{cluster}/simulate_field.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -31,7 +30,6 @@ rule query_gaia:
         "logs/{cluster}/query_gaia.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -54,7 +52,6 @@ rule check_catalog:
         "logs/{cluster}/check_catalog.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
@@ -73,7 +70,6 @@ rule clean_catalog:
         "logs/{cluster}/clean_catalog.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
@@ -92,7 +88,6 @@ rule sky_masks:
         "logs/{cluster}/sky_masks.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,

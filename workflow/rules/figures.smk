@@ -37,7 +37,6 @@ rule fig_sky_masks:
         "benchmarks/paper/fig_sky_masks.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
@@ -77,7 +76,6 @@ if CLUSTER_MODELS:
             "benchmarks/paper/fig_cmd_membership.tsv"
         conda:
             "../../environment.yml"
-        threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
@@ -105,7 +103,6 @@ if CLUSTER_MODELS:
             "benchmarks/paper/fig_pm_membership.tsv"
         conda:
             "../../environment.yml"
-        threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
@@ -136,7 +133,6 @@ if CLUSTER_MODELS:
             "benchmarks/paper/fig_model_comparison.tsv"
         conda:
             "../../environment.yml"
-        threads: 1
         resources:
             mem_mb=1000,
             runtime=5,
@@ -167,7 +163,6 @@ if "line_outliers" in EXAMPLE_MODELS:
             "benchmarks/paper/fig_line_outliers.tsv"
         conda:
             "../../environment.yml"
-        threads: 1
         resources:
             mem_mb=2000,
             runtime=10,
@@ -189,7 +184,6 @@ rule num_literature:
         "benchmarks/paper/num_literature.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -214,7 +208,6 @@ rule num_data:
         "benchmarks/paper/num_data.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,

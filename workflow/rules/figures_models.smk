@@ -68,7 +68,6 @@ rule fig_pgm:
         model_name="|".join(MODEL_FIGURE_NAMES),
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
@@ -96,7 +95,6 @@ rule fig_corner:
         model_name="|".join(MODEL_FIGURE_NAMES),
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
@@ -129,7 +127,6 @@ rule fig_components:
         "benchmarks/paper/fig_components.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=6000,
         runtime=20,
@@ -156,7 +153,6 @@ if GALACTOCENTRIC_AVAILABLE:
             "benchmarks/paper/galactocentric_draws.tsv"
         conda:
             "../../environment.yml"
-        threads: 1
         resources:
             mem_mb=4000,
             runtime=10,
@@ -180,7 +176,6 @@ rule fig_galactocentric:
         "benchmarks/paper/fig_galactocentric.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
@@ -199,7 +194,6 @@ rule num_galactocentric:
         "benchmarks/paper/num_galactocentric.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,

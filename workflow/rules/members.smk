@@ -40,7 +40,6 @@ rule members_catalog:
         "logs/{cluster}/members_catalog.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,

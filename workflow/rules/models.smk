@@ -23,11 +23,11 @@ rule fit_model:
         mem_mb=fit_resource("mem_mb"),
         runtime=fit_resource("runtime"),
     params:
-        model=lambda w: w.model,
-        label=lambda w: w.cluster,
+        model=fit_model_name,
+        label=fit_label,
         options=fit_options,
         sampling=fit_sampling,
-        hint=lambda w: cluster_config(w).get("hint"),
+        hint=fit_hint,
     script:
         "../../scripts/fit_model.py"
 
@@ -45,7 +45,6 @@ rule summarize_fit:
         "logs/{cluster}/summarize_fit/{model}.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=15,
@@ -64,7 +63,6 @@ rule membership_table:
         "logs/{cluster}/membership_table.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
@@ -74,7 +72,9 @@ rule membership_table:
         "../../scripts/membership_table.py"
 
 
-rule fit_example:
+# The examples are fits like the others, to their own data: the same rules with their
+# own paths (no catalogue, masks or membership; their script reads what it is given).
+use rule fit_model as fit_example with:
     input:
         code=model_code,
     output:
@@ -83,22 +83,9 @@ rule fit_example:
         "logs/examples/fit_example/{example}.log",
     benchmark:
         "benchmarks/examples/fit_example/{example}.tsv"
-    conda:
-        "../../environment.yml"
-    threads: fit_threads
-    resources:
-        mem_mb=fit_resource("mem_mb"),
-        runtime=fit_resource("runtime"),
-    params:
-        model=lambda w: w.example,
-        label="examples",
-        options=fit_options,
-        sampling=fit_sampling,
-    script:
-        "../../scripts/fit_model.py"
 
 
-rule summarize_example:
+use rule summarize_fit as summarize_example with:
     input:
         trace="results/examples/{example}/trace.nc",
     output:
@@ -106,11 +93,3 @@ rule summarize_example:
         diagnostics="results/examples/{example}/diagnostics.json",
     log:
         "logs/examples/summarize_example/{example}.log",
-    conda:
-        "../../environment.yml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    script:
-        "../../scripts/summarize_fit.py"

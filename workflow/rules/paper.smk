@@ -13,7 +13,6 @@ rule convergence_gate:
         "logs/paper/convergence_gate.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -35,7 +34,6 @@ rule num_results:
         "logs/paper/num_results.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -56,7 +54,6 @@ rule num_diagnostics:
         "logs/paper/num_diagnostics.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -73,7 +70,6 @@ rule num_software:
         "logs/paper/num_software.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -92,7 +88,6 @@ rule num_paper_meta:
         "logs/paper/num_paper_meta.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -110,7 +105,6 @@ rule num_models:
         "logs/paper/num_models.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -154,7 +148,6 @@ rule build_paper:
         "logs/paper/build_paper.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,

@@ -18,7 +18,6 @@ rule provenance_manifest:
         "logs/paper/provenance_manifest.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=15,

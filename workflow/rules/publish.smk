@@ -2,7 +2,7 @@
 # the AASTeX class, so the tarball holds ms.tex, its ms.bbl, the class file and every
 # figure and number file the paper reads (as figures/..., output/...), and nothing else.
 # The .bbl is made from exactly these files in a staging directory (not taken from the
-# build_paper run, whose .bbl is no declared output); see src/clustermix/arxiv.py.
+# build_paper run, whose .bbl is no declared output); see src/clustermix/paper/arxiv.py.
 
 FINAL_OUTPUTS.append("arxiv.tar.gz")
 
@@ -21,7 +21,6 @@ rule arxiv_tarball:
         "logs/paper/arxiv_tarball.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,

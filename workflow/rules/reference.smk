@@ -27,7 +27,6 @@ rule query_reference_members:
         catalogue="|".join(CATALOGUES),
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
@@ -51,7 +50,6 @@ rule reference_members:
         "logs/{cluster}/reference_members.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -73,7 +71,6 @@ rule reference_overlap:
         "logs/{cluster}/reference_overlap.log",
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
@@ -96,7 +93,6 @@ rule num_reference_overlap:
         "benchmarks/paper/num_reference_overlap.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,

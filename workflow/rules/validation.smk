@@ -45,7 +45,6 @@ rule fig_calibration:
         "benchmarks/paper/fig_calibration.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -69,7 +68,6 @@ rule fig_membership_roc:
         "benchmarks/paper/fig_membership_roc.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
@@ -95,7 +93,6 @@ rule fig_recovery:
         "benchmarks/paper/fig_recovery.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -119,7 +116,6 @@ rule num_validation:
         "benchmarks/paper/num_validation.tsv"
     conda:
         "../../environment.yml"
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,

@@ -1,7 +1,7 @@
 """A model's log posterior and its gradient, compiled once and shared.
 
 The mode search (:class:`~clustermix.models.modes.PosteriorOptimiser`) and PyMC's NUTS
-started at the mode (:mod:`clustermix.inference`) need the same function, PyMC's
+started at the mode (:mod:`clustermix.fit.sampling`) need the same function, PyMC's
 ``Model.logp_dlogp_function`` on the sampler's unconstrained, raveled parameters. PyTensor's
 cache spares the second compile its C build but not the graph rewrites, which for
 ``phase_space`` take about 10 s; so the function is kept per model here.

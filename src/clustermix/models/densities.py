@@ -37,7 +37,7 @@ ERROR_SUBSET_SEED = 2024
 def posterior_medians(posterior: xr.Dataset, names: Iterable[str]) -> dict[str, np.ndarray]:
     """Median over draws (chain, draw) of each of ``names`` that ``posterior`` holds,
     element by element; names it lacks are left out (a Deterministic that the trace does
-    not store must be added first: :func:`clustermix.fit_results.with_deterministics`)."""
+    not store must be added first: :func:`clustermix.fit.fitted.with_deterministics`)."""
     return {
         name: np.asarray(posterior[name].median(dim=("chain", "draw")).values, float)
         for name in names

@@ -17,6 +17,7 @@ from astropy.table import Table
 from matplotlib import colors
 from matplotlib.lines import Line2D
 
+from clustermix.catalogues.reference_members import ReferenceList
 from clustermix.errors import InputDataError
 from clustermix.plotting.references import Overlay, draw_overlays, overlays
 from clustermix.plotting.style import (
@@ -25,7 +26,6 @@ from clustermix.plotting.style import (
     SEQUENTIAL_CMAP,
     use_style,
 )
-from clustermix.reference_members import ReferenceList
 
 #: Grey of the stars underneath (all stars, whatever their membership).
 BACKGROUND_COLOUR = "#C8C8C8"

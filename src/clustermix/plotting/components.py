@@ -181,7 +181,7 @@ def components_panels(
     gives the panel kind (``PANEL``), the arrays drawn (``panel_data``) and the components
     at the posterior medians (``fitted_components``).
     """
-    from clustermix.fit_results import FittedModel
+    from clustermix.fit.fitted import FittedModel
     from clustermix.models.registry import get_model_part
 
     panels: dict[str, dict[str, Any]] = {}

@@ -16,10 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from astropy.table import Table
 
+from clustermix.catalogues.reference_members import ReferenceList
 from clustermix.plotting.cmd import background_handle, catalog_probability, membership_scatter
 from clustermix.plotting.references import Overlay, overlays
 from clustermix.plotting.style import MODEL_LABELS
-from clustermix.reference_members import ReferenceList
 
 #: Fraction of the members' range added on each side of the view.
 MARGIN = 0.5

@@ -4,10 +4,10 @@ model and quantity.
 Each panel shows the observed counts per bin (black points), the median of the replicated
 counts (the model's colour, steps) and their 2.5-97.5 percentile band (the model's
 colour, shaded), between the 1st and 99th percentiles of the replicated values, with the
-posterior predictive p-value of the binned chi-square (see :mod:`clustermix.ppc`).
+posterior predictive p-value of the binned chi-square (see :mod:`clustermix.checks.ppc`).
 Units: counts of stars per bin against the quantity's own unit.
 
-Two more panels show the local checks of :mod:`clustermix.ppc_local`, every cluster model
+Two more panels show the local checks of :mod:`clustermix.checks.ppc_local`, every cluster model
 in its colour, all as ratios to the replicated mean so that the fits share an axis: the
 stars in the cluster's window per annulus of radius (arcmin; points: observed, shaded
 steps: the replicated 95% range, p-value of each fit in the legend), and the summed
@@ -26,9 +26,9 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from clustermix.checks.ppc import format_p_value, ppc_pairs
+from clustermix.checks.ppc_local import MAGNITUDE_KEY, RADIAL_KEY
 from clustermix.plotting.style import MODEL_COLOURS, MODEL_LABELS, PAGE_WIDTH_IN, use_style
-from clustermix.ppc import format_p_value, ppc_pairs
-from clustermix.ppc_local import MAGNITUDE_KEY, RADIAL_KEY
 
 OBSERVED_COLOUR = "#000000"
 #: Axis labels in matplotlib mathtext, per quantity.

@@ -1,6 +1,6 @@
 """Reference members drawn over a membership figure: one open marker shape per list.
 
-A reference list's members (:mod:`clustermix.reference_members`) that are in our
+A reference list's members (:mod:`clustermix.catalogues.reference_members`) that are in our
 catalogue are circled (first list), boxed (second) or put in a diamond (third), in
 vermillion, under our coloured stars, so that a coloured star without a marker is a member
 of ours only and a grey star with one a member of theirs only.
@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
+from clustermix.catalogues.reference_members import ReferenceList
 from clustermix.plotting.style import PALETTE
-from clustermix.reference_members import ReferenceList
 
 #: Marker shapes of the first, second, third ... list.
 MARKERS: tuple[str, ...] = ("o", "s", "D", "^")

@@ -106,7 +106,7 @@ def snakemake_provenance(snakemake: Any) -> dict[str, Any]:
 
     By the workflow's convention the script of rule ``R`` is ``scripts/R.py``.
     """
-    from clustermix.provenance import code_version
+    from clustermix.provenance.origin import code_version
 
     script = os.path.join(os.path.relpath(snakemake.scriptdir), f"{snakemake.rule}.py")
     return figure_provenance(

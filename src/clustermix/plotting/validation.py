@@ -13,7 +13,15 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from clustermix.calibration import COVERAGE_BAND, RELIABILITY_BAND
+from clustermix.checks.calibration import COVERAGE_BAND, RELIABILITY_BAND
+from clustermix.checks.validation import (
+    QUANTITY_SYMBOLS,
+    RecoveryRow,
+    auc,
+    average_precision,
+    precision_recall,
+    roc_curve,
+)
 from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_SPECS, SUMMARY_UNITS
 from clustermix.plotting.style import (
     COLUMN_WIDTH_IN,
@@ -22,14 +30,6 @@ from clustermix.plotting.style import (
     PAGE_WIDTH_IN,
     PALETTE,
     use_style,
-)
-from clustermix.validation import (
-    QUANTITY_SYMBOLS,
-    RecoveryRow,
-    auc,
-    average_precision,
-    precision_recall,
-    roc_curve,
 )
 
 #: Each cluster model's line style and marker (its spec), besides its colour.
@@ -202,7 +202,8 @@ def plot_calibration(record: Mapping[str, Any]) -> plt.Figure:
     the 95% intervals of every cluster quantity, one row per model (filled markers: the
     default-like field; open: the hard one), with the 90-99% band; (b) the reliability of
     the memberships, fraction of true members against mean p per bin of width 0.2, with
-    the diagonal and a +-0.1 band. ``record``: :func:`clustermix.calibration.read_calibration`."""
+    the diagonal and a +-0.1 band. ``record``:
+    :func:`clustermix.checks.calibration.read_calibration`."""
     use_style()
     fig, (ax_cov, ax_rel) = plt.subplots(
         1, 2, figsize=(PAGE_WIDTH_IN, 2.6), layout="constrained", width_ratios=(1.1, 1.0)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 #: The kind of panel the figure draws: the (pmra, pmdec) plane.
 PANEL = "pm"
 #: Deterministics the components read, which a trace may not store (the caller recomputes
-#: them: :func:`clustermix.fit_results.with_deterministics`); a fixed field has none.
+#: them: :func:`clustermix.fit.fitted.with_deterministics`); a fixed field has none.
 DETERMINISTICS: tuple[str, ...] = ("sigma_field", "rho_field")
 #: The cluster's posterior variables.
 CLUSTER_NAMES: tuple[str, ...] = ("f_cluster", "pmra_cl", "pmdec_cl", "sigma_cl")

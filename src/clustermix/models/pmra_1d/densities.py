@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 #: The kind of panel the figure draws: a pmra histogram.
 PANEL = "pmra"
 #: Deterministics the components read, which a trace may not store (the caller recomputes
-#: them: :func:`clustermix.fit_results.with_deterministics`).
+#: them: :func:`clustermix.fit.fitted.with_deterministics`).
 DETERMINISTICS: tuple[str, ...] = ("sigma_pmra_field",)
 #: The posterior variables the components read.
 POSTERIOR_NAMES: tuple[str, ...] = (

@@ -1,6 +1,6 @@
 """``clustermix audit``: do the paper's figures and numbers still match what made them?
 
-Reads the provenance manifest (:mod:`clustermix.manifest`) and recomputes the sha256 of
+Reads the provenance manifest (:mod:`clustermix.provenance.manifest`) and recomputes the sha256 of
 every file in each product's lineage, of the scripts and of the library modules that ran.
 A product is
 
@@ -12,8 +12,8 @@ A product is
 
 Config changes are judged by Snakemake itself: when a config file recorded in the manifest
 differs, ``snakemake --summary`` (with the same config files and ``--config`` values; see
-:mod:`clustermix.snakemake_summary`) says which outputs' params changed. Interrupted jobs
-are seen in Snakemake's private records (:mod:`clustermix.snakemake_records`).
+:mod:`clustermix.provenance.snakemake_summary`) says which outputs' params changed. Interrupted jobs
+are seen in Snakemake's private records (:mod:`clustermix.provenance.snakemake_records`).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from typing import Any
 
 from clustermix.errors import ClusterMixError
 from clustermix.io import PathLike, sha256_file
-from clustermix.manifest import SCHEMA
-from clustermix.snakemake_records import is_incomplete
-from clustermix.snakemake_summary import SnakemakeSummaryError, run_summary
+from clustermix.provenance.manifest import SCHEMA
+from clustermix.provenance.snakemake_records import is_incomplete
+from clustermix.provenance.snakemake_summary import SnakemakeSummaryError, run_summary
 
 UP_TO_DATE, STALE, MISSING = "up to date", "stale", "missing"
 #: The manifest's place in a workflow's working directory.

@@ -1,7 +1,7 @@
 """Where an output came from: configuration hash, code version and package versions.
 
 These strings are written into every trace's attributes (see
-:func:`clustermix.inference.stamp_trace`), so that a NetCDF file found on its own still says
+:func:`clustermix.fit.sampling.stamp_trace`), so that a NetCDF file found on its own still says
 which settings, which commit and which libraries produced it.
 """
 
@@ -17,10 +17,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import clustermix
+import numpy as np
 
-#: The source tree this module belongs to (``<repo>/src/clustermix/provenance.py``).
-REPO_ROOT = Path(__file__).resolve().parents[2]
+import clustermix
+from clustermix.io import PathLike
+
+#: The source tree this module belongs to (``<repo>/src/clustermix/provenance/origin.py``).
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 #: Packages whose versions are recorded with every fit.
 RECORDED_PACKAGES: tuple[str, ...] = (
@@ -37,6 +40,11 @@ RECORDED_PACKAGES: tuple[str, ...] = (
     "scipy",
     "astropy",
     "snakemake",
+)
+#: Trace attributes stored as JSON text (NetCDF attributes cannot hold mappings; see
+#: :func:`clustermix.fit.sampling.stamp_trace`).
+JSON_ATTRS: frozenset[str] = frozenset(
+    {"options", "sampling", "package_versions", "field_components", "mode_search", "hint", "priors"}
 )
 
 
@@ -83,6 +91,30 @@ def package_versions(names: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str]
 def utc_now() -> str:
     """The current time in UTC, ISO 8601 with seconds (``2025-01-31T12:00:00+00:00``)."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def read_trace_attrs(path: PathLike) -> dict[str, Any]:
+    """The attributes of the trace file at ``path`` as plain Python values, read without
+    loading any draws (:func:`clustermix.fit.sampling.trace_attrs` of an open trace)."""
+    import h5netcdf
+
+    with h5netcdf.File(path, "r") as handle:
+        return decoded_attrs(handle.attrs)
+
+
+def decoded_attrs(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Trace attributes as :func:`clustermix.fit.sampling.stamp_trace` wrote them -> plain
+    Python values (NumPy scalars unwrapped, bytes decoded, :data:`JSON_ATTRS` parsed)."""
+    attrs: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, bytes):
+            value = value.decode()
+        if key in JSON_ATTRS and isinstance(value, str):
+            value = json.loads(value) if value else None
+        attrs[key] = value
+    return attrs
 
 
 def _git(root: Path, *args: str) -> str:

@@ -2,7 +2,7 @@
 
 Our memberships are the adopted model's posterior mean probabilities ``p`` in the
 membership catalogue (``results/{cluster}/members.fits``: column ``p_<adopted>``, header
-key ``ADOPTED``). For each reference list (:mod:`clustermix.reference_members`):
+key ``ADOPTED``). For each reference list (:mod:`clustermix.catalogues.reference_members`):
 
 - their members (at their own threshold), how many of them are in our cleaned catalogue
   with a ``p`` (``n_members_matched``; the others lie outside the cone, were removed by the
@@ -27,11 +27,17 @@ from typing import Any
 import numpy as np
 from astropy.table import Table
 
+from clustermix.catalogues.reference_members import ReferenceList, read_reference_members
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike, write_json_atomic
 from clustermix.models import MODEL_SPECS
-from clustermix.paper import escape_text, format_count, format_number, macro_name, write_macros
-from clustermix.reference_members import ReferenceList, read_reference_members
+from clustermix.paper.macros import (
+    escape_text,
+    format_count,
+    format_number,
+    macro_name,
+    write_macros,
+)
 
 #: Our probability thresholds: p > 0.5 (our members) and p > 0.7.
 OUR_THRESHOLDS: tuple[float, ...] = (0.5, 0.7)

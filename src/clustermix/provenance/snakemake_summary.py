@@ -9,11 +9,11 @@ Both read Snakemake's records through Snakemake itself, whatever persistence bac
 uses, so the provenance manifest and ``clustermix audit`` take the rule, inputs and logs
 of every file from here. What the summary does not show (start and end times, params,
 jobs left incomplete) is read from Snakemake's private records by
-:mod:`clustermix.snakemake_records`, the one module that knows their layout.
+:mod:`clustermix.provenance.snakemake_records`, the one module that knows their layout.
 
 Snakemake runs as ``python -m snakemake`` with the interpreter running this module (the
 Snakemake that ran the workflow), else the ``snakemake`` on PATH. Tested with the
-Snakemake 9 versions listed in :mod:`clustermix.snakemake_records`.
+Snakemake 9 versions listed in :mod:`clustermix.provenance.snakemake_records`.
 """
 
 from __future__ import annotations

@@ -48,10 +48,10 @@ from typing import Any
 import numpy as np
 
 from clustermix.errors import InputDataError
-from clustermix.gate import fit_failures
 from clustermix.io import PathLike, atomic_path
 from clustermix.models.registry import adoption_order
-from clustermix.paper import (
+from clustermix.paper.gate import fit_failures
+from clustermix.paper.macros import (
     decimals_for,
     escape_text,
     format_count,

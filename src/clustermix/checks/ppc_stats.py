@@ -1,5 +1,5 @@
-"""Statistics shared by the posterior predictive checks (:mod:`clustermix.ppc`, the
-histograms, and :mod:`clustermix.ppc_local`, the local checks): the binned chi-square,
+"""Statistics shared by the posterior predictive checks (:mod:`clustermix.checks.ppc`, the
+histograms, and :mod:`clustermix.checks.ppc_local`, the local checks): the binned chi-square,
 its summary and p-value, and how a p-value is printed.
 
 Both modules import these from here, so neither imports the other for them.
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from clustermix.paper import format_number
+from clustermix.paper.macros import format_number
 
 #: The replicated-count percentiles stored per bin: the 95% band and the median.
 BAND_PERCENTILES: tuple[float, float, float] = (2.5, 50.0, 97.5)

@@ -1,7 +1,7 @@
 """The one module that reads Snakemake's private records (``.snakemake/``).
 
 Most of what the provenance manifest and ``clustermix audit`` need from Snakemake comes
-through its public command line (:mod:`clustermix.snakemake_summary`: the rule, inputs,
+through its public command line (:mod:`clustermix.provenance.snakemake_summary`: the rule, inputs,
 logs and shell command of each output, and whether its params changed). What no public
 interface shows is read here, from Snakemake's file persistence (the default backend):
 
@@ -38,7 +38,7 @@ from typing import Any
 
 from clustermix.errors import ClusterMixError
 from clustermix.io import PathLike
-from clustermix.snakemake_summary import snakemake_version
+from clustermix.provenance.snakemake_summary import snakemake_version
 
 #: Snakemake's per-workflow state folder, relative to the working directory.
 STATE_DIR = ".snakemake"

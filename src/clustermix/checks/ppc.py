@@ -24,7 +24,7 @@ the posterior predictive p-value is the fraction of replicated data sets with
 T(y_rep) >= T(y_obs). The band fraction is the fraction of bins (tails included) whose
 observed count lies within the replicated 2.5-97.5 percentile band.
 
-Local checks (:mod:`clustermix.ppc_local`), on the same replicates: the counts of stars in
+Local checks (:mod:`clustermix.checks.ppc_local`), on the same replicates: the counts of stars in
 the posterior-median cluster's window per annulus of radius, and the summed membership
 probabilities per G bin against the replicated (and, for simulated data, the true)
 numbers of members.
@@ -41,13 +41,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from clustermix.errors import InputDataError
-from clustermix.fit_results import FittedModel
-from clustermix.io import PathLike, write_json_atomic
-from clustermix.models import MODEL_NAMES
-from clustermix.models.registry import get_model
-from clustermix.paper import format_number, macro_name, write_macros
-from clustermix.ppc_local import (
+from clustermix.checks.ppc_local import (
     DEFAULT_ANNULI,
     DEFAULT_MAGNITUDE_BINS,
     LocalInputs,
@@ -56,15 +50,21 @@ from clustermix.ppc_local import (
     local_macros,
     predictive_part,
 )
-from clustermix.ppc_stats import (
+from clustermix.checks.ppc_stats import (
     BAND_PERCENTILES,
     LOW_P_VALUE,
     chi_square,
     chi_square_summary,
     format_p_value,
 )
+from clustermix.errors import InputDataError
+from clustermix.fit.fitted import FittedModel
+from clustermix.fit.summary import json_safe
+from clustermix.io import PathLike, write_json_atomic
+from clustermix.models import MODEL_NAMES
+from clustermix.models.registry import get_model
+from clustermix.paper.macros import format_number, macro_name, write_macros
 from clustermix.quantities import OBSERVABLES
-from clustermix.summary import json_safe
 
 log = logging.getLogger(__name__)
 
@@ -224,11 +224,11 @@ def posterior_predictive_check(
     """Replicate ``n_draws`` random posterior draws (seeded by ``seed``) and compare them
     with the observed quantities of ``model``: ``{"quantities": {name: histogram_check}}``
     with each quantity's ``unit`` and ``symbol`` added, and the two local checks of
-    :mod:`clustermix.ppc_local` on the same replicates (keys ``radial_window`` and
+    :mod:`clustermix.checks.ppc_local` on the same replicates (keys ``radial_window`` and
     ``membership_by_magnitude``; ``local`` holds the per-star values they need beyond
     ``data``, without which a check is skipped with its reason; ``n_annuli`` and
     ``n_magnitude_bins``: their numbers of bins, default
-    :data:`~clustermix.ppc_local.DEFAULT_ANNULI` and ``DEFAULT_MAGNITUDE_BINS``)."""
+    :data:`~clustermix.checks.ppc_local.DEFAULT_ANNULI` and ``DEFAULT_MAGNITUDE_BINS``)."""
     rng = np.random.default_rng(seed)
     thinned = thin_posterior(posterior, n_draws, rng)
     observed = observed_quantities(model, data)
@@ -317,7 +317,7 @@ def run_ppc(
     The model, options and stars are those of the trace (its attributes, and the
     catalogue and masks it was fitted to, checked against the recorded ``data_sha256``
     and against its observed data); the line example passes no catalogue. The local
-    checks (:mod:`clustermix.ppc_local`) also read G and ``separation_arcmin`` from the
+    checks (:mod:`clustermix.checks.ppc_local`) also read G and ``separation_arcmin`` from the
     catalogue and masks, ``p_cluster`` from the fit's ``membership_path`` and, for
     simulated data, the true members from ``truth_path`` (truth.json); ``n_annuli`` and
     ``n_magnitude_bins`` are their numbers of bins (None: the defaults).
@@ -378,7 +378,7 @@ def ppc_macros(
     ``\\PpcLowCount`` (pairs with p below ``\\PpcLowThreshold`` = :data:`LOW_P_VALUE`),
     ``\\PpcBandPercent`` (bins in the band over all checks, per cent) and
     ``\\PpcSummary``, one sentence stating them; and the local checks' macros
-    (:func:`clustermix.ppc_local.local_macros`). ``labels`` names the models in the
+    (:func:`clustermix.checks.ppc_local.local_macros`). ``labels`` names the models in the
     sentences (default: the model names).
     """
     pairs = ppc_pairs(results)

@@ -30,7 +30,7 @@ import numpy as np
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike, atomic_path
 from clustermix.models import MODEL_SPECS, SUMMARY_UNITS
-from clustermix.paper import (
+from clustermix.paper.macros import (
     decimals_for,
     escape_text,
     format_count,
@@ -238,7 +238,7 @@ def recovery_table(summaries: Mapping[str, Mapping[str, Any]]) -> list[RecoveryR
     """Every quantity with a true value, of every model: models in the summaries' order,
     quantities in the order of :data:`~clustermix.models.SUMMARY_UNITS`.
 
-    ``summaries``: ``{model: summary}`` with the layout of :mod:`clustermix.summary`. The
+    ``summaries``: ``{model: summary}`` with the layout of :mod:`clustermix.fit.summary`. The
     68/95% flags are the summary's own (truth within the posterior's central intervals);
     a summary without them is checked against its percentiles here.
     """
@@ -323,7 +323,7 @@ def validation_macros(
     n_stars: int | None = None,
     n_true: int | None = None,
 ) -> dict[str, str]:
-    """The macros of ``validation.tex``: names from :func:`~clustermix.paper.macro_name`
+    """The macros of ``validation.tex``: names from :func:`~clustermix.paper.macros.macro_name`
     with the parts ``("validation", key)`` for the totals and ``("validation", key, model)``
     per model.
 
@@ -503,9 +503,8 @@ def write_validation_numbers(
         rows = []
         macros = validation_macros(models, None, None)
     write_macros(macros, macros_path, made_by=made_by)
-    from clustermix.plotting.style import MODEL_LABELS
-
-    body = validation_table_rows(rows, MODEL_LABELS)
+    labels = {name: spec.presentation.label for name, spec in MODEL_SPECS.items()}
+    body = validation_table_rows(rows, labels)
     header = "% Written by the clustermix workflow; do not edit by hand.\n"
     if made_by:
         header += f"% Made by {made_by}.\n"

@@ -1,14 +1,14 @@
 """The provenance manifest: what made every figure and number file the paper includes.
 
-Built by the workflow's ``provenance_manifest`` rule from what Snakemake itself records:
-the rule, inputs, logs and shell command of each file from ``snakemake
---detailed-summary`` (public; :mod:`clustermix.snakemake_summary`), the params and the start
-and end times from its private records (:mod:`clustermix.snakemake_records`, the only module
-that reads them). It adds only what Snakemake does not keep: the sha256 of every file in
-each product's lineage, the script and library files that ran (with hashes), the versions
-of the packages they import, the sampler and seed of each fit (from the trace's
-attributes), the simulator's seed and truth, the archive query's ADQL and time, the
-VizieR query of a reference member list, or the checksum of the user's own catalogue.
+Built by the workflow's ``provenance_manifest`` rule from what Snakemake itself records: the
+rule, inputs, logs and shell command of each file from ``snakemake --detailed-summary``
+(public; :mod:`clustermix.provenance.snakemake_summary`), the params and the start and end
+times from its private records (:mod:`clustermix.provenance.snakemake_records`, the only
+module that reads them). It adds only what Snakemake does not keep: the sha256 of every file
+in each product's lineage, the script and library files that ran (with hashes), the versions
+of the packages they import, the sampler and seed of each fit (from the trace's attributes),
+the simulator's seed and truth, the archive query's ADQL and time, the VizieR query of a
+reference member list, or the checksum of the user's own catalogue.
 
 Layout (JSON)::
 
@@ -34,23 +34,28 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from clustermix.code_imports import distribution_versions, script_dependencies
-from clustermix.inference import read_trace_attrs
 from clustermix.io import PathLike, sha256_file
-from clustermix.provenance import code_version, config_hash, package_versions, utc_now
-from clustermix.snakemake_records import (
+from clustermix.provenance.code_imports import distribution_versions, script_dependencies
+from clustermix.provenance.origin import (
+    code_version,
+    config_hash,
+    package_versions,
+    read_trace_attrs,
+    utc_now,
+)
+from clustermix.provenance.snakemake_records import (
     SnakemakeLayoutError,
     is_incomplete,
     job_record,
     read_record,
 )
-from clustermix.snakemake_summary import SummaryRow, run_summary
+from clustermix.provenance.snakemake_summary import SummaryRow, run_summary
 
 SCHEMA = "clustermix-provenance/1"
 #: A file whose modification time is later than the end of the job that made it, by more
 #: than this (seconds), was changed by something else afterwards (an edit by hand).
 MODIFIED_TOLERANCE_S = 1.0
-#: Trace attributes (see clustermix.fitting) that say how a fit was sampled.
+#: Trace attributes (see clustermix.fit.run) that say how a fit was sampled.
 FIT_ATTRS = (
     "sampler",
     "sampler_version",

@@ -1,7 +1,7 @@
 """The numbers the paper quotes about the data: counts, cuts, masks, zero point, truth.
 
 :func:`data_macros` turns the data stage's outputs into LaTeX macros named
-``\\Data<Name>`` (:func:`clustermix.paper.macro_name` with the prefix ``data``). Values
+``\\Data<Name>`` (:func:`clustermix.paper.macros.macro_name` with the prefix ``data``). Values
 are for math mode (``$\\DataNStarsInput$`` or plain text: counts read the same); text
 values (file name, source) are escaped. Truth macros (``\\DataTrue...``, ``\\DataSimSeed``)
 are always defined so that the paper compiles whatever the data source; without a
@@ -22,7 +22,7 @@ from astropy.table import Table
 from clustermix.data.rv_correction import OFFSET_MIN_GRVS_MAG
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike
-from clustermix.paper import escape_text, format_count, format_number, macro_name
+from clustermix.paper.macros import escape_text, format_count, format_number, macro_name
 
 #: What a truth macro expands to when the data are not simulated (text and math mode).
 NOT_SIMULATED = r"\textrm{--}"

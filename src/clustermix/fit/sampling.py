@@ -2,13 +2,13 @@
 
 :func:`sample` runs one of three NUTS implementations on a built ``pymc.Model`` and returns
 an ArviZ ``InferenceData`` with the posterior of the free parameters only (the per-star
-``p_cluster`` Deterministic is recomputed later by :mod:`clustermix.membership`), the
+``p_cluster`` Deterministic is recomputed later by :mod:`clustermix.fit.membership`), the
 sampler statistics (warm-up included), the observed and constant data and, on request,
 the pointwise log-likelihood in float32. Sampler, seed, settings, wall time and the number
 of gradient evaluations go into the trace's attributes (``idata.attrs``), which
 :func:`save_trace` writes into the NetCDF file and :func:`load_trace` reads back. While it
 samples with nutpie or PyMC, a fit logs a progress line every ``progress_interval`` seconds
-(:mod:`clustermix.progress`); the lines do not change the draws.
+(:mod:`clustermix.fit.progress`); the lines do not change the draws.
 
 With the same model, data, settings and seed, the ``pymc`` and ``nutpie`` backends give
 bit-identical posterior draws (tests/test_inference.py checks both).
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clustermix.errors import ConfigError
+from clustermix.fit.progress import PROGRESS_INTERVAL_S, FitProgress
 from clustermix.io import PathLike, atomic_path
 from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
-from clustermix.progress import PROGRESS_INTERVAL_S, FitProgress
-from clustermix.provenance import utc_now
+from clustermix.provenance.origin import decoded_attrs, utc_now
 
 if TYPE_CHECKING:
     import arviz as az
@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKENDS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
-#: Trace attributes stored as JSON text (NetCDF attributes cannot hold mappings).
-JSON_ATTRS: frozenset[str] = frozenset(
-    {"options", "sampling", "package_versions", "field_components", "mode_search", "hint", "priors"}
-)
 NETCDF_ENGINE = "h5netcdf"
 
 
@@ -85,7 +81,7 @@ def sample(
     [-1, 1] in the unconstrained space), which can throw a chain out of a narrow cluster
     mode.
     ``progress_interval``: seconds between two progress lines (draws per chain, divergences,
-    elapsed and expected time; :mod:`clustermix.progress`) logged while nutpie or PyMC
+    elapsed and expected time; :mod:`clustermix.fit.progress`) logged while nutpie or PyMC
     samples, None or 0 for none; ``label`` names the fit in them (e.g. ``ngc6819/pm_2d``).
     ``progressbar`` is the samplers' own terminal progress bar, which a log file cannot show.
 
@@ -186,30 +182,9 @@ def stamp_trace(idata: az.InferenceData, **attrs: Any) -> None:
 
 
 def trace_attrs(idata: az.InferenceData) -> dict[str, Any]:
-    """The trace's attributes as plain Python values (JSON attributes decoded)."""
-    return _decoded_attrs(idata.attrs)
-
-
-def read_trace_attrs(path: PathLike) -> dict[str, Any]:
-    """:func:`trace_attrs` of the trace file at ``path``, read without loading any draws."""
-    import h5netcdf
-
-    with h5netcdf.File(path, "r") as handle:
-        return _decoded_attrs(handle.attrs)
-
-
-def _decoded_attrs(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Attributes as :func:`stamp_trace` wrote them -> plain Python values."""
-    attrs: dict[str, Any] = {}
-    for key, value in raw.items():
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, bytes):
-            value = value.decode()
-        if key in JSON_ATTRS and isinstance(value, str):
-            value = json.loads(value) if value else None
-        attrs[key] = value
-    return attrs
+    """The trace's attributes as plain Python values (JSON attributes decoded; a trace file's,
+    without loading its draws: :func:`clustermix.provenance.origin.read_trace_attrs`)."""
+    return decoded_attrs(idata.attrs)
 
 
 def save_trace(idata: az.InferenceData, path: PathLike) -> None:

@@ -19,15 +19,17 @@ import numpy as np
 from astropy.table import Table
 
 from clustermix.data.masks import read_catalog_with_masks
-from clustermix.diagnostics import fit_diagnostics
 from clustermix.errors import ModeError
-from clustermix.fit_results import FittedModel
-from clustermix.inference import sample, save_trace, stamp_trace
-from clustermix.io import PathLike, sha256_file, write_json_atomic, write_table_atomic
-from clustermix.membership import (
+from clustermix.fit.diagnostics import fit_diagnostics
+from clustermix.fit.fitted import FittedModel
+from clustermix.fit.membership import (
     membership_statistics,
     model_membership_table,
 )
+from clustermix.fit.progress import PROGRESS_INTERVAL_S
+from clustermix.fit.sampling import sample, save_trace, stamp_trace
+from clustermix.fit.summary import json_safe, summarize
+from clustermix.io import PathLike, sha256_file, write_json_atomic, write_table_atomic
 from clustermix.models import SUMMARY_UNITS
 from clustermix.models.field_choice import AUTO, resolve_field_components
 from clustermix.models.modes import candidate_centres, check_chains, search_modes
@@ -39,9 +41,7 @@ from clustermix.models.systematics import (
     with_one_floor,
     without_systematics,
 )
-from clustermix.progress import PROGRESS_INTERVAL_S
-from clustermix.provenance import code_version, config_hash, package_versions
-from clustermix.summary import json_safe, summarize
+from clustermix.provenance.origin import code_version, config_hash, package_versions
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def fit_catalog(
 
     ``catalog``: the cleaned catalogue joined with its masks (None for a model with its own
     example data); ``options``: complete model options; ``sampling``: keywords of
-    :func:`~clustermix.inference.sample`. Raises :class:`~clustermix.errors.ModeError`
+    :func:`~clustermix.fit.sampling.sample`. Raises :class:`~clustermix.errors.ModeError`
     before sampling when no cluster-like mode exists; a chain check that fails after
     sampling is returned as ``mode_error`` (so that the caller can keep the trace).
     ``progress_interval``: seconds between progress lines while sampling (None or 0: none);
@@ -180,7 +180,7 @@ def run_fit(
 
     ``option_overrides``: ``models.<name>`` options from the config (the module's
     ``DEFAULT_OPTIONS`` fill in the rest); ``sampling``: keyword arguments of
-    :func:`clustermix.inference.sample` (backend, chains, draws, tune, target_accept,
+    :func:`clustermix.fit.sampling.sample` (backend, chains, draws, tune, target_accept,
     seed, store_log_likelihood). ``label``: the cluster name (or "examples"), recorded in
     the trace. ``hint``: the cluster's approximate ``parallax_mas``, ``pmra_masyr``,
     ``pmdec_masyr`` (config ``clusters[].hint``), used only to propose and pick the mode.
@@ -199,7 +199,7 @@ def run_fit(
     tables they were made from), ``priors`` (every free variable's prior, read from the
     built model: :func:`~clustermix.models.priors.prior_rows`), ``code_version`` and
     ``package_versions``, besides the sampler's own (see
-    :func:`~clustermix.inference.sample`).
+    :func:`~clustermix.fit.sampling.sample`).
     """
     module = get_model(model_name)
     options = model_options(module, option_overrides)

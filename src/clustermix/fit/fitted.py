@@ -20,7 +20,7 @@ import numpy as np
 
 from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import InputDataError
-from clustermix.inference import load_trace, trace_attrs
+from clustermix.fit.sampling import load_trace, trace_attrs
 from clustermix.io import PathLike, sha256_file
 from clustermix.models import CLUSTER_MODEL_NAMES
 from clustermix.models.registry import get_model

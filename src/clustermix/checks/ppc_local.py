@@ -1,6 +1,6 @@
 """Local posterior predictive checks: where in the cone, and at which magnitude, a fit fails.
 
-The histograms of :mod:`clustermix.ppc` compare each observable over all stars; a
+The histograms of :mod:`clustermix.checks.ppc` compare each observable over all stars; a
 "cluster" that is really the field's core, or a member fraction that is biased for the
 faint stars, can pass them. Two checks look locally, with the same replicated data sets
 (the same posterior draws and replicates as the histograms):
@@ -70,19 +70,19 @@ import numpy as np
 import xarray as xr
 from astropy.table import Table
 
-from clustermix.data.masks import read_catalog_with_masks
-from clustermix.errors import InputDataError
-from clustermix.io import PathLike
-from clustermix.models.draws import draw_values
-from clustermix.models.registry import get_model_part
-from clustermix.paper import format_number, macro_name
-from clustermix.ppc_stats import (
+from clustermix.checks.ppc_stats import (
     BAND_PERCENTILES,
     LOW_P_VALUE,
     chi_square,
     chi_square_summary,
     format_p_value,
 )
+from clustermix.data.masks import read_catalog_with_masks
+from clustermix.errors import InputDataError
+from clustermix.io import PathLike
+from clustermix.models.draws import draw_values
+from clustermix.models.registry import get_model_part
+from clustermix.paper.macros import format_number, macro_name
 
 #: Half-width of the cluster's window, in units of sd (see the module docstring).
 WINDOW_HALF_WIDTH_SD = 2.0
@@ -437,7 +437,7 @@ def local_checks(
     ``status`` "done" or "skipped" (with its ``reason``).
 
     ``posterior``: all draws (the window is the posterior median); ``thinned``: the
-    replicated draws; ``observed`` and ``replicated``: :mod:`clustermix.ppc`'s quantities
+    replicated draws; ``observed`` and ``replicated``: :mod:`clustermix.checks.ppc`'s quantities
     (n_star,) and (n_draw, n_star); ``inputs``: the per-star extras; ``seed``: the check's
     seed (the member counts use its child stream :data:`MEMBER_STREAM`).
     """
@@ -558,7 +558,7 @@ def local_macros(
     results: Sequence[Mapping[str, Any]], labels: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The paper's macros for the local checks of ``results`` (ppc JSON), named like
-    :func:`clustermix.ppc.ppc_macros`'s.
+    :func:`clustermix.checks.ppc.ppc_macros`'s.
 
     Per model with a radial check: ``\\Ppc<Model>RadialWindowPvalue`` (chi-square p) and
     ``\\Ppc<Model>RadialWindowInnerRatio`` (observed / replicated window count in the

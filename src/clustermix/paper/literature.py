@@ -17,7 +17,7 @@ import yaml
 
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike
-from clustermix.paper import format_number, latex_table_rows, macro_name
+from clustermix.paper.macros import format_number, latex_table_rows, macro_name
 
 #: Columns of the literature table after the source: (quantity, key in the YAML file).
 TABLE_COLUMNS: tuple[tuple[str, str], ...] = (

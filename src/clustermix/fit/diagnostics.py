@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from clustermix.inference import trace_attrs
+from clustermix.fit.sampling import trace_attrs
 
 if TYPE_CHECKING:
     import arviz as az

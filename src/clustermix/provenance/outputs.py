@@ -1,6 +1,6 @@
 """Where a finished run put what a reader looks for: the closing note of ``make paper``.
 
-``python -m clustermix.outputs [WORKDIR]`` prints the paper (``ms.pdf``), each cluster's
+``python -m clustermix.provenance.outputs [WORKDIR]`` prints the paper (``ms.pdf``), each cluster's
 membership catalogues (``results/{cluster}/members.*`` and ``membership.fits``, whichever
 exist) and the provenance manifest (``results/provenance.json``), with absolute paths.
 """

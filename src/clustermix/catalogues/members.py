@@ -21,7 +21,8 @@ memberships
     ``p_<model>``: the posterior mean membership probability of the model (the mean over
     posterior draws of w_c L_c / (w_c L_c + w_f L_f)), and ``p_<model>_sd``: its standard
     deviation over the draws. The adopted model's pair comes first (see
-    :func:`adopted_fit`), then the others in :data:`~clustermix.clusters.ADOPTION_ORDER`.
+    :func:`adopted_fit`), then the others in
+    :data:`~clustermix.paper.clusters_table.ADOPTION_ORDER`.
     A model fitted to part of the field only (``pmra_1d`` and ``parallax_1d`` fit the
     cluster region) leaves NaN for the stars it did not use.
 
@@ -49,11 +50,11 @@ from astropy.io.votable import from_table
 from astropy.io.votable.tree import Param, VOTableFile
 from astropy.table import Column, Table
 
-from clustermix.clusters import ADOPTION_ORDER, adopted_model
 from clustermix.data.columns import COLUMNS_BY_NAME
 from clustermix.errors import InputDataError
-from clustermix.gate import fit_failures
 from clustermix.io import PathLike, atomic_path, write_table_atomic
+from clustermix.paper.clusters_table import ADOPTION_ORDER, adopted_model
+from clustermix.paper.gate import fit_failures
 
 log = logging.getLogger(__name__)
 
@@ -184,8 +185,8 @@ def adopted_fit(
     diagnostics_by_model: Mapping[str, Mapping[str, Any]], thresholds: Mapping[str, float]
 ) -> AdoptedFit:
     """The adopted model of one cluster, as ``results/clusters_summary.csv`` flags it: the
-    first of :data:`~clustermix.clusters.ADOPTION_ORDER` among the fits whose diagnostics
-    pass ``thresholds`` (the config's ``checks``), else the first of them at all."""
+    first of :data:`~clustermix.paper.clusters_table.ADOPTION_ORDER` among the fits whose
+    diagnostics pass ``thresholds`` (the config's ``checks``), else the first of them at all."""
     rows = [
         {"model": model, "converged": not fit_failures(model, diagnostics, thresholds)}
         for model, diagnostics in diagnostics_by_model.items()
@@ -197,7 +198,7 @@ def adopted_fit(
 
 def probability_order(models: Sequence[str], adopted: str) -> list[str]:
     """``models`` in the order of their probability columns: ``adopted`` first, then
-    :data:`~clustermix.clusters.ADOPTION_ORDER`, then any other in the given order."""
+    :data:`~clustermix.paper.clusters_table.ADOPTION_ORDER`, then any other in the given order."""
     if adopted not in models:
         raise ValueError(f"the adopted model '{adopted}' is not one of {list(models)}")
 

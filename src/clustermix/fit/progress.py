@@ -1,6 +1,6 @@
 """Progress lines of a running fit: draws per chain, divergences, elapsed and expected time.
 
-:func:`clustermix.inference.sample` keeps a :class:`FitProgress` while it samples and logs
+:func:`clustermix.fit.sampling.sample` keeps a :class:`FitProgress` while it samples and logs
 one line at most every ``interval`` seconds (:data:`PROGRESS_INTERVAL_S` by default, the
 config's ``progress.interval_s`` in the workflow) through Python ``logging``, so that the
 lines reach the rule's log file and Snakemake's console::
