@@ -331,6 +331,81 @@ def test_binned_field_likelihood_matches_independent_numpy():
     assert small["control_g_bin"].max() == 1
 
 
+def test_member_error_factor_scales_only_the_members_errors():
+    """With ``error_inflation`` the ``obs`` term equals the SciPy mixture whose member term
+    has the errors times s = 1 + e (e = ``error_excess_parallax``), the field's as quoted."""
+    catalog, _ = simulate_with_control(n_region=60, n_control=480, seed=4)
+    options = {
+        "cluster_min_members": 1,
+        "field_bins": 8,
+        "field_magnitude_bins": 1,
+        "error_inflation": True,
+    }
+    data = parallax_1d.prepare_data(catalog, options, "synthetic")
+    model = parallax_1d.build_model(data, options)
+    obs_logp = model.compile_fn(
+        model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars
+    )
+    centres = data["field_bin_centres"]
+    walk = np.random.default_rng(5).normal(0.0, 1.0, (1, len(centres) - 1))
+    log_w = np.concatenate([[0.0], walk[0]])
+    log_w -= special.logsumexp(log_w)
+    plx_cl, f, excess = 0.36, 0.3, 0.3
+    point = constrained_point(
+        model,
+        {
+            "parallax_cl": plx_cl,
+            "f_cluster": f,
+            "field_log_weights": walk,
+            "error_excess_parallax": excess,
+        },
+    )
+    x, e = data["parallax"], data["parallax_error"]
+    sd = 0.6 * (centres[1] - centres[0])
+    log_field = special.logsumexp(
+        log_w + stats.norm.logpdf(x[:, None], centres, np.hypot(sd, e[:, None])), axis=1
+    )
+    expected = np.logaddexp(
+        np.log(f) + stats.norm.logpdf(x, plx_cl, (1.0 + excess) * e),
+        np.log1p(-f) + log_field,
+    )
+    np.testing.assert_allclose(obs_logp(point), expected, rtol=0, atol=1e-9)
+    assert "error_excess_parallax" in parallax_1d.initial_values(data, options)
+    assert "error_excess_parallax" not in parallax_1d.build_model(data, {}).named_vars
+
+
+def test_member_error_factor_recovers_underestimated_errors():
+    """Members whose parallaxes scatter 1.4x their quoted errors: with ``error_inflation``
+    the cluster parallax, the true member fraction and the factor 1.4 lie inside their 95%
+    intervals (short chains of a small field: the intervals are wide enough for 2 x 300)."""
+    catalog, truth = simulate_with_control(n_control=600, seed=23)
+    member = np.isin(catalog["source_id"], truth["member_source_ids"])
+    noise = np.asarray(catalog["parallax"]) - TRUE_PARALLAX
+    catalog["parallax"][member] = TRUE_PARALLAX + 1.4 * noise[member]
+    options = {"parallax_systematic_mas": 0.0, "field_bins": 12, "error_inflation": True}
+    data = parallax_1d.prepare_data(catalog, options, "synthetic")
+    model = parallax_1d.build_model(data, options)
+    idata = pm.sample(
+        draws=300,
+        tune=300,
+        chains=2,
+        cores=2,
+        random_seed=11,
+        initvals=parallax_1d.initial_values(data, options),
+        model=model,
+        progressbar=False,
+        compute_convergence_checks=False,
+    )
+    quantities = parallax_1d.summary_quantities(idata.posterior, data, options)
+    true = parallax_1d.true_values(truth, data)
+    for name in ("parallax", "f_cluster"):
+        low, high = np.percentile(quantities[name].values, [2.5, 97.5])
+        assert low <= true[name] <= high, (name, true[name], low, high)
+    factor = 1.0 + idata.posterior["error_excess_parallax"].values
+    low, high = np.percentile(factor, [2.5, 97.5])
+    assert low <= 1.4 <= high, (low, high)
+
+
 def test_binned_field_recovers_a_field_that_is_no_edsd():
     """On a field of two log-normal populations (no EDSD), learned with the control annulus:
     the cluster parallax and the true member fraction inside their 95% intervals."""

@@ -1,10 +1,11 @@
 """The ``parallax_1d`` components' densities of observed parallax (per mas), for figures.
 
-At the posterior medians: the cluster f N(plx_cl, s^2 + e^2), averaged over the stars'
-errors e, and the field (1 - f) F, either the EDSD's density of observed parallaxes at
-the median length scale L (the median star's: a length scale that varies with G is drawn
-at ``ln_length_scale_field`` alone) or the binned field, averaged over stars at
-equally spaced quantiles of the errors, each with its own G bin's bump weights (see
+At the posterior medians: the cluster f N(plx_cl, s^2 + (k e)^2), averaged over the stars'
+errors e (k the fitted factor on the members' errors, 1 without ``error_inflation``), and
+the field (1 - f) F, either the EDSD's density of observed parallaxes at the median length
+scale L (the median star's: a length scale that varies with G is drawn at
+``ln_length_scale_field`` alone) or the binned field, averaged over stars at equally spaced
+quantiles of the errors, each with its own G bin's bump weights (see
 :mod:`clustermix.models.parallax_1d.model` for both). NumPy only: nothing here imports
 PyMC.
 """
@@ -39,13 +40,15 @@ POSTERIOR_NAMES: tuple[str, ...] = (
     "parallax_cl",
     "parallax_width_cl",
     "ln_length_scale_field",
+    "error_excess_parallax",
 )
 
 
 @dataclass(frozen=True)
 class ParallaxComponents:
     """The parallax model: cluster parallax ``parallax_cl`` and intrinsic width
-    ``width_cl`` (mas), fraction ``f``; the field either an EDSD of length scale
+    ``width_cl`` (mas), fraction ``f``, the factor ``error_scale`` on the members' quoted
+    errors; the field either an EDSD of length scale
     ``length_scale_kpc`` or binned: bump ``field_centres`` (mas), and the errors
     ``field_errors`` (mas) and bump weights ``field_weights`` (n, K) of stars at equally
     spaced quantiles of the errors (:func:`binned_field_components`)."""
@@ -53,6 +56,7 @@ class ParallaxComponents:
     f: float
     parallax_cl: float
     width_cl: float
+    error_scale: float = 1.0
     length_scale_kpc: float | None = None
     field_centres: np.ndarray | None = None
     field_weights: np.ndarray | None = None
@@ -75,7 +79,9 @@ def parallax_densities(
     """Weighted ``cluster``, ``field`` and ``total`` parallax densities (per mas) on ``x``
     (mas), averaged over ``errors`` (mas; a binned field over its own stars' errors)."""
     c = components
-    cluster = c.f * convolved_normal_density(x, c.parallax_cl, c.width_cl, errors)
+    cluster = c.f * convolved_normal_density(
+        x, c.parallax_cl, c.width_cl, c.error_scale * np.asarray(errors, float)
+    )
     if c.field_centres is None:
         field = (1.0 - c.f) * edsd_parallax_density(x, c.length_scale_kpc, errors)
     else:  # over stars at the quantiles of the errors, each with its own weights
@@ -121,6 +127,7 @@ def fitted_components(
         "f": float(medians["f_cluster"]),
         "parallax_cl": float(medians["parallax_cl"]),
         "width_cl": float(medians.get("parallax_width_cl", 0.0)),
+        "error_scale": 1.0 + float(medians.get("error_excess_parallax", 0.0)),
     }
     if "ln_length_scale_field" in medians:
         return ParallaxComponents(

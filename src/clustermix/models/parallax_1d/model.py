@@ -63,6 +63,13 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
   (on the default simulated field f came out 2 sd high, 3 sd in some seeds);
 - cluster fraction ``f_cluster`` = f ~ Uniform(m / N, 1): a cluster holds at least
   m = ``cluster_min_members`` (20) of the N stars.
+- with ``error_inflation`` (off by default), the members' quoted parallax errors are
+  scaled by s = 1 + e, ``error_excess_parallax`` e ~ HalfNormal(``error_inflation_prior_sd``,
+  0.25): the members' term becomes N(x_i | plx_cl, width^2 + (s e_i)^2). Gaia DR3's
+  parallax uncertainties are underestimated by up to ~30% (El-Badry, Rix & Heintz 2021),
+  and with a cluster of no intrinsic width nothing else lets the members scatter more than
+  their quoted errors; the faint ones then go to the field. The field keeps the quoted
+  errors, since its bumps' widths absorb any misstatement of them.
 
 Stars: by default those of the cluster region (``stars = "cluster_region"``), where
 members are a large fraction. The binned field needs control-field stars outside the
@@ -149,10 +156,15 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
     "length_scale_varies_with_g": True,  # ln L linear in G (fainter field stars are farther)
     "length_scale_slope_prior_sd": 0.5,  # per mag, sd of the normal prior on that slope
+    # the members' quoted parallax errors times s = 1 + HalfNormal(error_inflation_prior_sd)
+    "error_inflation": False,
+    "error_inflation_prior_sd": 0.25,
 }
 COLUMNS = ("parallax", "parallax_error")
 #: Bin width (mas) of the histogram whose densest bin starts the cluster parallax.
 _INIT_BIN_MAS = 0.05
+#: Starting excess e of the members' error factor s = 1 + e (``error_inflation``).
+_INIT_ERROR_EXCESS = 0.05
 
 
 def _options(options: dict[str, Any] | None) -> dict[str, Any]:
@@ -294,13 +306,17 @@ def binned_field_log_likelihood(largest, basis, weights):
     return largest + pt.log(pt.sum(basis * weights, axis=1))
 
 
-def component_log_terms(parallax, error, plx_cl, width_cl, f_cluster, log_field_likelihood):
+def component_log_terms(
+    parallax, error, plx_cl, width_cl, f_cluster, log_field_likelihood, error_scale=1.0
+):
     """Per star, log(f L_cluster) and log((1 - f) L_field).
 
     ``parallax``, ``error`` (n_star,) in mas; ``plx_cl``, ``width_cl`` (mas) and
-    ``f_cluster`` scalars; ``log_field_likelihood`` (n_star,) = ln F(x_i | e_i, L).
+    ``f_cluster`` scalars; ``log_field_likelihood`` (n_star,) = ln F(x_i | e_i, L);
+    ``error_scale`` the factor s on the members' quoted errors (1: as quoted).
     """
-    log_cluster = pt.log(f_cluster) + normal_logpdf(parallax, plx_cl, width_cl**2 + error**2)
+    member_variance = width_cl**2 + (error_scale * error) ** 2
+    log_cluster = pt.log(f_cluster) + normal_logpdf(parallax, plx_cl, member_variance)
     log_field = pt.log1p(-f_cluster) + log_field_likelihood
     return log_cluster, log_field
 
@@ -324,6 +340,8 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
         "parallax_cl": float(np.clip(init, low + margin, high - margin)),
         "f_cluster": start_fraction(0.3, len(data["parallax"]), opts["cluster_min_members"]),
     }
+    if opts["error_inflation"]:
+        start["error_excess_parallax"] = _INIT_ERROR_EXCESS
     if field_model(opts) == "binned":
         # per G bin, the control field's histogram over the bumps, one star added to each
         centres = data["field_bin_centres"]
@@ -377,13 +395,27 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             else pt.constant(0.0)
         )
         f_cluster = cluster_fraction_prior(len(data["parallax"]), opts["cluster_min_members"])
+        scale = error_scale(opts)
+        cluster = (plx_cl, width_cl, f_cluster, scale)
         if field_model(opts) == "binned":
-            log_field = _binned_field(data, opts, parallax, error, plx_cl, width_cl, f_cluster)
+            log_field = _binned_field(data, opts, parallax, error, cluster)
         else:
-            log_field = _edsd_field(data, opts, parallax, error, plx_cl, width_cl, f_cluster)
-        log_c, log_f = component_log_terms(parallax, error, plx_cl, width_cl, f_cluster, log_field)
+            log_field = _edsd_field(data, opts, parallax, error, cluster)
+        log_c, log_f = component_log_terms(
+            parallax, error, plx_cl, width_cl, f_cluster, log_field, scale
+        )
         pm.Deterministic("p_cluster", cluster_fraction_per_star(log_c, log_f), dims="star")
     return model
+
+
+def error_scale(opts: dict[str, Any]) -> Any:
+    """The factor s on the members' quoted parallax errors: s = 1 + e with the free variable
+    ``error_excess_parallax`` e ~ HalfNormal(``error_inflation_prior_sd``) if
+    ``error_inflation`` is on, else 1. The field keeps the quoted errors: its bumps' widths
+    absorb any misstatement of the field stars' errors. Call inside the model."""
+    if not opts["error_inflation"]:
+        return pt.constant(1.0)
+    return 1.0 + pm.HalfNormal("error_excess_parallax", float(opts["error_inflation_prior_sd"]))
 
 
 def n_magnitude_bins(data: dict[str, np.ndarray]) -> int:
@@ -393,9 +425,10 @@ def n_magnitude_bins(data: dict[str, np.ndarray]) -> int:
     return int(max(data["g_bin"].max(), data["control_g_bin"].max())) + 1
 
 
-def _binned_field(data, opts, parallax, error, plx_cl, width_cl, f_cluster):
+def _binned_field(data, opts, parallax, error, cluster):
     """Inside the model: the binned field's priors, the control field's likelihood term and
-    the ``obs`` mixture; returns ln F(x_i | e_i, G_i) of the model's stars."""
+    the ``obs`` mixture; returns ln F(x_i | e_i, G_i) of the model's stars. ``cluster`` is
+    (plx_cl, width_cl, f_cluster, error scale)."""
     centres = data["field_bin_centres"]
     n_bumps, n_mag = len(centres), n_magnitude_bins(data)
     # per G bin, ln w_1 = 0 (the weights' scale is free, so one is fixed) and a random walk
@@ -426,9 +459,7 @@ def _binned_field(data, opts, parallax, error, plx_cl, width_cl, f_cluster):
     )
     pm.CustomDist(
         "obs",
-        plx_cl,
-        width_cl,
-        f_cluster,
+        *cluster,
         error,
         log_field,
         star_weights,
@@ -436,16 +467,17 @@ def _binned_field(data, opts, parallax, error, plx_cl, width_cl, f_cluster):
         pt.as_tensor_variable(bump_sd(centres)),
         logp=_binned_obs_logp,
         random=_binned_obs_random,
-        signature="(),(),(),(),(),(k),(k),()->()",
+        signature="(),(),(),(),(),(),(k),(k),()->()",
         observed=parallax,
         dims="star",
     )
     return log_field
 
 
-def _edsd_field(data, opts, parallax, error, plx_cl, width_cl, f_cluster):
+def _edsd_field(data, opts, parallax, error, cluster):
     """Inside the model: the EDSD field's priors and the ``obs`` mixture; returns
-    ln F(x_i | e_i, L_i) of the model's stars."""
+    ln F(x_i | e_i, L_i) of the model's stars. ``cluster`` is (plx_cl, width_cl, f_cluster,
+    error scale)."""
     l_range = tuple(float(v) for v in opts["length_scale_range_kpc"])
     interpolant = build_edsd_interpolant(
         data["parallax"],
@@ -465,20 +497,22 @@ def _edsd_field(data, opts, parallax, error, plx_cl, width_cl, f_cluster):
         )
     scaled_log_length = interpolant.scaled_log_length(length)
     coefficients = pt.as_tensor_variable(interpolant.coefficients)
-    params = (plx_cl, width_cl, f_cluster, length, scaled_log_length, error, coefficients)
+    params = (*cluster, length, scaled_log_length, error, coefficients)
     pm.CustomDist(
         "obs",
         *params,
         logp=_obs_logp,
         random=_obs_random,
-        signature="(),(),(),(),(),(),(d)->()",
+        signature="(),(),(),(),(),(),(),(d)->()",
         observed=parallax,
         dims="star",
     )
     return chebyshev_series(scaled_log_length, coefficients)
 
 
-def _binned_obs_logp(value, plx_cl, width_cl, f_cluster, error, log_field, weights, centres, sd):
+def _binned_obs_logp(
+    value, plx_cl, width_cl, f_cluster, scale, error, log_field, weights, centres, sd
+):
     """The per-star mixture log-likelihood with the binned field (the ``obs`` term).
 
     ``log_field`` is ln F of the observed parallaxes, computed once from the parameter-free
@@ -487,15 +521,15 @@ def _binned_obs_logp(value, plx_cl, width_cl, f_cluster, error, log_field, weigh
     ``value`` only, which is all a fit, its per-star log-likelihood and the memberships ask
     of it; ``weights``, ``centres`` and ``sd`` serve the random draws.
     """
-    log_c, log_f = component_log_terms(value, error, plx_cl, width_cl, f_cluster, log_field)
+    log_c, log_f = component_log_terms(value, error, plx_cl, width_cl, f_cluster, log_field, scale)
     return pt.logaddexp(log_c, log_f)
 
 
 def _binned_obs_random(
-    plx_cl, width_cl, f_cluster, error, log_field, weights, centres, sd, rng=None, size=None
+    plx_cl, width_cl, f_cluster, scale, error, log_field, weights, centres, sd, rng=None, size=None
 ):
     """Draw parallaxes (mas) from the model with the binned field, for posterior predictive
-    checks. Members: N(plx_cl, width^2 + e^2); field: a bump k drawn with the star's
+    checks. Members: N(plx_cl, width^2 + (s e)^2); field: a bump k drawn with the star's
     ``weights``, true parallax ~ N(c_k, sd^2), x ~ N(true, e^2)."""
     if size is None:
         size = np.broadcast_shapes(np.shape(error), np.shape(f_cluster), np.shape(weights)[:-1])
@@ -508,14 +542,16 @@ def _binned_obs_random(
     ]
     member = rng.random(size) < f_cluster
     true = np.where(member, rng.normal(plx_cl, width_cl, size), rng.normal(centre, sd, size))
-    return rng.normal(true, error)
+    return rng.normal(true, np.where(member, scale * error, error))
 
 
-def _obs_logp(value, plx_cl, width_cl, f_cluster, length, scaled_log_length, error, coefficients):
+def _obs_logp(
+    value, plx_cl, width_cl, f_cluster, scale, length, scaled_log_length, error, coefficients
+):
     """The per-star mixture log-likelihood (the ``obs`` term); ``length`` (L, kpc) enters
     through ``scaled_log_length``, the argument of the Chebyshev series."""
     log_field = chebyshev_series(scaled_log_length, coefficients)
-    log_c, log_f = component_log_terms(value, error, plx_cl, width_cl, f_cluster, log_field)
+    log_c, log_f = component_log_terms(value, error, plx_cl, width_cl, f_cluster, log_field, scale)
     return pt.logaddexp(log_c, log_f)
 
 
@@ -523,6 +559,7 @@ def _obs_random(
     plx_cl,
     width_cl,
     f_cluster,
+    scale,
     length,
     scaled_log_length,
     error,
@@ -532,7 +569,7 @@ def _obs_random(
 ):
     """Draw parallaxes (mas) from the generative model, for posterior predictive checks.
 
-    Members: N(plx_cl, width^2 + e^2); field: r ~ Gamma(3, L) (the EDSD, r and L in kpc,
+    Members: N(plx_cl, width^2 + (s e)^2); field: r ~ Gamma(3, L) (the EDSD, r and L in kpc,
     L each star's own when it varies with G), x ~ N(1/r, e^2).
     """
     if size is None:
@@ -540,7 +577,7 @@ def _obs_random(
     member = rng.random(size) < f_cluster
     distance_kpc = rng.gamma(3.0, 1.0, size) * length
     true = np.where(member, rng.normal(plx_cl, width_cl, size), 1.0 / distance_kpc)
-    return rng.normal(true, error)
+    return rng.normal(true, np.where(member, scale * error, error))
 
 
 def summary_quantities(
