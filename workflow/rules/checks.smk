@@ -23,10 +23,6 @@ PPC_PAPER_FILES = expand(
     "results/{cluster}/ppc/{model}.json", cluster=PAPER_CLUSTER, model=CLUSTER_MODELS
 ) + expand("results/examples/{example}/ppc.json", example=EXAMPLE_MODELS)
 
-if PPC_PAPER_FILES:
-    PAPER_FIGURES.append("src/tex/figures/ppc.pdf")
-    PAPER_NUMBERS.append("src/tex/output/ppc.tex")
-
 
 rule ppc_fit:
     input:

@@ -4,10 +4,6 @@
 # \ClusterCount and the adopted rows -> src/tex/output/clusters_table.tex (ms.tex shows the
 # table only when more than one cluster is configured).
 
-if CLUSTER_MODELS:
-    FINAL_OUTPUTS.append("results/clusters_summary.csv")
-PAPER_NUMBERS.append("src/tex/output/clusters_table.tex")
-
 
 rule clusters_summary:
     input:

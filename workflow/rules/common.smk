@@ -9,6 +9,7 @@ from clustermix.config import (
     paper_cluster,
 )
 from clustermix.errors import ConfigError
+from clustermix.paper.products import paper_products, product_paths
 from clustermix.provenance.origin import code_version
 from clustermix.models import CLUSTER_MODEL_NAMES
 from clustermix.models.registry import (
@@ -35,16 +36,19 @@ except ConfigError as err:
 CLUSTERS = [cluster["name"] for cluster in config["clusters"]]
 # The cluster the paper is about; its figures and numbers go into src/tex/.
 PAPER_CLUSTER = paper_cluster(config)
-# Every figure (src/tex/figures/*.pdf) and number file (src/tex/output/*.tex) the paper
-# includes. Each stage's .smk appends what it makes; rules/paper.smk builds ms.pdf from them.
-PAPER_FIGURES = []
-PAPER_NUMBERS = []
-# Files ms.tex reads that are not results of their own (the PDF's provenance macros):
-# build_paper and the arXiv tarball take them along, the provenance manifest does not list them.
-PAPER_SUPPORT = []
-# Further products that `all` builds besides the fits and ms.pdf (the provenance manifest,
-# the arXiv tarball, the cross-cluster summary); each stage appends its own.
-FINAL_OUTPUTS = []
+# The table of the paper's products (src/clustermix/paper/products.py), computed once from
+# the config: every figure (src/tex/figures/*.pdf) and number file (src/tex/output/*.tex)
+# ms.tex includes, the files ms.tex reads that are not results of their own (the PDF's
+# provenance macros: build_paper and the arXiv tarball take them along, the provenance
+# manifest does not list them), and the other final outputs that `all` builds besides the
+# fits and ms.pdf (membership catalogues, reference overlaps, the cross-cluster summary, the
+# provenance manifest, the arXiv tarball). The rules read these lists, never add to them;
+# tests/test_paper_products.py checks the table against ms.tex.
+PAPER_PRODUCTS = paper_products(config)
+PAPER_FIGURES = product_paths(PAPER_PRODUCTS, "figure")
+PAPER_NUMBERS = product_paths(PAPER_PRODUCTS, "numbers")
+PAPER_SUPPORT = product_paths(PAPER_PRODUCTS, "support")
+FINAL_OUTPUTS = product_paths(PAPER_PRODUCTS, "output")
 # The commit the workflow runs from (without the dirty flag, which the scripts record):
 # a param of the rules that print it, so a new commit rewrites only those.
 CODE_COMMIT = code_version().removesuffix("-dirty")

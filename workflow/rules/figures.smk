@@ -14,11 +14,6 @@ PAPER_TRUTH = (
 # spec (phase_space, then pm_2d), else the first enabled cluster model.
 CMD_MODEL = cmd_model(CLUSTER_MODELS)
 
-PAPER_FIGURES.append("src/tex/figures/sky_masks.pdf")
-PAPER_NUMBERS.append("src/tex/output/literature_table.tex")
-PAPER_NUMBERS.append("src/tex/output/literature.tex")
-PAPER_NUMBERS.append("src/tex/output/data_numbers.tex")
-
 
 rule fig_sky_masks:
     input:
@@ -53,10 +48,6 @@ rule fig_sky_masks:
 
 
 if CLUSTER_MODELS:
-
-    PAPER_FIGURES.append("src/tex/figures/cmd_membership.pdf")
-    PAPER_FIGURES.append("src/tex/figures/pm_membership.pdf")
-    PAPER_FIGURES.append("src/tex/figures/model_comparison.pdf")
 
     rule fig_cmd_membership:
         input:
@@ -144,8 +135,6 @@ if CLUSTER_MODELS:
 
 
 if "line_outliers" in EXAMPLE_MODELS:
-
-    PAPER_FIGURES.append("src/tex/figures/line_outliers.pdf")
 
     rule fig_line_outliers:
         input:

@@ -33,18 +33,6 @@ GALACTOCENTRIC_INPUTS = (
     else {}
 )
 
-PAPER_FIGURES.extend(
-    expand(
-        ["src/tex/figures/pgm_{name}.pdf", "src/tex/figures/corner_{name}.pdf"],
-        name=MODEL_FIGURE_NAMES,
-    )
-)
-if COMPONENT_MODELS:
-    PAPER_FIGURES.append("src/tex/figures/components.pdf")
-if GALACTOCENTRIC_AVAILABLE:
-    PAPER_FIGURES.append("src/tex/figures/galactocentric.pdf")
-PAPER_NUMBERS.append("src/tex/output/galactocentric.tex")
-
 
 rule fig_pgm:
     input:

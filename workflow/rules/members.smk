@@ -4,16 +4,10 @@
 # TOPCAT and SAMP) and members.ecsv. `snakemake members` builds them all without the
 # paper (no TeX needed); `all` builds them too.
 
-MEMBERS_CATALOGS = (
-    expand(
-        "results/{cluster}/members.{ext}",
-        cluster=CLUSTERS,
-        ext=["fits", "vot", "ecsv"],
-    )
-    if CLUSTER_MODELS
-    else []
-)
-FINAL_OUTPUTS.extend(MEMBERS_CATALOGS)
+from clustermix.paper.products import members_catalogs
+
+# Also final outputs of `all` (PAPER_PRODUCTS in rules/common.smk).
+MEMBERS_CATALOGS = members_catalogs(config)
 
 
 rule members:

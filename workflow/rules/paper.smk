@@ -1,6 +1,7 @@
 # Paper stage: the convergence gate, the fit results, diagnostics and software versions
 # as LaTeX number files, then ms.pdf from src/tex/ms.tex with every figure and number file
-# the other stages registered in PAPER_FIGURES / PAPER_NUMBERS. Included last.
+# of the paper's products (PAPER_FIGURES / PAPER_NUMBERS / PAPER_SUPPORT, the table that
+# rules/common.smk computes from the config).
 
 
 rule convergence_gate:
@@ -116,32 +117,14 @@ rule num_models:
         "../../scripts/num_models.py"
 
 
-PAPER_NUMBERS.extend(
-    [
-        "src/tex/output/paper_meta.tex",
-        "src/tex/output/models.tex",
-    ]
-)
-PAPER_NUMBERS.extend(
-    [
-        "src/tex/output/gate.tex",
-        "src/tex/output/results.tex",
-        "src/tex/output/diagnostics_table.tex",
-        "src/tex/output/setup_table.tex",
-        "src/tex/output/priors_table.tex",
-        "src/tex/output/software.tex",
-    ]
-)
-
-
 rule build_paper:
     input:
         tex="src/tex/ms.tex",
         bib="src/tex/bib.bib",
-        # Functions, evaluated once every stage has registered its files.
-        figures=lambda wildcards: PAPER_FIGURES,
-        numbers=lambda wildcards: PAPER_NUMBERS,
-        support=lambda wildcards: PAPER_SUPPORT,
+        # the paper's products (PAPER_PRODUCTS, rules/common.smk)
+        figures=PAPER_FIGURES,
+        numbers=PAPER_NUMBERS,
+        support=PAPER_SUPPORT,
     output:
         pdf="ms.pdf",
     log:

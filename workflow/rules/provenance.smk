@@ -3,14 +3,11 @@
 # software, sampler and seed), and the macros that stamp ms.pdf's metadata with the
 # manifest's checksum for `clustermix audit`.
 
-PAPER_SUPPORT.append("src/tex/output/provenance.tex")
-FINAL_OUTPUTS.append("results/provenance.json")
-
 
 rule provenance_manifest:
     input:
-        figures=lambda wildcards: PAPER_FIGURES,
-        numbers=lambda wildcards: PAPER_NUMBERS,
+        figures=PAPER_FIGURES,
+        numbers=PAPER_NUMBERS,
     output:
         manifest="results/provenance.json",
         macros="src/tex/output/provenance.tex",

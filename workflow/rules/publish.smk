@@ -4,17 +4,15 @@
 # The .bbl is made from exactly these files in a staging directory (not taken from the
 # build_paper run, whose .bbl is no declared output); see src/clustermix/paper/arxiv.py.
 
-FINAL_OUTPUTS.append("arxiv.tar.gz")
-
 
 rule arxiv_tarball:
     input:
         tex="src/tex/ms.tex",
         bib="src/tex/bib.bib",
-        # Functions, evaluated once every stage has registered its files.
-        figures=lambda wildcards: PAPER_FIGURES,
-        numbers=lambda wildcards: PAPER_NUMBERS,
-        support=lambda wildcards: PAPER_SUPPORT,
+        # the paper's products (PAPER_PRODUCTS, rules/common.smk)
+        figures=PAPER_FIGURES,
+        numbers=PAPER_NUMBERS,
+        support=PAPER_SUPPORT,
     output:
         tarball="arxiv.tar.gz",
     log:

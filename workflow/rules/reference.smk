@@ -8,14 +8,6 @@
 
 from clustermix.data.vizier_members import CATALOGUES, reference_name
 
-REFERENCE_OVERLAPS = (
-    expand("results/{cluster}/reference_overlap.json", cluster=CLUSTERS)
-    if CLUSTER_MODELS
-    else []
-)
-FINAL_OUTPUTS.extend(REFERENCE_OVERLAPS)
-PAPER_NUMBERS.append("src/tex/output/reference_overlap.tex")
-
 
 rule query_reference_members:
     output:

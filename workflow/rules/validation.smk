@@ -15,19 +15,9 @@ VALIDATION_SUMMARIES = expand(
     model=CLUSTER_MODELS,
 )
 
-if VALIDATION_HAS_TRUTH:
-    PAPER_FIGURES.extend(
-        ["src/tex/figures/membership_roc.pdf", "src/tex/figures/recovery.pdf"]
-    )
-PAPER_NUMBERS.extend(
-    ["src/tex/output/validation.tex", "src/tex/output/validation_table.tex"]
-)
+
 # The calibration over many simulated fields (bench/calibration.py, too long to rerun here)
 # is read from its committed record, whatever the data source.
-PAPER_FIGURES.append("src/tex/figures/calibration.pdf")
-PAPER_NUMBERS.append("src/tex/output/calibration.tex")
-
-
 rule fig_calibration:
     input:
         record="bench/calibration_summary.json",

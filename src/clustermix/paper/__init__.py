@@ -1,5 +1,7 @@
 """What the paper reads: numbers as LaTeX macros and tables, the gate, the arXiv tarball.
 
+The table of the paper's products, every figure and number file ``ms.tex`` reads and the
+workflow's other final outputs for a config (:mod:`~clustermix.paper.products`),
 LaTeX macro files (:mod:`~clustermix.paper.macros`), the numbers quoted about the data
 (:mod:`~clustermix.paper.data_numbers`) and the literature (:mod:`~clustermix.paper.literature`),
 the cross-cluster table (:mod:`~clustermix.paper.clusters_table`), the convergence gate every
