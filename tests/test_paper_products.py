@@ -222,3 +222,16 @@ def test_the_parser_sees_a_guard() -> None:
     )
     found = {use.name: use.models for use in manuscript_uses(text)}
     assert found == {"a": {"PhaseSpace"}, "b": frozenset(), "c": frozenset()}
+
+
+def test_each_product_says_when_it_exists() -> None:
+    products = {product.path: product for product in paper_products(default_config())}
+    figures = "src/tex/figures/"
+    assert products[f"{figures}sky_masks.pdf"].condition == "always"
+    assert products[f"{figures}galactocentric.pdf"].condition == "model phase_space enabled"
+    assert products["src/tex/output/galactocentric.tex"].condition == "always"  # n/a values
+    assert products[f"{figures}corner_pm_2d.pdf"].models == ("pm_2d",)
+    recovery = products[f"{figures}recovery.pdf"]
+    assert recovery.truth and recovery.condition.endswith("(truth)")
+    assert products[f"{figures}components.pdf"].condition.startswith("any of ")
+    assert products["results/ngc6819/members.vot"].kind == "output"
