@@ -123,6 +123,8 @@ def paper_products(config: Mapping[str, Any]) -> list[Product]:
             figure(name, cluster_models)
             for name in ("cmd_membership", "pm_membership", "model_comparison")
         ]
+    # an example's fit over its own data, named after it (rule fig_line_outliers draws the
+    # one example there is; a new example model brings its own rule)
     figures += [figure(name, [name]) for name in example_models]
     if has_truth and cluster_models:
         figures += [
