@@ -168,13 +168,14 @@ from clustermix.models.mixture import (
     magnitudes,
     mixture_logp,
     normal_logpdf,
+    require_control_field,
     require_field_components,
     select_stars,
     selected_source_ids,
     start_fraction,
     true_member_fraction,
 )
-from clustermix.models.phase_space import predictive
+from clustermix.models.phase_space import cmd, predictive
 from clustermix.models.phase_space import replicate as numpy_replicate
 from clustermix.models.phase_space.covariance import cluster_covariance, scaled_covariance
 from clustermix.models.systematics import (
@@ -232,6 +233,13 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "rv_binaries": True,
     "rv_binary_fraction_prior": [2.0, 5.0],  # Beta(a, b)
     "rv_binary_sd_prior_kms": [8.0, 0.5],  # LogNormal: median (km/s) and log width
+    # the colour-magnitude membership term (module docstring, :mod:`.cmd`)
+    "cmd_term": False,
+    "cmd_node_spacing_mag": 1.0,  # largest G spacing (mag) of the ridge line's nodes
+    "cmd_ridge_prior_mag": [1.0, 1.0],  # Normal: mean and sd (mag) of the node colours
+    "cmd_width_prior_sd_mag": 0.1,  # HalfNormal scale (mag) of the sequence's width w
+    "cmd_binary_fraction_prior": [2.0, 8.0],  # Beta(a, b) of the equal-mass binaries
+    "cmd_outlier_fraction_prior": [1.0, 19.0],  # Beta(a, b) of members off the ridge
     "parallax_systematic_mas": PARALLAX_FLOOR_MAS,  # Gaia DR3 floors added to the reported
     "pm_systematic_masyr": PM_FLOOR_MASYR,  # parallax and proper motions (and all from them)
     "systematic_seed": 20210102,
@@ -317,6 +325,7 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
         field["field_covariances"] = np.stack([cov[..., i, j] for i, j in ENTRIES], axis=-1)
     return {
         **field,
+        **(_colour_data(catalog, inside, opts, source) if opts["cmd_term"] else {}),
         "error_range": _error_ranges(catalog, inside, opts, source),
         "source_id": selected_source_ids(catalog, inside, source),
         **arrays,
@@ -326,6 +335,67 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
         "radial_velocity_error": rv_error,
         "has_rv": np.isfinite(rv),
         **{key: np.asarray(value, float) for key, value in zip(GEOMETRY_KEYS, cone, strict=True)},
+    }
+
+
+def _colours(catalog: Any, mask: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """G and BP - RP (mag) of the rows in ``mask``; BP - RP NaN where missing (also
+    without a ``bp_rp`` column)."""
+    g_mag = magnitudes(catalog, mask, source, NAME)
+    names = getattr(catalog, "colnames", None) or list(catalog.keys())
+    if "bp_rp" not in names:
+        return g_mag, np.full(g_mag.size, np.nan)
+    return g_mag, catalog_column(catalog, "bp_rp", source)[mask]
+
+
+def _colour_data(
+    catalog: Any, mask: np.ndarray, opts: dict[str, Any], source: str
+) -> dict[str, np.ndarray]:
+    """The colour-magnitude term's arrays for the rows in ``mask`` (see :mod:`.cmd`):
+    ``g_mag``, ``bp_rp`` (mag, 0 where missing), ``has_colour``, ``colour_error`` (mag),
+    ``cmd_field_log_density`` (ln p(c | G, field), 0 without a colour), the ridge's
+    ``cmd_node_mags`` (K,) and its basis at G and at G + 0.753 mag (``cmd_basis``,
+    ``cmd_binary_basis``, (n, K)). The field's density is learned on the control field's
+    stars with a colour (leave-one-out for those among ``mask``)."""
+    from clustermix.data.stars import colour_error
+
+    require_control_field(catalog, source, f"models.{NAME}.cmd_term", "cmd_term: false")
+    g_mag, bp_rp = _colours(catalog, mask, source)
+    has_colour = np.isfinite(bp_rp)
+    control = select_stars(catalog, "control_field", source)
+    control_g, control_c = _colours(catalog, control, source)
+    usable = np.isfinite(control_c)
+    if usable.sum() < STARS_PER_COMPONENT or has_colour.sum() < STARS_PER_COMPONENT:
+        raise InputDataError(
+            f"{source}: column 'bp_rp' is finite for {int(usable.sum())} control-field and "
+            f"{int(has_colour.sum())} fitted stars; models.{NAME}.cmd_term needs at least "
+            f"{STARS_PER_COMPONENT} of each"
+        )
+    # each fitted star's row among the usable control stars (-1 if none), for leave-one-out
+    control_rows = np.full(len(mask), -1)
+    control_rows[np.flatnonzero(control)[usable]] = np.arange(int(usable.sum()))
+    own_row = control_rows[mask][has_colour]
+    error = colour_error(g_mag)
+    log_field = np.zeros(g_mag.size)
+    log_field[has_colour] = cmd.field_colour_log_density(
+        g_mag[has_colour],
+        bp_rp[has_colour],
+        error[has_colour],
+        control_g[usable],
+        control_c[usable],
+        colour_error(control_g[usable]),
+        exclude=own_row,
+    )
+    nodes = cmd.node_magnitudes(g_mag[has_colour], float(opts["cmd_node_spacing_mag"]))
+    return {
+        "g_mag": g_mag,
+        "bp_rp": np.where(has_colour, bp_rp, 0.0),
+        "has_colour": has_colour,
+        "colour_error": error,
+        "cmd_field_log_density": log_field,
+        "cmd_node_mags": nodes,
+        "cmd_basis": cmd.ridge_basis(g_mag, nodes),
+        "cmd_binary_basis": cmd.ridge_basis(g_mag + cmd.BINARY_OFFSET_MAG, nodes),
     }
 
 
@@ -684,12 +754,36 @@ def initial_values(
         if opts["rv_binaries"]:
             values["rv_binary_fraction"] = 0.2
             values["rv_binary_sd"] = float(opts["rv_binary_sd_prior_kms"][0])
+    if opts["cmd_term"]:
+        values.update(colour_start(data, opts, near & agrees))
     if opts["error_inflation"]:
         n_ranges = len(opts["error_inflation_g_edges"]) + 1
         for name in INFLATED:
             if name != "rv" or data["has_rv"].any():
                 values[f"error_excess_{name}"] = np.full(n_ranges, _INIT_ERROR_EXCESS)
     return values
+
+
+def colour_start(
+    data: dict[str, np.ndarray], opts: dict[str, Any], likely_members: np.ndarray
+) -> dict[str, Any]:
+    """Starting values of the colour-magnitude term: the ridge's node colours from the
+    running median of BP - RP against G (:func:`.cmd.running_median_colours`) of
+    ``likely_members`` (those with a colour; the inner stars near the starting proper
+    motion and parallax); the width and fractions at their priors' scale or mean."""
+    likely = likely_members & data["has_colour"]
+    if likely.sum() < STARS_PER_COMPONENT:
+        likely = data["has_colour"]
+    a_b, b_b = (float(v) for v in opts["cmd_binary_fraction_prior"])
+    a_o, b_o = (float(v) for v in opts["cmd_outlier_fraction_prior"])
+    return {
+        "cmd_ridge_colour": cmd.running_median_colours(
+            data["g_mag"][likely], data["bp_rp"][likely], data["cmd_node_mags"]
+        ),
+        "cmd_width": 0.5 * float(opts["cmd_width_prior_sd_mag"]),
+        "cmd_binary_fraction": a_b / (a_b + b_b),
+        "cmd_outlier_fraction": a_o / (a_o + b_o),
+    }
 
 
 def densest_rv(rv: np.ndarray, rv_error: np.ndarray, width_kms: float = _INIT_RV_WIDTH) -> float:
@@ -807,6 +901,8 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         "partial_correlation": ["parallax_pmra", "parallax_pmdec", "pmra_pmdec_given_parallax"],
         "error_range": np.arange(len(opts["error_inflation_g_edges"]) + 1),
     }
+    if opts["cmd_term"]:
+        coords["cmd_node"] = np.round(data["cmd_node_mags"], 6)
     with pm.Model(coords=coords) as model:
         astrometry = pm.Data(
             "astrometry",
@@ -827,6 +923,9 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         # a field learned on the control field was deconvolved with the quoted errors, so
         # its widths already hold any excess: there the field keeps the quoted ones
         cov_field_obs = cov_obs if "field_weights" in data else cov_scaled
+        if opts["cmd_term"]:
+            cmd_cl, cmd_field = colour_log_terms(data, opts)
+            sky_rv_cl, sky_rv_field = sky_rv_cl + cmd_cl, sky_rv_field + cmd_field
         params = (
             pt.log(f_cluster) + sky_rv_cl,
             pt.log1p(-f_cluster) + sky_rv_field,
@@ -849,6 +948,34 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         log_c, log_f = component_log_terms(astrometry, *params)
         pm.Deterministic("p_cluster", cluster_fraction_per_star(log_c, log_f), dims="star")
     return model
+
+
+def colour_log_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
+    """Per star (n,), ln p(c | G, cluster) and ln p(c | G, field) of the colour-magnitude
+    term (:mod:`.cmd`), 0 for stars without a colour; the free variables
+    ``cmd_ridge_colour`` (mag, dims ``cmd_node``), ``cmd_width`` (mag),
+    ``cmd_binary_fraction`` and ``cmd_outlier_fraction`` with the priors of the module
+    docstring. Call inside the model."""
+    mean, sd = (float(v) for v in opts["cmd_ridge_prior_mag"])
+    node_colours = pm.Normal("cmd_ridge_colour", mean, sd, dims="cmd_node")
+    width = pm.HalfNormal("cmd_width", float(opts["cmd_width_prior_sd_mag"]))
+    binary_fraction = pm.Beta("cmd_binary_fraction", *map(float, opts["cmd_binary_fraction_prior"]))
+    outlier_fraction = pm.Beta(
+        "cmd_outlier_fraction", *map(float, opts["cmd_outlier_fraction_prior"])
+    )
+    log_field = pt.as_tensor_variable(data["cmd_field_log_density"])
+    log_cluster = cmd.cluster_colour_log_density(
+        data["bp_rp"],
+        pt.dot(data["cmd_basis"], node_colours),
+        pt.dot(data["cmd_binary_basis"], node_colours),
+        width**2 + data["colour_error"] ** 2,
+        binary_fraction,
+        outlier_fraction,
+        log_field,
+        xp=pt,
+    )
+    weight = np.asarray(data["has_colour"], float)
+    return weight * log_cluster, weight * log_field
 
 
 def increasing_scales(name: str, sd: float, n: int):
