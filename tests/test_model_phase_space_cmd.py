@@ -1,0 +1,229 @@
+"""The phase-space model's colour-magnitude term (``cmd_term``): the field's conditional
+colour density, the cluster's ridge term against SciPy, stars without a colour, and the
+faint stars' memberships on a simulated field."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from astropy.coordinates import SkyCoord
+from scipy import integrate, stats
+
+from clustermix.data.stars import colour_error
+from clustermix.errors import InputDataError
+from clustermix.models.phase_space import cmd
+from clustermix.models.phase_space import model as phase_space
+
+from .test_model_phase_space import (
+    CONE,
+    OPTIONS,
+    PARAMETER_POINTS,
+    constrained_point,
+    reference_log_likelihood,
+    simulate,
+)
+
+CMD_OPTIONS = {**OPTIONS, "cmd_term": True}
+CMD_POINT = {
+    "cmd_width": 0.04,
+    "cmd_binary_fraction": 0.3,
+    "cmd_outlier_fraction": 0.07,
+}
+
+
+def with_colours(catalog, seed: int = 3):
+    """The catalogue with G uniform in 12-20.5 mag, BP - RP for members on a ridge
+    0.8 + 0.1 (G - 16) (+ the colour error) and for field stars N(1.1, 0.35^2), no colour
+    for one star in ten, and the control field beyond 12 arcmin."""
+    rng = np.random.default_rng(seed)
+    n = len(catalog)
+    g_mag = rng.uniform(12.0, 20.5, n)
+    member = np.arange(n) < n // 3  # simulate() puts the members first
+    colour = np.where(member, 0.8 + 0.1 * (g_mag - 16.0), rng.normal(1.1, 0.35, n))
+    colour = colour + colour_error(g_mag) * rng.standard_normal(n)
+    colour[rng.random(n) < 0.1] = np.nan
+    catalog["phot_g_mean_mag"] = g_mag
+    catalog["bp_rp"] = colour
+    separation = SkyCoord(catalog["ra"], catalog["dec"], unit="deg").separation(
+        SkyCoord(CONE[0], CONE[1], unit="deg")
+    )
+    catalog["in_control_field"] = separation.arcmin > 12.0
+    return catalog
+
+
+@pytest.fixture(scope="module")
+def coloured():
+    catalog = with_colours(simulate(n_members=40, n_field=80, seed=8)[0])
+    data = phase_space.prepare_data(catalog, CMD_OPTIONS, "synthetic")
+    return catalog, data, phase_space.build_model(data, CMD_OPTIONS)
+
+
+# ------------------------------------------------------------------------------- NumPy
+
+
+def test_field_colour_density_integrates_to_one_at_every_magnitude():
+    """p(c | G, field) is a density in c at fixed G: its integral over c is 1 (to the
+    quadrature's 1e-6) for a bright, a middle and a faint G, the faint one broadened by its
+    larger colour error."""
+    rng = np.random.default_rng(1)
+    control_g = rng.uniform(12.0, 20.5, 2000)
+    control_c = rng.normal(0.7 + 0.05 * (control_g - 12.0), 0.3)
+    control_error = colour_error(control_g)
+    for g in (12.5, 16.0, 20.4):
+        colours = np.linspace(-3.0, 5.0, 4001)
+        log_density = cmd.field_colour_log_density(
+            np.full(colours.size, g),
+            colours,
+            np.full(colours.size, colour_error(g)),
+            control_g,
+            control_c,
+            control_error,
+        )
+        assert integrate.trapezoid(np.exp(log_density), colours) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_field_colour_density_matches_the_kernel_sum_and_leaves_one_out():
+    rng = np.random.default_rng(2)
+    control_g, control_c = rng.uniform(14.0, 20.0, 50), rng.normal(1.0, 0.3, 50)
+    control_error = colour_error(control_g)
+    g, c, error = np.array([15.0, 19.5]), np.array([0.9, 1.4]), colour_error(np.array([15, 19.5]))
+    h_g, h_c = 0.4, 0.08
+    got = cmd.field_colour_log_density(
+        g, c, error, control_g, control_c, control_error, g_bandwidth_mag=h_g,
+        colour_bandwidth_mag=h_c, exclude=np.array([3, -1]),
+    )  # fmt: skip
+    for i in range(2):
+        keep = np.arange(50) != (3 if i == 0 else -1)
+        weight = stats.norm.pdf(g[i], control_g[keep], h_g)
+        sd = np.sqrt(h_c**2 + np.maximum(error[i] ** 2 - control_error[keep] ** 2, 0.0))
+        expected = np.log((weight * stats.norm.pdf(c[i], control_c[keep], sd)).sum() / weight.sum())
+        assert got[i] == pytest.approx(expected, rel=1e-12)
+
+
+def test_ridge_colour_interpolates_its_nodes_and_is_linear_in_them():
+    nodes = cmd.node_magnitudes(np.array([12.3, 20.5]), 1.0)
+    assert nodes[0] == 12.3 and nodes[-1] == pytest.approx(20.5 + cmd.BINARY_OFFSET_MAG)
+    assert np.diff(nodes).max() <= 1.0
+    colours = np.random.default_rng(3).normal(1.0, 0.3, (2, nodes.size))
+    np.testing.assert_allclose(cmd.ridge_colour(nodes, colours, nodes), colours, atol=1e-12)
+    g = np.linspace(12.3, 21.0, 57)
+    np.testing.assert_allclose(
+        cmd.ridge_colour(g, colours, nodes), colours @ cmd.ridge_basis(g, nodes).T, atol=1e-12
+    )
+
+
+def test_cluster_colour_density_is_a_density_in_colour():
+    """(1 - f_o)[(1 - f_b) N(ridge) + f_b N(binary ridge)] + f_o p_field integrates to 1
+    over c when p_field does."""
+    colours = np.linspace(-2.0, 4.0, 6001)
+    field = stats.norm.logpdf(colours, 1.0, 0.4)
+    log_density = cmd.cluster_colour_log_density(colours, 0.9, 1.2, 0.05**2, 0.3, 0.1, field)
+    assert integrate.trapezoid(np.exp(log_density), colours) == pytest.approx(1.0, abs=1e-6)
+
+
+# ------------------------------------------------------------------------------- model
+
+
+def reference_colour_terms(data, params) -> tuple[np.ndarray, np.ndarray]:
+    """ln p(c | G, cluster) and ln p(c | G, field) per star with SciPy, 0 without a colour;
+    the ridge is SciPy's natural cubic spline through the node colours."""
+    from scipy.interpolate import CubicSpline
+
+    spline = CubicSpline(data["cmd_node_mags"], params["cmd_ridge_colour"], bc_type="natural")
+    g, c = data["g_mag"], data["bp_rp"]
+    sd = np.hypot(params["cmd_width"], colour_error(g))
+    f_b, f_o = params["cmd_binary_fraction"], params["cmd_outlier_fraction"]
+    field = np.exp(data["cmd_field_log_density"])
+    ridge = (1 - f_b) * stats.norm.pdf(c, spline(g), sd) + f_b * stats.norm.pdf(
+        c, spline(g + 2.5 * np.log10(2.0)), sd
+    )
+    log_cluster = np.log((1 - f_o) * ridge + f_o * field)
+    has = data["has_colour"]
+    return np.where(has, log_cluster, 0.0), np.where(has, np.log(field), 0.0)
+
+
+@pytest.mark.parametrize("point", range(len(PARAMETER_POINTS)))
+def test_obs_logp_with_the_colour_term_matches_scipy(coloured, point):
+    """The per-star log-likelihood with ``cmd_term`` is the astrometric reference's mixture
+    with each population's colour term added before the sum (1e-7 as in
+    test_model_phase_space: only the Plummer mass is a quadrature)."""
+    _, data, model = coloured
+    nodes = data["cmd_node_mags"]
+    params = {
+        **PARAMETER_POINTS[point],
+        **CMD_POINT,
+        "cmd_ridge_colour": 0.8 + 0.1 * (nodes - 16.0) + 0.05 * np.sin(nodes),
+    }
+    got = model.compile_fn(model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars)(
+        constrained_point(model, params)
+    )
+    log_cluster, log_field = reference_colour_terms(data, params)
+    f = params["f_cluster"]
+    # the reference mixture, with its weights shifted by each population's colour term
+    shifted = {**params, "f_cluster": 0.5}
+    astrometric = reference_log_likelihood(data, shifted)
+    # log L = log(f L_c e^a + (1 - f) L_f e^b); the reference gives log(0.5 L_c + 0.5 L_f)
+    # and its membership gives L_c / (L_c + L_f), so both terms follow from it
+    p_c = reference_membership(data, shifted)
+    log_lc = astrometric + np.log(2.0 * p_c)
+    log_lf = astrometric + np.log(2.0 * (1.0 - p_c))
+    expected = np.logaddexp(np.log(f) + log_lc + log_cluster, np.log1p(-f) + log_lf + log_field)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-7)
+
+
+def reference_membership(data, params) -> np.ndarray:
+    """L_c / (L_c + L_f) of the astrometric reference at f = 0.5, from two evaluations:
+    at f -> 1 - eps the log-likelihood is ln(L_c) + ln(1 - eps) to 1e-12."""
+    eps = 1e-13
+    log_lc = reference_log_likelihood(data, {**params, "f_cluster": 1.0 - eps})
+    log_lf = reference_log_likelihood(data, {**params, "f_cluster": eps})
+    return 1.0 / (1.0 + np.exp(log_lf - log_lc))
+
+
+def test_stars_without_colour_keep_their_astrometric_membership(coloured):
+    """A star without BP - RP adds nothing to the difference of the member and field terms:
+    its p_cluster with the colour term equals that without it (same astrometric
+    parameters), while stars with a colour move."""
+    catalog, data, model = coloured
+    plain_data = phase_space.prepare_data(catalog, OPTIONS, "synthetic")
+    plain = phase_space.build_model(plain_data, OPTIONS)
+    nodes = data["cmd_node_mags"]
+    params = {**PARAMETER_POINTS[0], **CMD_POINT, "cmd_ridge_colour": 0.8 + 0.1 * (nodes - 16.0)}
+
+    def membership(m):
+        return m.compile_fn(
+            m.replace_rvs_by_values([m["p_cluster"]])[0],
+            inputs=m.value_vars,
+            on_unused_input="ignore",
+        )(constrained_point(m, params))
+
+    with_term, without = membership(model), membership(plain)
+    has = data["has_colour"]
+    assert (~has).sum() >= 5 and has.sum() >= 50
+    np.testing.assert_allclose(with_term[~has], without[~has], rtol=1e-12, atol=1e-15)
+    assert np.abs(with_term[has] - without[has]).max() > 0.1
+
+
+def test_the_colour_term_needs_the_control_field_and_colours(coloured):
+    catalog = coloured[0].copy()
+    catalog.remove_column("in_control_field")
+    with pytest.raises(InputDataError, match="in_control_field"):
+        phase_space.prepare_data(catalog, CMD_OPTIONS, "c.fits")
+    catalog = coloured[0].copy()
+    catalog["bp_rp"] = np.nan
+    with pytest.raises(InputDataError, match="bp_rp"):
+        phase_space.prepare_data(catalog, CMD_OPTIONS, "c.fits")
+
+
+def test_the_ridge_starts_at_the_likely_members_running_median(coloured):
+    """The starting node colours follow the members' ridge 0.8 + 0.1 (G - 16) within the
+    running median's scatter where members are (G 12-20.5), and the start has a finite
+    log density."""
+    _, data, model = coloured
+    start = phase_space.initial_values(data, CMD_OPTIONS)
+    nodes = data["cmd_node_mags"]
+    inside = nodes <= 20.5
+    offset = start["cmd_ridge_colour"][inside] - (0.8 + 0.1 * (nodes[inside] - 16.0))
+    assert np.median(np.abs(offset)) < 0.15
+    point = constrained_point(model, {**start})
+    assert np.isfinite(model.compile_logp()(point))
