@@ -64,6 +64,21 @@ Field
     with the fixed field 0.47). The fixed field's own uncertainty is not propagated.
     ``field_model: joint`` fits the mixture with the cluster, with the priors below.
 
+Colours (``cmd_term``, off by default): each star with a BP - RP colour c multiplies its
+member term by p(c | G, cluster) and its field term by p(c | G, field), the likelihood of
+its colour given its G (:mod:`.cmd`; no luminosity function is needed). Members lie on a
+ridge line r(G), a natural cubic spline through colours at nodes evenly spaced in G at most
+``cmd_node_spacing_mag`` (1 mag) apart, with an intrinsic width w convolved with the
+colour's uncertainty sigma_c(G) (:func:`clustermix.data.stars.colour_error`: the catalogue
+has no flux errors, and the simulator draws its colour noise from the same model), a
+fraction f_b of equal-mass binaries on r(G + 0.753 mag), and a fraction f_o off the ridge
+with the field's colours (subgiants and red-clump stars a smooth ridge in G cannot follow,
+blue stragglers), so that colour alone never rules a member out. The field's
+p(c | G) is a Gaussian kernel estimate of the control annulus's stars in (G, c) divided by
+its marginal in G (Scott's bandwidths; a star fainter than a control star adds the
+difference of their colour variances), computed once before the fit and held fixed.
+Stars without a colour use the astrometry alone.
+
 Priors (defaults in :data:`DEFAULT_OPTIONS`):
 
 - centre offsets ``xi_cl``, ``eta_cl`` ~ N(0, 3^2) arcmin each;
@@ -100,7 +115,14 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
 - binaries (only with radial velocities): fraction ``rv_binary_fraction`` ~ Beta(2, 5) (mean
   0.29; NGC 6819 has 22 +- 3% spectroscopic binaries with P < 10^4 d, Milliman et al.
   2014) and extra RV spread ``rv_binary_sd`` ~ LogNormal(ln 8 km/s, 0.5) (orbital
-  velocities of solar-type binaries of periods up to decades: a few to ~20 km/s).
+  velocities of solar-type binaries of periods up to decades: a few to ~20 km/s);
+- colours (``cmd_term`` only): the ridge's node colours ``cmd_ridge_colour`` ~
+  N(1, 1^2) mag each (``cmd_ridge_prior_mag``; BP - RP of main-sequence and giant stars
+  lies between about 0 and 3 mag), its width ``cmd_width`` ~ HalfNormal(0.1) mag
+  (``cmd_width_prior_sd_mag``; a cluster's single-star sequence is a few hundredths of a
+  magnitude wide, differential reddening widens it), the equal-mass binaries' fraction
+  ``cmd_binary_fraction`` ~ Beta(2, 8) (mean 0.2) and the off-ridge fraction
+  ``cmd_outlier_fraction`` ~ Beta(1, 19) (mean 0.05).
 
 What a cluster is (used to pick the mode before sampling and to check every chain after,
 :mod:`clustermix.models.modes`): at least ``cluster_min_members`` stars and sigma_v of at
@@ -695,7 +717,9 @@ def initial_values(
     those stars whose parallax agrees within 3 sigma; the field mixture at a
     Gaussian-mixture fit by expectation-maximisation (:func:`field_mixture_start`); the
     error-inflation factors at 1.05, the binaries' RV fraction at 0.2 and spread at the
-    prior's median. Starting values do not change the posterior.
+    prior's median; with ``cmd_term``, the ridge at the running median colour of the stars
+    near that proper motion and parallax (:func:`colour_start`). Starting values do not
+    change the posterior.
     """
     opts = _options(options)
     k = _n_components(opts)
