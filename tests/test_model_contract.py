@@ -130,6 +130,7 @@ def test_phase_space_builds_with_the_cmd_term_on(small_field) -> None:
     of more than 32 terms, which PyTensor's Python implementation (FAST_COMPILE) cannot add
     in one NumPy ufunc."""
     from clustermix.fitting import prepare_cluster_fit
+
     module = get_model("phase_space")
     options = model_options(module, {"cmd_term": True})
     options, data, _ = prepare_cluster_fit(module, options, small_field, "small field")

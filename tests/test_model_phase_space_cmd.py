@@ -89,9 +89,16 @@ def test_field_colour_density_matches_the_kernel_sum_and_leaves_one_out():
     g, c, error = np.array([15.0, 19.5]), np.array([0.9, 1.4]), colour_error(np.array([15, 19.5]))
     h_g, h_c = 0.4, 0.08
     got = cmd.field_colour_log_density(
-        g, c, error, control_g, control_c, control_error, g_bandwidth_mag=h_g,
-        colour_bandwidth_mag=h_c, exclude=np.array([3, -1]),
-    )  # fmt: skip
+        g,
+        c,
+        error,
+        control_g,
+        control_c,
+        control_error,
+        g_bandwidth_mag=h_g,
+        colour_bandwidth_mag=h_c,
+        exclude=np.array([3, -1]),
+    )
     for i in range(2):
         keep = np.arange(50) != (3 if i == 0 else -1)
         weight = stats.norm.pdf(g[i], control_g[keep], h_g)
@@ -227,3 +234,41 @@ def test_the_ridge_starts_at_the_likely_members_running_median(coloured):
     assert np.median(np.abs(offset)) < 0.15
     point = constrained_point(model, {**start})
     assert np.isfinite(model.compile_logp()(point))
+
+
+# ------------------------------------------------------------------------------ figure
+
+
+def test_the_cmd_figure_draws_the_fitted_ridge_and_binary_sequence():
+    """The figure's ridge lines are the posterior median of :func:`cmd.ridge_colour` over
+    the draws (here draws scattered symmetrically about one ridge, so the median is that
+    ridge), the binary line the same colours 0.753 mag brighter; a posterior without the
+    term draws none."""
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from clustermix.plotting.cmd import cmd_membership_figure, ridge_lines
+
+    nodes = cmd.node_magnitudes(np.array([12.0, 20.5]), 1.0)
+    centre = 0.8 + 0.1 * (nodes - 16.0)
+    offsets = np.array([-0.02, 0.0, 0.02])  # one chain, three draws
+    posterior = xr.Dataset(
+        {"cmd_ridge_colour": (("chain", "draw", "cmd_node"), (centre + offsets[:, None])[None])},
+        coords={"chain": [0], "draw": [0, 1, 2], "cmd_node": nodes},
+    )
+    ridge = ridge_lines(posterior)
+    np.testing.assert_allclose(ridge.single_bp_rp, cmd.ridge_colour(ridge.g_mag, centre, nodes))
+    np.testing.assert_allclose(
+        ridge.binary_bp_rp, cmd.ridge_colour(ridge.g_mag + cmd.BINARY_OFFSET_MAG, centre, nodes)
+    )
+    assert ridge.g_mag[0] == nodes[0] and ridge.g_mag[-1] == pytest.approx(20.5)
+    assert ridge_lines(posterior.drop_vars("cmd_ridge_colour")) is None
+
+    rng = np.random.default_rng(4)
+    g_mag = rng.uniform(12.0, 20.5, 300)
+    fig = cmd_membership_figure(
+        g_mag, rng.normal(1.0, 0.3, 300), rng.random(300), model_label="phase space", ridge=ridge
+    )
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert labels == ["fitted sequence", "equal-mass binaries"]
+    plt.close(fig)

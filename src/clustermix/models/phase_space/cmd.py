@@ -105,7 +105,9 @@ def field_colour_log_density(
     control_g, control_c = np.asarray(control_g_mag, float), np.asarray(control_colour, float)
     control_variance = np.asarray(control_colour_error, float) ** 2
     h_g = scott_bandwidth(control_g) if g_bandwidth_mag is None else float(g_bandwidth_mag)
-    h_c = scott_bandwidth(control_c) if colour_bandwidth_mag is None else float(colour_bandwidth_mag)
+    h_c = (
+        scott_bandwidth(control_c) if colour_bandwidth_mag is None else float(colour_bandwidth_mag)
+    )
     out = np.empty(g_mag.size)
     for start in range(0, g_mag.size, _BLOCK_STARS):
         rows = slice(start, start + _BLOCK_STARS)
