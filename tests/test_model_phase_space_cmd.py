@@ -108,15 +108,23 @@ def test_field_colour_density_matches_the_kernel_sum_and_leaves_one_out():
 
 
 def test_ridge_colour_interpolates_its_nodes_and_is_linear_in_them():
-    nodes = cmd.node_magnitudes(np.array([12.3, 20.5]), 1.0)
-    assert nodes[0] == 12.3 and nodes[-1] == pytest.approx(20.5 + cmd.BINARY_OFFSET_MAG)
+    """Nodes span the stars' G, at most the spacing apart where evenly spread stars put them
+    (halfway between even spacing and equal counts), closer where stars crowd; the ridge
+    passes through its node colours, is linear in them, and is constant beyond the nodes."""
+    g_stars = np.random.default_rng(5).uniform(12.3, 20.5, 5000)
+    g_stars[:2] = 12.3, 20.5
+    nodes = cmd.node_magnitudes(g_stars, 1.0)
+    assert nodes[0] == 12.3 and nodes[-1] == 20.5 and nodes.size == 10
     assert np.diff(nodes).max() <= 1.0
+    crowded = cmd.node_magnitudes(np.r_[12.3, np.full(99, 20.0), 20.5], 1.0)
+    assert np.median(crowded) > np.median(np.linspace(12.3, 20.5, crowded.size))
     colours = np.random.default_rng(3).normal(1.0, 0.3, (2, nodes.size))
     np.testing.assert_allclose(cmd.ridge_colour(nodes, colours, nodes), colours, atol=1e-12)
-    g = np.linspace(12.3, 21.0, 57)
+    g = np.linspace(11.0, 21.0, 57)
     np.testing.assert_allclose(
         cmd.ridge_colour(g, colours, nodes), colours @ cmd.ridge_basis(g, nodes).T, atol=1e-12
     )
+    np.testing.assert_allclose(cmd.ridge_colour(21.0, colours, nodes), colours[:, -1])
 
 
 def test_cluster_colour_density_is_a_density_in_colour():
@@ -242,14 +250,14 @@ def test_the_ridge_starts_at_the_likely_members_running_median(coloured):
 def test_the_cmd_figure_draws_the_fitted_ridge_and_binary_sequence():
     """The figure's ridge lines are the posterior median of :func:`cmd.ridge_colour` over
     the draws (here draws scattered symmetrically about one ridge, so the median is that
-    ridge), the binary line the same colours 0.753 mag brighter; a posterior without the
-    term draws none."""
+    ridge), the binary line that ridge 0.753 mag brighter (at G it has the ridge's colour at
+    G + 0.753 mag); a posterior without the term draws none."""
     import matplotlib.pyplot as plt
     import xarray as xr
 
     from clustermix.plotting.cmd import cmd_membership_figure, ridge_lines
 
-    nodes = cmd.node_magnitudes(np.array([12.0, 20.5]), 1.0)
+    nodes = np.linspace(12.0, 20.5, 10)
     centre = 0.8 + 0.1 * (nodes - 16.0)
     offsets = np.array([-0.02, 0.0, 0.02])  # one chain, three draws
     posterior = xr.Dataset(
@@ -258,9 +266,8 @@ def test_the_cmd_figure_draws_the_fitted_ridge_and_binary_sequence():
     )
     ridge = ridge_lines(posterior)
     np.testing.assert_allclose(ridge.single_bp_rp, cmd.ridge_colour(ridge.g_mag, centre, nodes))
-    np.testing.assert_allclose(
-        ridge.binary_bp_rp, cmd.ridge_colour(ridge.g_mag + cmd.BINARY_OFFSET_MAG, centre, nodes)
-    )
+    binary = cmd.ridge_colour(ridge.binary_g_mag + cmd.BINARY_OFFSET_MAG, centre, nodes)
+    np.testing.assert_allclose(ridge.binary_bp_rp, binary, atol=1e-12)
     assert ridge.g_mag[0] == nodes[0] and ridge.g_mag[-1] == pytest.approx(20.5)
     assert ridge_lines(posterior.drop_vars("cmd_ridge_colour")) is None
 

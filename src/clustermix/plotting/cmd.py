@@ -58,8 +58,8 @@ def ridge_lines(posterior: Any) -> RidgeLines | None:
     """The ridge lines of a phase-space posterior (an xarray Dataset with
     ``cmd_ridge_colour`` over ``chain``, ``draw`` and ``cmd_node``, whose coordinate holds
     the nodes' G in mag), or None for a fit without the colour-magnitude term. The single
-    ridge is drawn between the first node and the last but the binary offset (the fitted
-    stars' G range), the binary one 0.753 mag brighter at the same colours."""
+    ridge is drawn between the first and the last node (the fitted stars' G range), the
+    binary one at the same colours 0.753 mag brighter."""
     from clustermix.models.phase_space.cmd import BINARY_OFFSET_MAG, ridge_colour
 
     if posterior is None or "cmd_ridge_colour" not in getattr(posterior, "data_vars", {}):
@@ -67,10 +67,9 @@ def ridge_lines(posterior: Any) -> RidgeLines | None:
     colours = posterior["cmd_ridge_colour"].transpose(..., "cmd_node")
     node_mags = np.asarray(colours["cmd_node"].values, float)
     draws = np.asarray(colours.values, float).reshape(-1, node_mags.size)
-    g_mag = np.linspace(node_mags[0], node_mags[-1] - BINARY_OFFSET_MAG, RIDGE_POINTS)
+    g_mag = np.linspace(node_mags[0], node_mags[-1], RIDGE_POINTS)
     single = np.median(ridge_colour(g_mag, draws, node_mags), axis=0)
-    binary = np.median(ridge_colour(g_mag + BINARY_OFFSET_MAG, draws, node_mags), axis=0)
-    return RidgeLines(g_mag, single, g_mag, binary)
+    return RidgeLines(g_mag, single, g_mag - BINARY_OFFSET_MAG, single)
 
 
 def draw_ridge_lines(ax: plt.Axes, ridge: RidgeLines) -> list[Line2D]:

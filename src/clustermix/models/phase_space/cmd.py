@@ -11,7 +11,9 @@ a colour,
                       / sum_j K_G(G - G_j),
 
 with r(G) the cluster's ridge line, a natural cubic spline through the colours at nodes
-evenly spaced in G (:func:`ridge_basis`, :func:`ridge_colour`); w the sequence's intrinsic
+in G (:func:`node_magnitudes`, :func:`ridge_basis`, :func:`ridge_colour`), constant beyond
+the first and last node (so the binaries of the faintest stars take the ridge's colour at
+the faint limit); w the sequence's intrinsic
 width; f_b the fraction of equal-mass binaries, dG_b = 2.5 log10(2) mag brighter at the
 same colour (:data:`BINARY_OFFSET_MAG`); f_o the fraction of members off the ridge (the
 subgiant branch and red clump that a smooth ridge in G cannot follow, blue stragglers),
@@ -42,20 +44,28 @@ _BLOCK_STARS = 512
 
 
 def node_magnitudes(g_mag: np.ndarray, spacing_mag: float) -> np.ndarray:
-    """G (mag) of the ridge's nodes: evenly spaced, at most ``spacing_mag`` apart, from the
-    brightest star to the faintest one plus :data:`BINARY_OFFSET_MAG` (where the ridge of a
-    binary at the faint limit lies), at least four."""
-    low, high = float(np.min(g_mag)), float(np.max(g_mag)) + BINARY_OFFSET_MAG
+    """G (mag) of the ridge's K nodes, from the brightest to the faintest star,
+    K = max(4, ceil(G range / ``spacing_mag``) + 1): each node halfway between K evenly
+    spaced magnitudes and the K quantiles of ``g_mag`` at evenly spaced probabilities, so
+    that the nodes gather where the stars are (a node among a handful of bright stars is
+    barely constrained and strongly correlated with its neighbour, which slows the
+    sampler) while the turnoff keeps its own."""
+    g_mag = np.asarray(g_mag, float)
+    low, high = float(np.min(g_mag)), float(np.max(g_mag))
     n_nodes = max(int(np.ceil((high - low) / float(spacing_mag))) + 1, 4)
-    return np.linspace(low, high, n_nodes)
+    even = np.linspace(low, high, n_nodes)
+    quantiles = np.quantile(g_mag, np.linspace(0.0, 1.0, n_nodes))
+    return 0.5 * (even + quantiles)
 
 
 def ridge_basis(g_mag: np.ndarray, node_mags: np.ndarray) -> np.ndarray:
     """(n, K) matrix B with ridge(G) = B @ node_colours: the natural cubic spline through
     (``node_mags``, node colours) is linear in the colours, and column k is the spline
-    through the k-th unit vector."""
-    spline = CubicSpline(np.asarray(node_mags, float), np.eye(len(node_mags)), bc_type="natural")
-    return np.asarray(spline(np.asarray(g_mag, float)), float)
+    through the k-th unit vector. Outside the nodes the ridge is constant (G is clamped to
+    the first and last node), as in :func:`ridge_colour`."""
+    node_mags = np.asarray(node_mags, float)
+    spline = CubicSpline(node_mags, np.eye(len(node_mags)), bc_type="natural")
+    return np.asarray(spline(np.clip(np.asarray(g_mag, float), node_mags[0], node_mags[-1])))
 
 
 def ridge_colour(g_mag: Any, node_colours: Any, node_mags: Any) -> np.ndarray:
@@ -65,9 +75,9 @@ def ridge_colour(g_mag: Any, node_colours: Any, node_mags: Any) -> np.ndarray:
     ``node_colours`` may carry leading axes (draws): the result has shape
     (*leading, *g_mag.shape). The binary sequence is ``ridge_colour(g + BINARY_OFFSET_MAG,
     ...)`` at G = g."""
-    node_colours = np.asarray(node_colours, float)
-    spline = CubicSpline(np.asarray(node_mags, float), node_colours, axis=-1, bc_type="natural")
-    return np.asarray(spline(np.asarray(g_mag, float)), float)
+    node_colours, node_mags = np.asarray(node_colours, float), np.asarray(node_mags, float)
+    spline = CubicSpline(node_mags, node_colours, axis=-1, bc_type="natural")
+    return np.asarray(spline(np.clip(np.asarray(g_mag, float), node_mags[0], node_mags[-1])))
 
 
 def scott_bandwidth(values: np.ndarray, n_dimensions: int = 2) -> float:

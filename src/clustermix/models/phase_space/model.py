@@ -67,8 +67,9 @@ Field
 Colours (``cmd_term``, off by default): each star with a BP - RP colour c multiplies its
 member term by p(c | G, cluster) and its field term by p(c | G, field), the likelihood of
 its colour given its G (:mod:`.cmd`; no luminosity function is needed). Members lie on a
-ridge line r(G), a natural cubic spline through colours at nodes evenly spaced in G at most
-``cmd_node_spacing_mag`` (1 mag) apart, with an intrinsic width w convolved with the
+ridge line r(G), a natural cubic spline through colours at nodes spread over the stars' G
+(about one per ``cmd_node_spacing_mag``, 1 mag, closer where the stars crowd;
+:func:`.cmd.node_magnitudes`), with an intrinsic width w convolved with the
 colour's uncertainty sigma_c(G) (:func:`clustermix.data.stars.colour_error`: the catalogue
 has no flux errors, and the simulator draws its colour noise from the same model), a
 fraction f_b of equal-mass binaries on r(G + 0.753 mag), and a fraction f_o off the ridge
@@ -257,7 +258,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "rv_binary_sd_prior_kms": [8.0, 0.5],  # LogNormal: median (km/s) and log width
     # the colour-magnitude membership term (module docstring, :mod:`.cmd`)
     "cmd_term": False,
-    "cmd_node_spacing_mag": 1.0,  # largest G spacing (mag) of the ridge line's nodes
+    "cmd_node_spacing_mag": 1.0,  # G range / this + 1 nodes (mag) of the ridge line
     "cmd_ridge_prior_mag": [1.0, 1.0],  # Normal: mean and sd (mag) of the node colours
     "cmd_width_prior_sd_mag": 0.1,  # HalfNormal scale (mag) of the sequence's width w
     "cmd_binary_fraction_prior": [2.0, 8.0],  # Beta(a, b) of the equal-mass binaries
