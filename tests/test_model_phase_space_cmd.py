@@ -141,10 +141,16 @@ def test_cluster_colour_density_is_a_density_in_colour():
 
 def reference_colour_terms(data, params) -> tuple[np.ndarray, np.ndarray]:
     """ln p(c | G, cluster) and ln p(c | G, field) per star with SciPy, 0 without a colour;
-    the ridge is SciPy's natural cubic spline through the node colours."""
+    the ridge is SciPy's natural cubic spline through the node colours, constant beyond the
+    first and last node."""
     from scipy.interpolate import CubicSpline
 
-    spline = CubicSpline(data["cmd_node_mags"], params["cmd_ridge_colour"], bc_type="natural")
+    nodes = data["cmd_node_mags"]
+    natural = CubicSpline(nodes, params["cmd_ridge_colour"], bc_type="natural")
+
+    def spline(g_mag):
+        return natural(np.clip(g_mag, nodes[0], nodes[-1]))
+
     g, c = data["g_mag"], data["bp_rp"]
     sd = np.hypot(params["cmd_width"], colour_error(g))
     f_b, f_o = params["cmd_binary_fraction"], params["cmd_outlier_fraction"]
