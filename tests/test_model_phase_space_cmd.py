@@ -225,6 +225,37 @@ def test_stars_without_colour_keep_their_astrometric_membership(coloured):
     assert np.abs(with_term[has] - without[has]).max() > 0.1
 
 
+def test_the_turnoff_is_the_bluest_point_of_the_likely_members_sequence():
+    """Members with a main sequence 0.7 + 0.15 (G - 16) mag below a turnoff at G = 16 and
+    subgiants and giants redder above it, among field stars of other proper motions: the
+    estimate lies within the spread of G of its running-median window (5% of the likely
+    members) of 16; the term then covers the stars at or below it only."""
+    catalog = simulate(n_members=300, n_field=300, seed=12)[0]
+    rng = np.random.default_rng(12)
+    member = np.arange(len(catalog)) < 300
+    g_mag = np.where(member, rng.uniform(13.0, 20.5, len(catalog)), rng.uniform(12, 20.5, 600))
+    sequence = np.where(g_mag > 16.0, 0.7 + 0.15 * (g_mag - 16.0), 0.7 + 0.3 * (16.0 - g_mag))
+    catalog["phot_g_mean_mag"] = g_mag
+    catalog["bp_rp"] = np.where(member, sequence, rng.normal(1.0, 0.3, 600))
+    catalog["bp_rp"] += 0.02 * rng.standard_normal(len(catalog))
+    separation = SkyCoord(catalog["ra"], catalog["dec"], unit="deg").separation(
+        SkyCoord(CONE[0], CONE[1], unit="deg")
+    )
+    catalog["separation_arcmin"] = separation.arcmin
+    catalog["in_control_field"] = separation.arcmin > 12.0
+    data = phase_space.prepare_data(catalog, CMD_OPTIONS, "synthetic")
+    # 5% of ~100 likely members in G 13-20.5 mag: a window of ~0.4 mag
+    assert float(data["cmd_g_min_mag"]) == pytest.approx(16.0, abs=0.4)
+    np.testing.assert_array_equal(
+        data["has_colour"], np.isfinite(data["bp_rp"]) & (data["g_mag"] >= data["cmd_g_min_mag"])
+    )
+    fixed = phase_space.prepare_data(catalog, {**CMD_OPTIONS, "cmd_g_min_mag": 14.0}, "s")
+    assert (
+        float(fixed["cmd_g_min_mag"]) == 14.0
+        and fixed["has_colour"].sum() > data["has_colour"].sum()
+    )
+
+
 def test_the_colour_term_needs_the_control_field_and_colours(coloured):
     catalog = coloured[0].copy()
     catalog.remove_column("in_control_field")

@@ -24,7 +24,8 @@ flux errors). The field's conditional density is a Gaussian kernel density estim
 (G, c) of the control annulus's stars (sum over j) divided by its marginal in G, so that it
 integrates to one over c at every G; their colours already carry their own noise, and a
 star fainter than a control star gets the difference of the two noise variances added
-(:func:`field_colour_log_density`). Stars without a colour contribute neither term.
+(:func:`field_colour_log_density`). Stars without a colour contribute neither term, nor
+do stars brighter than the model's ``cmd_g_min_mag`` (by default the turnoff).
 
 Everything here but :func:`cluster_colour_log_density` is NumPy; that one works with NumPy
 or PyTensor arrays (``xp``).

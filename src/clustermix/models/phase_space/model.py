@@ -78,7 +78,10 @@ blue stragglers), so that colour alone never rules a member out. The field's
 p(c | G) is a Gaussian kernel estimate of the control annulus's stars in (G, c) divided by
 its marginal in G (Scott's bandwidths; a star fainter than a control star adds the
 difference of their colour variances), computed once before the fit and held fixed.
-Stars without a colour use the astrometry alone.
+Stars without a colour use the astrometry alone, and so do stars brighter than
+``cmd_g_min_mag`` (by default the turnoff, estimated before the fit from the likely
+members' colours: :func:`turnoff_magnitude`), where a cluster's colour is not a function of
+G (subgiants, giants, red clump) and the astrometry is precise anyway.
 
 Priors (defaults in :data:`DEFAULT_OPTIONS`):
 
@@ -153,6 +156,7 @@ Galactocentric position and velocity inherit them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -209,6 +213,7 @@ from clustermix.models.systematics import (
 )
 
 NAME = "phase_space"
+log = logging.getLogger(__name__)
 #: The posterior predictive check's quantities, its fitted ``obs`` columns and their
 #: observed values (:mod:`.predictive`), and its replicates from the full generative model
 #: (:mod:`.replicate`, NumPy).
@@ -258,6 +263,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "rv_binary_sd_prior_kms": [8.0, 0.5],  # LogNormal: median (km/s) and log width
     # the colour-magnitude membership term (module docstring, :mod:`.cmd`)
     "cmd_term": False,
+    "cmd_g_min_mag": None,  # the term for stars this faint or fainter; None: the turnoff
     "cmd_node_spacing_mag": 1.0,  # G range / this + 1 nodes (mag) of the ridge line
     "cmd_ridge_prior_mag": [1.0, 1.0],  # Normal: mean and sd (mag) of the node colours
     "cmd_width_prior_sd_mag": 0.1,  # HalfNormal scale (mag) of the sequence's width w
@@ -348,7 +354,7 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
         field["field_covariances"] = np.stack([cov[..., i, j] for i, j in ENTRIES], axis=-1)
     return {
         **field,
-        **(_colour_data(catalog, inside, opts, source) if opts["cmd_term"] else {}),
+        **(_colour_data(catalog, inside, opts, source, arrays) if opts["cmd_term"] else {}),
         "error_range": _error_ranges(catalog, inside, opts, source),
         "source_id": selected_source_ids(catalog, inside, source),
         **arrays,
@@ -372,10 +378,17 @@ def _colours(catalog: Any, mask: np.ndarray, source: str) -> tuple[np.ndarray, n
 
 
 def _colour_data(
-    catalog: Any, mask: np.ndarray, opts: dict[str, Any], source: str
+    catalog: Any,
+    mask: np.ndarray,
+    opts: dict[str, Any],
+    source: str,
+    astrometry: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """The colour-magnitude term's arrays for the rows in ``mask`` (see :mod:`.cmd`):
-    ``g_mag``, ``bp_rp`` (mag, 0 where missing), ``has_colour``, ``colour_error`` (mag),
+    ``g_mag``, ``bp_rp`` (mag, 0 where missing), ``has_colour`` (a colour, and G at least
+    ``cmd_g_min_mag``: the term's stars), ``cmd_g_min_mag`` (0-d; by default the turnoff
+    estimated by :func:`turnoff_magnitude` from the selected rows' ``astrometry``),
+    ``colour_error`` (mag),
     ``cmd_field_log_density`` (ln p(c | G, field), 0 without a colour), the ridge's
     ``cmd_node_mags`` (K,) and its basis at G and at G + 0.753 mag (``cmd_basis``,
     ``cmd_binary_basis``, (n, K)). The field's density is learned on the control field's
@@ -384,7 +397,10 @@ def _colour_data(
 
     require_control_field(catalog, source, f"models.{NAME}.cmd_term", "cmd_term: false")
     g_mag, bp_rp = _colours(catalog, mask, source)
-    has_colour = np.isfinite(bp_rp)
+    g_min = opts["cmd_g_min_mag"]
+    if g_min is None:
+        g_min = turnoff_magnitude(g_mag, bp_rp, astrometry, catalog, mask, source)
+    has_colour = np.isfinite(bp_rp) & (g_mag >= float(g_min))
     control = select_stars(catalog, "control_field", source)
     control_g, control_c = _colours(catalog, control, source)
     usable = np.isfinite(control_c)
@@ -414,12 +430,66 @@ def _colour_data(
         "g_mag": g_mag,
         "bp_rp": np.where(has_colour, bp_rp, 0.0),
         "has_colour": has_colour,
+        "cmd_g_min_mag": np.asarray(float(g_min)),
         "colour_error": error,
         "cmd_field_log_density": log_field,
         "cmd_node_mags": nodes,
         "cmd_basis": cmd.ridge_basis(g_mag, nodes),
         "cmd_binary_basis": cmd.ridge_basis(g_mag + cmd.BINARY_OFFSET_MAG, nodes),
     }
+
+
+#: Fewest likely members in a window of the running median that finds the turnoff, and
+#: the fraction of them a window holds when there are more.
+_TURNOFF_MIN_STARS = 10
+_TURNOFF_WINDOW_FRACTION = 0.05
+
+
+def turnoff_magnitude(
+    g_mag: np.ndarray,
+    bp_rp: np.ndarray,
+    astrometry: dict[str, np.ndarray],
+    catalog: Any,
+    mask: np.ndarray,
+    source: str,
+) -> float:
+    """The cluster's main-sequence turnoff G (mag), estimated before the fit: the bluest
+    point of the running median of BP - RP along G of the likely members (windows of 5% of
+    them, at least ten, sorted by G; the median G of the bluest window). Likely members:
+    the stars within a quarter of the cone (the ``separation_arcmin`` column, or all
+    without it) within 0.75 mas/yr of the densest proper-motion bin and within 3 sigma of
+    the median parallax of the better-measured half of those. Brighter than the turnoff, a
+    cluster's colour is not a function of G (subgiants, giants, red clump); there the term
+    is left out. The faintest G (no star uses the term; a warning) with fewer than ten."""
+    names = getattr(catalog, "colnames", None) or list(catalog.keys())
+    near_centre = np.ones(g_mag.size, bool)
+    if "separation_arcmin" in names:
+        separation = catalog_column(catalog, "separation_arcmin", source)[mask]
+        near_centre = separation <= _INIT_RADIUS_FRACTION * np.nanmax(separation)
+    pm_values = np.column_stack([astrometry["pmra"], astrometry["pmdec"]])
+    pm_errors = np.column_stack([astrometry["pmra_error"], astrometry["pmdec_error"]])
+    peak = histogram_peak(pm_values[near_centre], pm_errors[near_centre], 0.25)
+    likely = near_centre & (np.hypot(*(pm_values - peak).T) < _INIT_PM_WINDOW)
+    plx, plx_error = astrometry["parallax"], astrometry["parallax_error"]
+    if likely.sum() >= _TURNOFF_MIN_STARS:
+        precise = likely & (plx_error <= np.median(plx_error[likely]))
+        likely &= np.abs(plx - np.median(plx[precise])) < 3.0 * plx_error
+    likely &= np.isfinite(bp_rp)
+    if likely.sum() < _TURNOFF_MIN_STARS:
+        log.warning(
+            "%s: models.%s.cmd_term: %d likely members with a colour, too few to find the "
+            "turnoff; no star uses the term (set cmd_g_min_mag)",
+            source,
+            NAME,
+            int(likely.sum()),
+        )
+        return float(np.max(g_mag))
+    order = np.argsort(g_mag[likely])
+    g_sorted, colour_sorted = g_mag[likely][order], bp_rp[likely][order]
+    size = max(_TURNOFF_MIN_STARS, int(_TURNOFF_WINDOW_FRACTION * order.size))
+    windows = np.lib.stride_tricks.sliding_window_view(colour_sorted, size)
+    bluest = int(np.argmin(np.median(windows, axis=1)))
+    return float(np.median(g_sorted[bluest : bluest + size]))
 
 
 def _error_ranges(catalog: Any, mask: np.ndarray, opts: dict[str, Any], source: str) -> np.ndarray:
