@@ -82,6 +82,13 @@ Stars without a colour use the astrometry alone, and so do stars brighter than
 ``cmd_g_min_mag`` (by default the turnoff, estimated before the fit from the likely
 members' colours: :func:`turnoff_magnitude`), where a cluster's colour is not a function of
 G (subgiants, giants, red clump) and the astrometry is precise anyway.
+Validation (off by default until the calibration benchmark has run with it): on the default
+simulated field at a quarter of its size (4481 stars in the cone, 485 members, G < 20.5;
+PyMC, 2 chains of 300 after 300), the membership AUC of the stars fainter than G = 18 rose
+from 0.988 to 0.998 (all stars: 0.994 to 0.999), the expected number of members from 501
+to 484 (true: 485), f, the parallax, proper motions, sigma_v and the RV stayed within
+their 95% intervals, the reliability bins of width 0.2 stayed within 0.07 of the true-member
+fractions, and sampling took as many gradient evaluations per draw (13 against 14).
 
 Priors (defaults in :data:`DEFAULT_OPTIONS`):
 
