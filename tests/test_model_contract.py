@@ -129,7 +129,7 @@ def test_phase_space_builds_with_the_cmd_term_on(small_field) -> None:
     holds the term's variables. Compiled in the default mode: the log density is then a sum
     of more than 32 terms, which PyTensor's Python implementation (FAST_COMPILE) cannot add
     in one NumPy ufunc."""
-    from clustermix.fitting import prepare_cluster_fit
+    from clustermix.fit.run import prepare_cluster_fit
 
     module = get_model("phase_space")
     options = model_options(module, {"cmd_term": True})

@@ -383,8 +383,8 @@ def test_the_colour_term_improves_faint_memberships_on_a_simulated_field():
 
 
 def test_the_paper_set_up_table_says_whether_the_colour_term_was_on():
-    from clustermix.diagnostics import fit_setup
-    from clustermix.paper import error_model_text
+    from clustermix.fit.diagnostics import fit_setup
+    from clustermix.paper.macros import error_model_text
 
     options = {"error_inflation": True, "rv_binaries": True}
     assert error_model_text(fit_setup({"options": options})) == "fitted + binaries"
