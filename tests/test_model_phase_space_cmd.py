@@ -136,13 +136,35 @@ def test_cluster_colour_density_is_a_density_in_colour():
     assert integrate.trapezoid(np.exp(log_density), colours) == pytest.approx(1.0, abs=1e-6)
 
 
+def test_the_binary_band_is_a_convolved_uniform_density():
+    """``cmd_binaries: band``: colours uniform between the single and equal-mass sequences,
+    convolved with the colour's spread: SciPy's quadrature of N(c | x, s^2) over the band
+    agrees to 1e-8 (relative) in the band and in its tails (20 sd away), whichever
+    sequence is the redder, and a band of zero width is the normal density."""
+    for low, high, sd in ((1.0, 1.4, 0.03), (1.4, 1.0, 0.1)):
+        for colour in (0.9, 1.2, 1.6, min(low, high) - 20 * sd, max(low, high) + 20 * sd):
+            expected, _ = integrate.quad(
+                lambda x, c=colour, s=sd: stats.norm.pdf(c, x, s),
+                min(low, high),
+                max(low, high),
+                epsabs=0,
+                epsrel=1e-12,
+                points=[colour],
+            )
+            got = cmd.log_band_density(np.array(colour), low, high, sd**2)
+            assert got == pytest.approx(np.log(expected / abs(high - low)), rel=1e-8)
+    narrow = cmd.log_band_density(np.array(1.1), 1.0, 1.0, 0.05**2)
+    assert narrow == pytest.approx(stats.norm.logpdf(1.1, 1.0, 0.05), rel=1e-12)
+
+
 # ------------------------------------------------------------------------------- model
 
 
-def reference_colour_terms(data, params) -> tuple[np.ndarray, np.ndarray]:
+def reference_colour_terms(data, params, band: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """ln p(c | G, cluster) and ln p(c | G, field) per star with SciPy, 0 without a colour;
     the ridge is SciPy's natural cubic spline through the node colours, constant beyond the
-    first and last node."""
+    first and last node; ``band``: the binaries' colours uniform between the sequences
+    (SciPy's quadrature)."""
     from scipy.interpolate import CubicSpline
 
     nodes = data["cmd_node_mags"]
@@ -155,20 +177,38 @@ def reference_colour_terms(data, params) -> tuple[np.ndarray, np.ndarray]:
     sd = np.hypot(params["cmd_width"], colour_error(g))
     f_b, f_o = params["cmd_binary_fraction"], params["cmd_outlier_fraction"]
     field = np.exp(data["cmd_field_log_density"])
-    ridge = (1 - f_b) * stats.norm.pdf(c, spline(g), sd) + f_b * stats.norm.pdf(
-        c, spline(g + 2.5 * np.log10(2.0)), sd
-    )
+    single, equal_mass = spline(g), spline(g + 2.5 * np.log10(2.0))
+    binary = stats.norm.pdf(c, equal_mass, sd)
+    if band:
+        # a band of no width (the faintest star: both ends at the last node) is a normal
+        binary = np.array(
+            [
+                integrate.quad(lambda x, i=i: stats.norm.pdf(c[i], x, sd[i]), *sorted(ends))[0]
+                / abs(ends[1] - ends[0])
+                if abs(ends[1] - ends[0]) > 1e-6
+                else stats.norm.pdf(c[i], ends[0], sd[i])
+                for i, ends in enumerate(zip(single, equal_mass, strict=True))
+            ]
+        )
+    ridge = (1 - f_b) * stats.norm.pdf(c, single, sd) + f_b * binary
     log_cluster = np.log((1 - f_o) * ridge + f_o * field)
     has = data["has_colour"]
     return np.where(has, log_cluster, 0.0), np.where(has, np.log(field), 0.0)
 
 
-@pytest.mark.parametrize("point", range(len(PARAMETER_POINTS)))
+@pytest.mark.parametrize("point", [*range(len(PARAMETER_POINTS)), "band"])
 def test_obs_logp_with_the_colour_term_matches_scipy(coloured, point):
     """The per-star log-likelihood with ``cmd_term`` is the astrometric reference's mixture
     with each population's colour term added before the sum (1e-7 as in
-    test_model_phase_space: only the Plummer mass is a quadrature)."""
-    _, data, model = coloured
+    test_model_phase_space: only the Plummer mass is a quadrature); ``band``: with
+    ``cmd_binaries: band`` (the first parameter point)."""
+    catalog, data, model = coloured
+    band = point == "band"
+    if band:
+        point = 0
+        options = {**CMD_OPTIONS, "cmd_binaries": "band"}
+        data = phase_space.prepare_data(catalog, options, "synthetic")
+        model = phase_space.build_model(data, options)
     nodes = data["cmd_node_mags"]
     params = {
         **PARAMETER_POINTS[point],
@@ -178,7 +218,7 @@ def test_obs_logp_with_the_colour_term_matches_scipy(coloured, point):
     got = model.compile_fn(model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars)(
         constrained_point(model, params)
     )
-    log_cluster, log_field = reference_colour_terms(data, params)
+    log_cluster, log_field = reference_colour_terms(data, params, band=band)
     f = params["f_cluster"]
     # the reference mixture, with its weights shifted by each population's colour term
     shifted = {**params, "f_cluster": 0.5}

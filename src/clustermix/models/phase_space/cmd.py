@@ -15,7 +15,9 @@ in G (:func:`node_magnitudes`, :func:`ridge_basis`, :func:`ridge_colour`), const
 the first and last node (so the binaries of the faintest stars take the ridge's colour at
 the faint limit); w the sequence's intrinsic
 width; f_b the fraction of equal-mass binaries, dG_b = 2.5 log10(2) mag brighter at the
-same colour (:data:`BINARY_OFFSET_MAG`); f_o the fraction of members off the ridge (the
+same colour (:data:`BINARY_OFFSET_MAG`; or, with the model's ``cmd_binaries: band``,
+binaries spread uniformly in colour between r(G) and r(G + dG_b), :func:`log_band_density`);
+f_o the fraction of members off the ridge (the
 subgiant branch and red clump that a smooth ridge in G cannot follow, blue stragglers),
 whose colours are the field's, so that no member is ruled out by its colour alone; and
 sigma_c(G) the colour's measurement uncertainty (:func:`clustermix.data.stars.colour_error`,
@@ -36,6 +38,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import special
 from scipy.interpolate import CubicSpline
 
 #: How much brighter (mag) an unresolved binary of two equal stars is than either star.
@@ -136,6 +139,25 @@ def field_colour_log_density(
     return out
 
 
+def log_band_density(colour, low, high, variance, xp: Any = np):
+    """ln of a uniform distribution of colours between ``low`` and ``high`` (mag, either
+    order) convolved with N(0, ``variance``): [Phi((c - lo) / s) - Phi((c - hi) / s)] / (hi - lo),
+    from the tails' erfc on either side (no cancellation far from the band), and the
+    normal density at the band's centre where it is narrower than 1e-6 mag."""
+    erfc = special.erfc if xp is np else xp.erfc
+    lo, hi = xp.minimum(low, high), xp.maximum(low, high)
+    sd = xp.sqrt(variance)
+    x_lo, x_hi = (colour - lo) / (sd * np.sqrt(2.0)), (colour - hi) / (sd * np.sqrt(2.0))
+    above = 0.5 * (erfc(x_hi) - erfc(x_lo))  # accurate where c > hi
+    below = 0.5 * (erfc(-x_lo) - erfc(-x_hi))  # accurate elsewhere
+    mass = xp.maximum(xp.where(x_hi > 0, above, below), 1e-300)
+    width = hi - lo
+    narrow = -0.5 * (
+        np.log(2.0 * np.pi) + xp.log(variance) + (colour - 0.5 * (lo + hi)) ** 2 / variance
+    )
+    return xp.where(width > 1e-6, xp.log(mass) - xp.log(xp.maximum(width, 1e-6)), narrow)
+
+
 def cluster_colour_log_density(
     colour,
     ridge,
@@ -145,17 +167,25 @@ def cluster_colour_log_density(
     outlier_fraction,
     log_field_density,
     xp: Any = np,
+    binary_band: bool = False,
 ):
     """ln p(c | G, cluster) of the module docstring, per star: ``colour`` (mag), ``ridge``
     and ``ridge_binary`` the ridge's colour at G and at G + :data:`BINARY_OFFSET_MAG` (mag),
     ``variance`` = w^2 + sigma_c^2 (mag^2), the binary and off-ridge fractions, and
-    ``log_field_density`` ln p(c | G, field). ``xp``: ``numpy`` or ``pytensor.tensor``."""
+    ``log_field_density`` ln p(c | G, field). ``binary_band``: the binaries' colours are
+    spread uniformly between the two sequences (:func:`log_band_density`; mass ratios below
+    one) instead of lying on the equal-mass one. ``xp``: ``numpy`` or ``pytensor.tensor``."""
 
     def log_normal(mean):
         return -0.5 * (np.log(2.0 * np.pi) + xp.log(variance) + (colour - mean) ** 2 / variance)
 
     single = xp.log1p(-binary_fraction) + log_normal(ridge)
-    binary = xp.log(binary_fraction) + log_normal(ridge_binary)
+    if binary_band:
+        binary = xp.log(binary_fraction) + log_band_density(
+            colour, ridge, ridge_binary, variance, xp=xp
+        )
+    else:
+        binary = xp.log(binary_fraction) + log_normal(ridge_binary)
     on_ridge = xp.log1p(-outlier_fraction) + xp.logaddexp(single, binary)
     return xp.logaddexp(on_ridge, xp.log(outlier_fraction) + log_field_density)
 

@@ -72,7 +72,9 @@ ridge line r(G), a natural cubic spline through colours at nodes spread over the
 :func:`.cmd.node_magnitudes`), with an intrinsic width w convolved with the
 colour's uncertainty sigma_c(G) (:func:`clustermix.data.stars.colour_error`: the catalogue
 has no flux errors, and the simulator draws its colour noise from the same model), a
-fraction f_b of equal-mass binaries on r(G + 0.753 mag), and a fraction f_o off the ridge
+fraction f_b of binaries on the equal-mass sequence r(G + 0.753 mag) (or, with
+``cmd_binaries: band``, spread uniformly in colour between r(G) and it, for mass ratios
+below one), and a fraction f_o off the ridge
 with the field's colours (subgiants and red-clump stars a smooth ridge in G cannot follow,
 blue stragglers), so that colour alone never rules a member out. The field's
 p(c | G) is a Gaussian kernel estimate of the control annulus's stars in (G, c) divided by
@@ -279,7 +281,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "cmd_node_spacing_mag": 1.0,  # G range / this + 1 nodes (mag) of the ridge line
     "cmd_ridge_prior_mag": [1.0, 1.0],  # Normal: mean and sd (mag) of the node colours
     "cmd_width_prior_sd_mag": 0.1,  # HalfNormal scale (mag) of the sequence's width w
-    "cmd_binary_fraction_prior": [2.0, 8.0],  # Beta(a, b) of the equal-mass binaries
+    "cmd_binary_fraction_prior": [2.0, 8.0],  # Beta(a, b) of the binaries
+    "cmd_binaries": "equal_mass",  # or "band": colours uniform between the two sequences
     "cmd_outlier_fraction_prior": [1.0, 19.0],  # Beta(a, b) of members off the ridge
     "parallax_systematic_mas": PARALLAX_FLOOR_MAS,  # Gaia DR3 floors added to the reported
     "pm_systematic_masyr": PM_FLOOR_MASYR,  # parallax and proper motions (and all from them)
@@ -1057,12 +1060,21 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
     return model
 
 
+#: How the colour-magnitude term places binaries (``cmd_binaries``): on the equal-mass
+#: sequence 0.753 mag above the ridge, or spread uniformly in colour between the two.
+CMD_BINARIES = ("equal_mass", "band")
+
+
 def colour_log_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
     """Per star (n,), ln p(c | G, cluster) and ln p(c | G, field) of the colour-magnitude
     term (:mod:`.cmd`), 0 for stars without a colour; the free variables
     ``cmd_ridge_colour`` (mag, dims ``cmd_node``), ``cmd_width`` (mag),
     ``cmd_binary_fraction`` and ``cmd_outlier_fraction`` with the priors of the module
     docstring. Call inside the model."""
+    if opts["cmd_binaries"] not in CMD_BINARIES:
+        raise ConfigError(
+            f"models.{NAME}.cmd_binaries: {opts['cmd_binaries']!r} is not one of {CMD_BINARIES}"
+        )
     mean, sd = (float(v) for v in opts["cmd_ridge_prior_mag"])
     node_colours = pm.Normal("cmd_ridge_colour", mean, sd, dims="cmd_node")
     width = pm.HalfNormal("cmd_width", float(opts["cmd_width_prior_sd_mag"]))
@@ -1080,6 +1092,7 @@ def colour_log_terms(data: dict[str, np.ndarray], opts: dict[str, Any]):
         outlier_fraction,
         log_field,
         xp=pt,
+        binary_band=opts["cmd_binaries"] == "band",
     )
     weight = np.asarray(data["has_colour"], float)
     return weight * log_cluster, weight * log_field
