@@ -1,6 +1,7 @@
 """Rule fig_cmd_membership: the colour-magnitude diagram coloured by membership probability,
-reference members marked."""
+reference members marked, and the fitted sequence where the model has one."""
 
+import xarray as xr
 from astropy.table import Table
 
 from clustermix.catalogues.reference_members import read_reference_members
@@ -21,5 +22,6 @@ with logged(snakemake) as log:
         snakemake.params.model,
         p_min=snakemake.params.p_min,
         references=references,
+        posterior=xr.open_dataset(snakemake.input.trace, group="posterior"),
     )
     save_figure(fig, snakemake.output.figure, snakemake_provenance(snakemake))

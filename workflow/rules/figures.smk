@@ -54,6 +54,7 @@ if CLUSTER_MODELS:
             catalog=f"results/{PAPER_CLUSTER}/catalog.fits",
             membership=f"results/{PAPER_CLUSTER}/membership.fits",
             references=f"results/{PAPER_CLUSTER}/reference_members.ecsv",
+            trace=f"results/{PAPER_CLUSTER}/traces/{CMD_MODEL}.nc",
         output:
             figure=report(
                 "src/tex/figures/cmd_membership.pdf",

@@ -280,3 +280,13 @@ def photometric_errors(g_mag: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     sigma_g = 3e-4 + 2.5e-3 * faint
     sigma_bp = 2e-3 + 0.04 * faint
     return sigma_g, sigma_bp, 0.8 * sigma_bp
+
+
+def colour_error(g_mag: np.ndarray) -> np.ndarray:
+    """Uncertainty (mag) of BP - RP at magnitude G: the BP and RP errors of
+    :func:`photometric_errors` in quadrature (independent noise, as the simulator adds it).
+    About 0.05 mag at G = 19 and 0.13 mag at G = 20, of the order of Gaia DR3's (Riello et
+    al. 2021); used by the phase-space model's colour-magnitude term for simulated and real
+    catalogues alike."""
+    _, sigma_bp, sigma_rp = photometric_errors(g_mag)
+    return np.hypot(sigma_bp, sigma_rp)

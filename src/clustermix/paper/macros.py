@@ -244,12 +244,15 @@ def setup_row(model: str, diagnostics: Mapping) -> list[str]:
 
 def error_model_text(setup: Mapping) -> str:
     """The set-up table's error model: ``fitted`` or ``quoted`` uncertainties, ``+ binaries``
-    with a binary component in the RVs; a dash for a model without the options."""
+    with a binary component in the RVs, ``+ colours`` with the colour-magnitude membership
+    term; a dash for a model without the options."""
     inflation, binaries = setup.get("error_inflation"), setup.get("rv_binaries")
     if inflation is None and binaries is None:
         return "--"
     text = "fitted" if inflation else "quoted"
-    return text + (" + binaries" if binaries else "")
+    return (
+        text + (" + binaries" if binaries else "") + (" + colours" if setup.get("cmd_term") else "")
+    )
 
 
 def gate_macros(gate: Mapping) -> dict[str, str]:

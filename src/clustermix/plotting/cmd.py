@@ -4,12 +4,16 @@ Every star is drawn in light grey; stars with a membership probability of at lea
 ``p_min`` are drawn again on top, coloured by it (the reversed sequential map: dark is a
 likely member), so the cluster sequence stands out against the field. The members of
 reference lists (the simulation's truth, published catalogues) are drawn over them as
-open markers (:mod:`clustermix.plotting.references`).
+open markers (:mod:`clustermix.plotting.references`). When the phase-space fit has its
+colour-magnitude term (``cmd_term``), its ridge line (posterior median at each G) and the
+equal-mass binary sequence are drawn as lines (:func:`ridge_lines`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,6 +37,61 @@ BACKGROUND_COLOUR = "#C8C8C8"
 RASTERIZE_ABOVE = 4000
 #: Resolution (dpi) of rasterized layers.
 RASTER_DPI = 300
+#: Points in G of the drawn ridge lines.
+RIDGE_POINTS = 200
+#: Colour of the fitted ridge lines.
+RIDGE_COLOUR = "black"
+
+
+@dataclass(frozen=True)
+class RidgeLines:
+    """The fitted cluster sequence: G (mag) and the posterior median BP - RP (mag) of the
+    single-star ridge and of the equal-mass binaries (0.753 mag brighter)."""
+
+    g_mag: np.ndarray
+    single_bp_rp: np.ndarray
+    binary_g_mag: np.ndarray
+    binary_bp_rp: np.ndarray
+
+
+def ridge_lines(posterior: Any) -> RidgeLines | None:
+    """The ridge lines of a phase-space posterior (an xarray Dataset with
+    ``cmd_ridge_colour`` over ``chain``, ``draw`` and ``cmd_node``, whose coordinate holds
+    the nodes' G in mag), or None for a fit without the colour-magnitude term. The single
+    ridge is drawn between the first and the last node (the fitted stars' G range), the
+    binary one at the same colours 0.753 mag brighter."""
+    from clustermix.models.phase_space.cmd import BINARY_OFFSET_MAG, ridge_colour
+
+    if posterior is None or "cmd_ridge_colour" not in getattr(posterior, "data_vars", {}):
+        return None
+    colours = posterior["cmd_ridge_colour"].transpose(..., "cmd_node")
+    node_mags = np.asarray(colours["cmd_node"].values, float)
+    draws = np.asarray(colours.values, float).reshape(-1, node_mags.size)
+    g_mag = np.linspace(node_mags[0], node_mags[-1], RIDGE_POINTS)
+    single = np.median(ridge_colour(g_mag, draws, node_mags), axis=0)
+    return RidgeLines(g_mag, single, g_mag - BINARY_OFFSET_MAG, single)
+
+
+def draw_ridge_lines(ax: plt.Axes, ridge: RidgeLines) -> list[Line2D]:
+    """The ridge (solid) and the binary sequence (dashed) on ``ax``; their legend handles."""
+    (single,) = ax.plot(
+        ridge.single_bp_rp,
+        ridge.g_mag,
+        color=RIDGE_COLOUR,
+        lw=0.8,
+        zorder=4,
+        label="fitted sequence",
+    )
+    (binary,) = ax.plot(
+        ridge.binary_bp_rp,
+        ridge.binary_g_mag,
+        color=RIDGE_COLOUR,
+        lw=0.8,
+        ls="--",
+        zorder=4,
+        label="equal-mass binaries",
+    )
+    return [single, binary]
 
 
 def membership_cmap(lightest: float = 0.2) -> colors.Colormap:
@@ -108,6 +167,7 @@ def cmd_membership_figure(
     model_label: str,
     p_min: float = 0.1,
     references: Sequence[Overlay] = (),
+    ridge: RidgeLines | None = None,
 ) -> plt.Figure:
     """G (mag) against BP-RP (mag), stars coloured by membership probability.
 
@@ -124,6 +184,8 @@ def cmd_membership_figure(
         Stars with ``probability >= p_min`` are coloured; the rest stay grey.
     references
         Reference members to mark with open symbols (rows of the same stars).
+    ridge
+        The fitted cluster sequence (:func:`ridge_lines`) to draw, or None.
     """
     fig, ax, reference_handles = membership_scatter(
         bp_rp,
@@ -134,11 +196,12 @@ def cmd_membership_figure(
         references=references,
         height_ratio=1.1,
     )
+    ridge_handles = [] if ridge is None else draw_ridge_lines(ax, ridge)
     ax.invert_yaxis()
     ax.set_xlabel(r"$G_\mathrm{BP} - G_\mathrm{RP}$ (mag)")
     ax.set_ylabel(r"$G$ (mag)")
     ax.legend(
-        handles=[background_handle(p_min), *reference_handles],
+        handles=[background_handle(p_min), *ridge_handles, *reference_handles],
         loc="upper right",
         frameon=False,
         handletextpad=0.2,
@@ -190,9 +253,11 @@ def cmd_membership_from_tables(
     *,
     p_min: float = 0.1,
     references: Sequence[ReferenceList] = (),
+    posterior: Any = None,
 ) -> plt.Figure:
     """:func:`cmd_membership_figure` for the catalogue, the membership table and the
-    reference lists.
+    reference lists, with the ridge lines of ``posterior`` (the model's posterior, an
+    xarray Dataset) if it has them.
 
     ``catalog``: ``results/{cluster}/catalog.fits`` (``source_id``, ``phot_g_mean_mag``,
     ``bp_rp``); ``membership``: ``results/{cluster}/membership.fits`` with a column
@@ -206,4 +271,5 @@ def cmd_membership_from_tables(
         model_label=MODEL_LABELS.get(model, model),
         p_min=p_min,
         references=overlays(np.asarray(catalog["source_id"], np.int64), references),
+        ridge=ridge_lines(posterior),
     )
