@@ -484,7 +484,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report_from:  # e.g. of a run stopped early, or of runs over more seeds
         saved = [json.loads(path.read_text()) for path in args.report_from]
         fits = [fit for run in saved for fit in run["fits"]]
-        settings = {**saved[0]["settings"], "seeds": len(record_seeds(fits))}
+        settings = {
+            **saved[0]["settings"],
+            "seeds": len(record_seeds(fits)),
+            "first_seed": min(record_seeds(fits), default=None),
+            "models": list(dict.fromkeys(fit["model"] for fit in fits)),
+        }
         with_oracles(fits, settings.get("scale", args.scale))
         write_reports(fits, settings, args.markdown, args.summary, kept)
         return 0
