@@ -1,6 +1,10 @@
 """Model 4: sky position, parallax, proper motions and radial velocities together.
 
 The model itself (PyMC) is in :mod:`.model`; this package's own import loads no PyMC.
+Beside it: :mod:`.options` (defaults and columns), :mod:`.sky` (the cone and the sky
+densities), :mod:`.starts` (starting values), :mod:`.cmd` (the colour-magnitude term),
+:mod:`.covariance`, :mod:`.replicate` (the NumPy generative model of the posterior
+predictive check), :mod:`.predictive` and :mod:`.diagram`.
 """
 
 from clustermix.models.spec import ModelSpec, Presentation, Resources

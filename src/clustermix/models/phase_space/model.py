@@ -180,7 +180,6 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
-from scipy import special, stats
 
 from clustermix.errors import ConfigError, InputDataError
 from clustermix.models.gaussian3d import (
@@ -193,7 +192,6 @@ from clustermix.models.gaussian3d import (
 from clustermix.models.kinematics import (
     ARCMIN_PER_RAD,
     KMS_PER_MASYR_KPC,
-    dot3,
     observables_to_velocity,
     sky_basis,
     sky_to_position,
@@ -212,23 +210,41 @@ from clustermix.models.mixture import (
     mixture_logp,
     normal_logpdf,
     require_control_field,
-    require_field_components,
     select_stars,
     selected_source_ids,
-    start_fraction,
     true_member_fraction,
 )
 from clustermix.models.phase_space import cmd, predictive
 from clustermix.models.phase_space import replicate as numpy_replicate
 from clustermix.models.phase_space.covariance import cluster_covariance, scaled_covariance
+from clustermix.models.phase_space.options import (
+    ASTROMETRY,
+    COLUMNS,
+    CORRELATIONS,
+    ERRORS,
+    INFLATED,
+    NAME,
+    STARS_PER_COMPONENT,
+    n_field_components,
+    with_defaults,
+)
+from clustermix.models.phase_space.options import DEFAULT_OPTIONS as DEFAULT_OPTIONS
+from clustermix.models.phase_space.sky import (
+    GEOMETRY_KEYS,
+    cluster_sky_log_density,
+    cone_geometry,
+    field_sky_log_density,
+    separation_arcmin,
+)
+from clustermix.models.phase_space.sky import cluster_mass_in_cone as cluster_mass_in_cone
+from clustermix.models.phase_space.starts import INIT_PM_WINDOW, INIT_RADIUS_FRACTION
+from clustermix.models.phase_space.starts import initial_values as initial_values
+from clustermix.models.phase_space.starts import start_at as start_at
 from clustermix.models.systematics import (
-    PARALLAX_FLOOR_MAS,
-    PM_FLOOR_MASYR,
     pm_systematic_draws,
     systematic_draws,
 )
 
-NAME = "phase_space"
 log = logging.getLogger(__name__)
 #: The posterior predictive check's quantities, its fitted ``obs`` columns and their
 #: observed values (:mod:`.predictive`), and its replicates from the full generative model
@@ -237,84 +253,6 @@ QUANTITIES = predictive.QUANTITIES
 OBS_QUANTITIES = predictive.OBS_QUANTITIES
 observed_quantities = predictive.observed_quantities
 replicate = numpy_replicate.replicate
-DEFAULT_OPTIONS: dict[str, Any] = {
-    "stars": "all",  # the whole cone: the sky densities are normalised over it
-    # The cone the catalogue covers (deg, deg, arcmin). None: the centre is solved from the
-    # catalogue's separation_arcmin column (or the stars' mean direction without it) and
-    # the radius is the largest separation.
-    "cone_ra_deg": None,
-    "cone_dec_deg": None,
-    "cone_radius_arcmin": None,
-    "n_field_components": "auto",  # an integer, or "auto": chosen by BIC on the control field
-    "max_field_components": 4,  # the largest K "auto" considers
-    "field_model": "control_field",  # "control_field" (learned there, fixed) or "joint"
-    "field_magnitude_bins": 4,  # G bins of the control-field field model
-    "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
-    "cluster_sigma_v_max_kms": 5.0,  # and is at most this hot (km/s; mode search and checks)
-    # and its centre lies this close to the cone's (arcmin; mode search and checks)
-    "cluster_centre_max_arcmin": 10.0,
-    "centre_prior_sd_arcmin": 3.0,
-    "plummer_prior_median_arcmin": 5.0,
-    "plummer_log_prior_sd": 1.0,
-    # sky profile: "plummer", or "eff" (Elson, Fall & Freeman 1987) with a free slope gamma
-    "profile": "plummer",
-    "eff_gamma_prior_range": [2.2, 8.0],  # Uniform prior on the EFF slope (4 is Plummer)
-    "parallax_prior_range_mas": [0.05, 10.0],
-    "pm_prior_sd": 10.0,  # mas/yr, cluster and field proper-motion means
-    "rv_prior_sd": 50.0,  # km/s, cluster radial velocity
-    "sigma_v_prior_sd": 3.0,  # km/s, HalfNormal
-    "field_parallax_prior": [0.5, 2.0],  # mas: mean and sd of the field parallax means
-    "field_sd_prior_scales": [2.0, 10.0, 10.0],  # mas, mas/yr, mas/yr (HalfNormal)
-    "field_lkj_eta": 2.0,
-    "field_rv_prior_sd": 50.0,  # km/s, field RV mean (Normal) and width (HalfNormal)
-    # fitted factors s >= 1 on the quoted parallax, proper-motion and RV uncertainties
-    # (members' terms): s = 1 + HalfNormal(error_inflation_prior_sd)
-    "error_inflation": True,
-    "error_inflation_prior_sd": 0.25,
-    # G (mag) edges of ranges with their own factors ([]: one factor per observable)
-    "error_inflation_g_edges": [],
-    # a broad radial-velocity component for members in unresolved binaries
-    "rv_binaries": True,
-    "rv_binary_fraction_prior": [2.0, 5.0],  # Beta(a, b)
-    "rv_binary_sd_prior_kms": [8.0, 0.5],  # LogNormal: median (km/s) and log width
-    # the colour-magnitude membership term (module docstring, :mod:`.cmd`)
-    "cmd_term": False,
-    "cmd_g_min_mag": None,  # the term for stars this faint or fainter; None: the turnoff
-    "cmd_node_spacing_mag": 1.0,  # G range / this + 1 nodes (mag) of the ridge line
-    "cmd_ridge_prior_mag": [1.0, 1.0],  # Normal: mean and sd (mag) of the node colours
-    "cmd_width_prior_sd_mag": 0.1,  # HalfNormal scale (mag) of the sequence's width w
-    "cmd_binary_fraction_prior": [2.0, 8.0],  # Beta(a, b) of the binaries
-    "cmd_binaries": "equal_mass",  # or "band": colours uniform between the two sequences
-    "cmd_outlier_fraction_prior": [1.0, 19.0],  # Beta(a, b) of members off the ridge
-    "parallax_systematic_mas": PARALLAX_FLOOR_MAS,  # Gaia DR3 floors added to the reported
-    "pm_systematic_masyr": PM_FLOOR_MASYR,  # parallax and proper motions (and all from them)
-    "systematic_seed": 20210102,
-    "min_stars": 50,
-}
-#: A fit needs at least this many stars per mixture component (cluster + K field ones).
-STARS_PER_COMPONENT = 10
-ASTROMETRY = ("parallax", "pmra", "pmdec")
-ERRORS = ("parallax_error", "pmra_error", "pmdec_error")
-CORRELATIONS = ("parallax_pmra_corr", "parallax_pmdec_corr", "pmra_pmdec_corr")
-COLUMNS = ("ra", "dec", *ASTROMETRY, *ERRORS, *CORRELATIONS)
-GEOMETRY_KEYS = ("cone_ra_deg", "cone_dec_deg", "cone_radius_arcmin")
-#: Points of the trapezoid rule for the Plummer mass inside the cone.
-N_EDGE_POINTS = 64
-#: Inner stars used for the starting values: within this fraction of the cone radius.
-_INIT_RADIUS_FRACTION = 0.25
-#: The starting field mixture is fitted to the stars beyond this fraction of the cone radius.
-_FIELD_INIT_RADIUS_FRACTION = 0.5
-#: Proper-motion window (mas/yr) around the starting cluster proper motion.
-_INIT_PM_WINDOW = 0.75
-#: Starting excess of the error-inflation factors (s = 1.05).
-_INIT_ERROR_EXCESS = 0.05
-#: Smoothing (km/s) of the RV density that gives the cluster's starting RV.
-_INIT_RV_WIDTH = 2.0
-
-
-def _options(options: dict[str, Any] | None) -> dict[str, Any]:
-    """``DEFAULT_OPTIONS`` overridden by ``options``."""
-    return {**DEFAULT_OPTIONS, **(options or {})}
 
 
 # ----------------------------------------------------------------------------- data
@@ -331,19 +269,19 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
     and the row count for an empty selection, non-finite values, non-positive errors,
     correlations that do not make a positive-definite covariance, or too few stars.
     """
-    opts = _options(options)
+    opts = with_defaults(options)
     if opts["stars"] != "all":
         raise ConfigError(
             f"models.{NAME}.stars: only 'all' is possible (the sky densities are normalised "
             f"over the whole cone), got '{opts['stars']}'"
         )
-    k = _n_components(opts)
+    k = n_field_components(opts)
     mask = select_stars(catalog, "all", source)
     cone = cone_geometry(catalog, opts, source)
     ra_all = catalog_column(catalog, "ra", source)
     dec_all = catalog_column(catalog, "dec", source)
     with np.errstate(invalid="ignore"):
-        separation = _separation_arcmin(ra_all, dec_all, cone[0], cone[1])
+        separation = separation_arcmin(ra_all, dec_all, cone[0], cone[1])
     inside = mask & ~(separation > cone[2] * (1.0 + 1e-9))
     if not inside.any():
         raise InputDataError(
@@ -482,11 +420,11 @@ def turnoff_magnitude(
     near_centre = np.ones(g_mag.size, bool)
     if "separation_arcmin" in names:
         separation = catalog_column(catalog, "separation_arcmin", source)[mask]
-        near_centre = separation <= _INIT_RADIUS_FRACTION * np.nanmax(separation)
+        near_centre = separation <= INIT_RADIUS_FRACTION * np.nanmax(separation)
     pm_values = np.column_stack([astrometry["pmra"], astrometry["pmdec"]])
     pm_errors = np.column_stack([astrometry["pmra_error"], astrometry["pmdec_error"]])
     peak = histogram_peak(pm_values[near_centre], pm_errors[near_centre], 0.25)
-    likely = near_centre & (np.hypot(*(pm_values - peak).T) < _INIT_PM_WINDOW)
+    likely = near_centre & (np.hypot(*(pm_values - peak).T) < INIT_PM_WINDOW)
     plx, plx_error = astrometry["parallax"], astrometry["parallax_error"]
     if likely.sum() >= _TURNOFF_MIN_STARS:
         precise = likely & (plx_error <= np.median(plx_error[likely]))
@@ -520,89 +458,6 @@ def _error_ranges(catalog: Any, mask: np.ndarray, opts: dict[str, Any], source: 
             f"models.{NAME}.error_inflation_g_edges must increase, got {edges.tolist()}"
         )
     return np.searchsorted(edges, magnitudes(catalog, mask, source, NAME)).astype(int)
-
-
-#: How the field's astrometry is modelled (``field_model``).
-FIELD_MODELS = ("control_field", "joint")
-
-
-def _n_components(opts: dict[str, Any]) -> int:
-    """The number of field components, checked to be a positive integer (and the field
-    model to be one of :data:`FIELD_MODELS`)."""
-    if opts["field_model"] not in FIELD_MODELS:
-        raise ConfigError(
-            f"models.{NAME}.field_model must be one of {FIELD_MODELS}, got {opts['field_model']!r}"
-        )
-    k = require_field_components(opts["n_field_components"], f"models.{NAME}")
-    if k < 1:
-        raise ConfigError(f"models.{NAME}.n_field_components must be a positive integer, got {k}")
-    return int(k)
-
-
-def cone_geometry(catalog: Any, options: dict[str, Any], source: str) -> tuple[float, float, float]:
-    """(ra, dec, radius) of the catalogue's cone in (deg, deg, arcmin).
-
-    Options ``cone_ra_deg``/``cone_dec_deg``/``cone_radius_arcmin`` win; a missing centre
-    is solved from the ``separation_arcmin`` column (the sky-mask separations from the
-    configured centre) by least squares, or, without that column, taken as the stars'
-    mean direction; a missing radius is the largest separation from the centre.
-    """
-    ra = catalog_column(catalog, "ra", source)
-    dec = catalog_column(catalog, "dec", source)
-    good = np.isfinite(ra) & np.isfinite(dec)
-    if not good.any():
-        raise InputDataError(f"{source}: columns 'ra'/'dec' have no finite row of {len(ra)}")
-    ra, dec = ra[good], dec[good]
-    centre = options.get("cone_ra_deg"), options.get("cone_dec_deg")
-    if centre[0] is None or centre[1] is None:
-        names = getattr(catalog, "colnames", None) or list(catalog.keys())
-        if "separation_arcmin" in names:
-            sep = catalog_column(catalog, "separation_arcmin", source)[good]
-            centre = _solve_centre(ra, dec, sep)
-        else:
-            centre = _mean_direction(ra, dec)
-    radius = options.get("cone_radius_arcmin")
-    if radius is None:
-        radius = float(np.max(_separation_arcmin(ra, dec, *centre)))
-    return float(centre[0]), float(centre[1]), float(radius)
-
-
-def _separation_arcmin(ra: np.ndarray, dec: np.ndarray, ra0: float, dec0: float) -> np.ndarray:
-    """Great-circle separation (arcmin) of (ra, dec) from (ra0, dec0), all in deg."""
-    los, _, _ = sky_basis(ra, dec)
-    los0, _, _ = sky_basis(np.asarray(ra0, float), np.asarray(dec0, float))
-    cross = np.linalg.norm(np.cross(los, los0), axis=-1)
-    return ARCMIN_PER_RAD * np.arctan2(cross, dot3(los, los0))
-
-
-def _mean_direction(ra: np.ndarray, dec: np.ndarray) -> tuple[float, float]:
-    """(ra, dec) in deg of the normalised mean unit vector."""
-    los, _, _ = sky_basis(ra, dec)
-    mean = los.mean(axis=0)
-    return (
-        float(np.degrees(np.arctan2(mean[1], mean[0])) % 360.0),
-        float(np.degrees(np.arctan2(mean[2], np.hypot(mean[0], mean[1])))),
-    )
-
-
-def _solve_centre(ra: np.ndarray, dec: np.ndarray, separation: np.ndarray) -> tuple[float, float]:
-    """The centre whose separations to the stars are ``separation`` (arcmin), by
-    Gauss-Newton in the tangent plane, started at the star with the smallest separation."""
-    good = np.isfinite(separation)
-    ra, dec, separation = ra[good], dec[good], separation[good]
-    start = int(np.argmin(separation))
-    centre = (float(ra[start]), float(dec[start]))
-    for _ in range(20):
-        xi, eta = tangent_plane(ra, dec, *centre)
-        plane = np.hypot(xi, eta)
-        model = ARCMIN_PER_RAD * np.arctan(plane / ARCMIN_PER_RAD)  # great-circle separation
-        jac = -np.column_stack([xi, eta]) / np.maximum(plane, 1e-12)[:, None]
-        step, *_ = np.linalg.lstsq(jac, separation - model, rcond=None)
-        centre = tangent_plane_to_sky(step[0], step[1], *centre)
-        centre = (float(centre[0]), float(centre[1]))
-        if np.hypot(*step) < 1e-9:
-            break
-    return centre
 
 
 def _check_correlations(arrays: dict[str, np.ndarray], source: str) -> None:
@@ -644,55 +499,6 @@ def _radial_velocities(
 
 
 # ---------------------------------------------------------------------------- model
-
-
-def cluster_sky_log_density(xi, eta, xi_cl, eta_cl, scale, cone_radius_plane, gamma=4.0):
-    """ln of the cluster's surface density (per arcmin^2) truncated to the cone: the EFF
-    profile (gamma - 2) / (2 pi a^2) (1 + R^2 / a^2)^(-gamma / 2), which for the default
-    gamma = 4 is the Plummer profile (1 + R^2 / a^2)^-2 / (pi a^2).
-
-    ``xi``, ``eta`` (n_star,) and the centre (``xi_cl``, ``eta_cl``) in arcmin of the
-    tangent plane; ``scale`` a (arcmin); ``cone_radius_plane`` the cone edge in the plane
-    (arcmin, = tan(r_cone) in those units); ``gamma`` > 2. PyTensor.
-    """
-    r2 = (xi - xi_cl) ** 2 + (eta - eta_cl) ** 2
-    log_norm = (
-        np.log((gamma - 2.0) / (2.0 * np.pi))
-        if isinstance(gamma, int | float)
-        else pt.log((gamma - 2.0) / (2.0 * np.pi))
-    )
-    log_profile = log_norm - 2.0 * pt.log(scale) - 0.5 * gamma * pt.log1p(r2 / scale**2)
-    mass = cluster_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, gamma=gamma)
-    return log_profile - pt.log(mass)
-
-
-def cluster_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, xp=pt, gamma=4.0):
-    """Fraction of an EFF (gamma = 4: Plummer) profile centred at (xi_cl, eta_cl) inside
-    the cone's disc.
-
-    M = (1 / 2 pi) int_0^2pi [1 - (1 + R_b^2 / a^2)^(1 - gamma / 2)] d theta, with R_b(theta)
-    the distance from the centre to the disc edge in direction theta (for gamma = 4 the
-    integrand is R_b^2 / (a^2 + R_b^2)); the trapezoid rule on a periodic analytic
-    integrand converges exponentially (64 points).
-    """
-    theta = 2.0 * np.pi * np.arange(N_EDGE_POINTS) / N_EDGE_POINTS
-    along = xi_cl * np.cos(theta) + eta_cl * np.sin(theta)
-    inside = cone_radius_plane**2 - xi_cl**2 - eta_cl**2
-    edge = -along + xp.sqrt(xp.maximum(along**2 + inside, 0.0))
-    if isinstance(gamma, int | float) and gamma == 4.0:
-        return xp.mean(edge**2 / (scale**2 + edge**2))
-    return xp.mean(1.0 - (1.0 + edge**2 / scale**2) ** (1.0 - 0.5 * gamma))
-
-
-def field_sky_log_density(xi: np.ndarray, eta: np.ndarray, cone_radius_arcmin: float) -> np.ndarray:
-    """ln of the uniform-on-the-sphere density inside the cone, per arcmin^2 of the plane.
-
-    (1 + rho^2)^(-3/2) / Omega with rho the tangent-plane radius in radians and
-    Omega = 2 pi (1 - cos r_cone) sr, converted to arcmin^2.
-    """
-    rho2 = (xi**2 + eta**2) / ARCMIN_PER_RAD**2
-    omega = 2.0 * np.pi * (1.0 - np.cos(cone_radius_arcmin / ARCMIN_PER_RAD))
-    return -1.5 * np.log1p(rho2) - np.log(omega) - 2.0 * np.log(ARCMIN_PER_RAD)
 
 
 def component_log_terms(
@@ -787,127 +593,6 @@ def _obs_random(
     return mean + np.einsum("...ij,...j->...i", chol, rng.normal(size=(*size, 3)))
 
 
-def initial_values(
-    data: dict[str, np.ndarray],
-    options: dict[str, Any],
-    cluster_pm: tuple[float, float] | None = None,
-    cluster_parallax: float | None = None,
-) -> dict[str, Any]:
-    """Data-driven starting values, keyed by free-variable name, for
-    ``pm.sample(initvals=...)`` or nutpie's ``initial_points`` (the model itself sets none,
-    so that ``pm.compute_log_likelihood`` works; its default starting point is valid but far
-    from the cluster, so a fit should use these).
-
-    The cluster proper motion starts at ``cluster_pm`` (mas/yr) or at the densest
-    0.25 mas/yr bin of the stars within a quarter of the cone radius; its parallax at
-    ``cluster_parallax`` (mas) or the median of the better-measured half of those stars
-    within 0.75 mas/yr of it; its radial velocity at the densest RV (:func:`densest_rv`) of
-    those stars whose parallax agrees within 3 sigma; the field mixture at a
-    Gaussian-mixture fit by expectation-maximisation (:func:`field_mixture_start`); the
-    error-inflation factors at 1.05, the binaries' RV fraction at 0.2 and spread at the
-    prior's median; with ``cmd_term``, the ridge at the running median colour of the stars
-    near that proper motion and parallax (:func:`colour_start`). Starting values do not
-    change the posterior.
-    """
-    opts = _options(options)
-    k = _n_components(opts)
-    low, high = (float(v) for v in opts["parallax_prior_range_mas"])
-    radius = float(data["cone_radius_arcmin"])
-    inner = np.hypot(data["xi"], data["eta"]) < _INIT_RADIUS_FRACTION * radius
-    if inner.sum() < 10:
-        inner = np.ones_like(inner)
-    pm_values = np.column_stack([data["pmra"], data["pmdec"]])
-    pm_errors = np.column_stack([data["pmra_error"], data["pmdec_error"]])
-    pm_init = (
-        histogram_peak(pm_values[inner], pm_errors[inner], 0.25)
-        if cluster_pm is None
-        else np.asarray(cluster_pm, dtype=float)
-    )
-    near = inner & (np.hypot(*(pm_values - pm_init).T) < _INIT_PM_WINDOW)
-    if near.sum() < 3:
-        near = inner
-    precise = near & (data["parallax_error"] <= np.median(data["parallax_error"][near]))
-    margin = 0.01 * (high - low)
-    parallax_init = float(
-        np.clip(np.median(data["parallax"][precise]), low + margin, high - margin)
-    )
-    if cluster_parallax is not None:
-        parallax_init = float(np.clip(cluster_parallax, low + margin, high - margin))
-    # the RV start: the densest RV of those stars whose parallax agrees within 3 sigma
-    with_rv = near & data["has_rv"]
-    agrees = np.abs(data["parallax"] - parallax_init) < 3.0 * data["parallax_error"]
-    if (with_rv & agrees).any():
-        with_rv &= agrees
-    rv_init = (
-        densest_rv(data["radial_velocity"][with_rv], data["radial_velocity_error"][with_rv])
-        if with_rv.any()
-        else 0.0
-    )
-    # a field learned on the control field is fixed: nothing of it to start
-    field = {} if "field_weights" in data else field_mixture_start(data, k)
-    values: dict[str, Any] = {
-        "xi_cl": 0.0,
-        "eta_cl": 0.0,
-        "plummer_radius_arcmin": float(
-            min(float(opts["plummer_prior_median_arcmin"]), 0.25 * radius)
-        ),
-        "parallax_cl": parallax_init,
-        "pmra_cl": float(pm_init[0]),
-        "pmdec_cl": float(pm_init[1]),
-        "rv_cl": rv_init,
-        "sigma_v": 1.0,
-        "f_cluster": start_fraction(0.2, len(data["ra"]), opts["cluster_min_members"]),
-        **field,
-    }
-    if data["has_rv"].any():
-        rv = data["radial_velocity"][data["has_rv"]]
-        values["rv_field_mean"] = float(np.median(rv))
-        values["rv_field_sd"] = float(max(np.std(rv), 1.0))
-        if opts["rv_binaries"]:
-            values["rv_binary_fraction"] = 0.2
-            values["rv_binary_sd"] = float(opts["rv_binary_sd_prior_kms"][0])
-    if opts["cmd_term"]:
-        values.update(colour_start(data, opts, near & agrees))
-    if opts["error_inflation"]:
-        n_ranges = len(opts["error_inflation_g_edges"]) + 1
-        for name in INFLATED:
-            if name != "rv" or data["has_rv"].any():
-                values[f"error_excess_{name}"] = np.full(n_ranges, _INIT_ERROR_EXCESS)
-    return values
-
-
-def colour_start(
-    data: dict[str, np.ndarray], opts: dict[str, Any], likely_members: np.ndarray
-) -> dict[str, Any]:
-    """Starting values of the colour-magnitude term: the ridge's node colours from the
-    running median of BP - RP against G (:func:`.cmd.running_median_colours`) of
-    ``likely_members`` (those with a colour; the inner stars near the starting proper
-    motion and parallax); the width and fractions at their priors' scale or mean."""
-    likely = likely_members & data["has_colour"]
-    if likely.sum() < STARS_PER_COMPONENT:
-        likely = data["has_colour"]
-    a_b, b_b = (float(v) for v in opts["cmd_binary_fraction_prior"])
-    a_o, b_o = (float(v) for v in opts["cmd_outlier_fraction_prior"])
-    return {
-        "cmd_ridge_colour": cmd.running_median_colours(
-            data["g_mag"][likely], data["bp_rp"][likely], data["cmd_node_mags"]
-        ),
-        "cmd_width": 0.5 * float(opts["cmd_width_prior_sd_mag"]),
-        "cmd_binary_fraction": a_b / (a_b + b_b),
-        "cmd_outlier_fraction": a_o / (a_o + b_o),
-    }
-
-
-def densest_rv(rv: np.ndarray, rv_error: np.ndarray, width_kms: float = _INIT_RV_WIDTH) -> float:
-    """The radial velocity (km/s) of highest density of the stars' RVs, each smoothed by its
-    error and ``width_kms`` in quadrature (0.1 km/s grid): a start for the cluster's RV that
-    a few field stars or binaries with discrepant RVs do not drag, unlike the median."""
-    sd = np.hypot(rv_error, width_kms)
-    grid = np.arange(rv.min() - width_kms, rv.max() + width_kms + 0.1, 0.1)
-    density = (stats.norm.pdf(grid[:, None], rv, sd)).sum(axis=1)
-    return float(grid[np.argmax(density)])
-
-
 #: The cluster quantities that tell modes apart (see :mod:`clustermix.models.modes`).
 MODE_QUANTITIES: dict[str, str] = {
     "parallax": "parallax_cl",
@@ -922,19 +607,6 @@ MODE_QUANTITIES: dict[str, str] = {
 }
 
 
-def start_at(
-    data: dict[str, np.ndarray], options: dict[str, Any], candidate: Any
-) -> dict[str, Any]:
-    """:func:`initial_values` with the cluster at the candidate's proper motion (mas/yr) and,
-    if it has one, parallax (mas)."""
-    return initial_values(
-        data,
-        options,
-        cluster_pm=(candidate.pmra, candidate.pmdec),
-        cluster_parallax=candidate.parallax,
-    )
-
-
 def field_observables(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(parallax, pmra, pmdec) (n, 3) and each star's covariance (n, 3, 3), for choosing K."""
     entries = astrometric_covariance(*(data[name] for name in (*ERRORS, *CORRELATIONS)))
@@ -945,65 +617,10 @@ def field_observables(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarr
     return np.column_stack([data[name] for name in ASTROMETRY]), covariances
 
 
-def field_mixture_start(data: dict[str, np.ndarray], k: int, n_iter: int = 60) -> dict[str, Any]:
-    """Starting field mixture: a K-component Gaussian mixture fitted by
-    expectation-maximisation to the (parallax, pmra, pmdec) of the stars in the outer half
-    of the cone (all stars if fewer than 10 K are there), with no error deconvolution
-    beyond subtracting the median measurement variance; components sorted by pmra width.
-
-    Deterministic: the iterations start from K groups of stars by distance from the median
-    proper motion (cold core first).
-    """
-    x = np.column_stack([data[name] for name in ASTROMETRY])
-    outer = np.hypot(data["xi"], data["eta"]) > _FIELD_INIT_RADIUS_FRACTION * float(
-        data["cone_radius_arcmin"]
-    )
-    if outer.sum() >= STARS_PER_COMPONENT * k:
-        x = x[outer]  # away from the centre, where few members are
-    n = x.shape[0]
-    distance = np.hypot(*(x[:, 1:] - np.median(x[:, 1:], axis=0)).T)
-    labels = np.minimum(np.argsort(np.argsort(distance)) * k // n, k - 1)
-    resp = np.eye(k)[labels]
-    for _ in range(n_iter):
-        nk = resp.sum(axis=0) + 1e-12
-        weights = nk / n
-        means = resp.T @ x / nk[:, None]
-        covs = np.empty((k, 3, 3))
-        log_p = np.empty((n, k))
-        for j in range(k):
-            dx = x - means[j]
-            covs[j] = (resp[:, j, None] * dx).T @ dx / nk[j] + 1e-6 * np.eye(3)
-            log_p[:, j] = np.log(weights[j]) + stats.multivariate_normal(
-                means[j], covs[j], allow_singular=True
-            ).logpdf(x)
-        resp = np.exp(log_p - special.logsumexp(log_p, axis=1, keepdims=True))
-    order = np.argsort(covs[:, 1, 1])
-    weights, means, covs = weights[order], means[order], covs[order]
-    error_var = np.median(np.column_stack([data[name] for name in ERRORS]) ** 2, axis=0)
-    sd = np.sqrt(np.maximum(np.diagonal(covs, axis1=1, axis2=2) - error_var, 0.01 * error_var))
-    corr = covs / np.sqrt(np.einsum("kii,kjj->kij", covs, covs))
-    r01, r02, r12 = corr[:, 0, 1], corr[:, 0, 2], corr[:, 1, 2]
-    partial = (r12 - r01 * r02) / np.sqrt((1.0 - r01**2) * (1.0 - r02**2))
-    cpc = np.clip(0.5 * (np.column_stack([r01, r02, partial]) + 1.0), 0.05, 0.95)
-    sd_pmra = np.maximum.accumulate(sd[:, 1]) * (1.0 + 1e-3 * np.arange(k))
-    start: dict[str, Any] = {
-        "parallax_field": means[:, 0],
-        "pm_field": means[:, 1:],
-        "sd_field_parallax": sd[:, 0],
-        "sd_field_pmra_first": float(sd_pmra[0]),
-        "sd_field_pmdec": sd[:, 2],
-        "cpc_field_beta": cpc,
-    }
-    if k > 1:
-        start["w_field"] = np.clip(weights, 0.02, None) / np.clip(weights, 0.02, None).sum()
-        start["sd_field_pmra_gap"] = np.diff(sd_pmra)
-    return start
-
-
 def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = None) -> pm.Model:
     """The phase-space mixture (see the module docstring)."""
-    opts = _options(options)
-    k = _n_components(opts)
+    opts = with_defaults(options)
+    k = n_field_components(opts)
     coords = {
         "star": data["source_id"],
         "component": np.arange(k),
@@ -1124,10 +741,6 @@ def _rv_arrays(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.
     rv = np.where(has_rv, data["radial_velocity"], 0.0)
     variance = np.where(has_rv, data["radial_velocity_error"], 1.0) ** 2
     return rv, variance, has_rv.astype(float)
-
-
-#: The observables whose quoted uncertainties the inflation factors scale.
-INFLATED = ("parallax", "pm", "rv")
 
 
 def error_scales(data: dict[str, np.ndarray], opts: dict[str, Any]) -> dict[str, Any]:
@@ -1323,7 +936,7 @@ def summary_quantities(
     ``v_z`` (km/s) are ICRS Cartesian, computed from them, the centre's (ra, dec) and
     ``rv`` = ``rv_cl``; ``sigma_v`` (km/s) and ``f_cluster`` as sampled.
     """
-    opts = _options(options)
+    opts = with_defaults(options)
     like = posterior["parallax_cl"]
     seed = int(opts["systematic_seed"])
     parallax = (like + systematic_draws(like, float(opts["parallax_systematic_mas"]), seed)).values
