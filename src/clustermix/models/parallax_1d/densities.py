@@ -56,11 +56,11 @@ class ParallaxComponents:
     f: float
     parallax_cl: float
     width_cl: float
-    error_scale: float = 1.0
     length_scale_kpc: float | None = None
     field_centres: np.ndarray | None = None
     field_weights: np.ndarray | None = None
     field_errors: np.ndarray | None = None
+    error_scale: float = 1.0
 
     @property
     def cluster_width(self) -> float:
