@@ -26,13 +26,15 @@ from .test_mixture import (
 )
 
 SOURCE = "synthetic.fits"
-#: The module's options with K fixed (a fit resolves "auto" from the control field first)
-#: and the cluster-size floor off, so that small test fields may take any fraction.
+#: The module's options with K fixed (a fit resolves "auto" from the control field first),
+#: the field fitted jointly with the cluster (these tables have no control field) and the
+#: cluster-size floor off, so that small test fields may take any fraction.
 OPTIONS = {
     **pmra_1d.DEFAULT_OPTIONS,
     "stars": "all",
     "n_field_components": 2,
     "cluster_min_members": 1,
+    "field_model": "joint",
 }
 ID_BASE = 2_076_000_000_000_000_000
 #: NGC 6819-like cluster (mas/yr): mean pmRA, intrinsic width (1 km/s at 2.7 kpc), fraction

@@ -6,14 +6,31 @@ marginalised analytically (Gaussian convolutions), its likelihood is
     p(x_i | theta) = f N(x_i | mu_cl, s_cl^2 + e_i^2)
                      + (1 - f) sum_k w_k N(x_i | mu_k, s_k^2 + e_i^2)
 
+The field (``field_model``). By default (``"control_field"``) the field's intrinsic pmra
+density is learned before the fit from the control annulus's stars (``in_control_field``),
+which hold almost no members, and then held fixed: the control stars are split into
+``field_magnitude_bins`` (4) bins of G of equal counts and an error-deconvolved
+K-component mixture (:func:`clustermix.models.field_choice.control_field_mixture`) is
+fitted in each, so that star i has the field (w_ik, mu_ik, s_ik) of its own G bin and its
+field term is the constant sum_k w_ik N(x_i | mu_ik, s_ik^2 + e_i^2), computed once.
+Only the cluster (``pmra_cl``, ``sigma_pmra_cl``, ``f_cluster``) is sampled. Fitted
+jointly, a field of a few Gaussians shared by all magnitudes cannot follow a real field,
+whose faint stars are distant, kinematically cold and move nearly like a distant cluster;
+the cluster then takes part of that faint field (bench/README.md: on the default
+simulated field the joint field gave f +0.6 sd high and memberships up to 0.08 too high
+at p 0.2-0.8). The fixed field's own uncertainty (a few thousand control stars per bin)
+is not propagated. ``"joint"`` keeps the field's parameters free, with the priors below,
+for catalogues without a control field.
+
 Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
 
 - cluster mean ``pmra_cl`` = mu_cl ~ N(pm_prior_centre, pm_prior_sd^2) = N(0, 10^2);
 - cluster intrinsic width ``sigma_pmra_cl`` = s_cl ~ HalfNormal(sigma_cl_prior_sd = 0.5);
 - cluster fraction ``f_cluster`` = f ~ Uniform(m / N, 1): a cluster holds at least
   m = ``cluster_min_members`` (20) of the N stars, never a handful of field stars;
-- field weights ``w_field`` = (w_1..w_K) ~ Dirichlet(1, ..., 1); K = ``n_field_components``,
-  by default ``"auto"``: chosen by BIC from 1 to ``max_field_components`` (4) with an
+- (``field_model: joint`` only, the next three) field weights ``w_field`` = (w_1..w_K) ~
+  Dirichlet(1, ..., 1); K = ``n_field_components`` (for both field models), by default
+  ``"auto"``: chosen by BIC from 1 to ``max_field_components`` (4) with an
   error-deconvolved mixture of the control field (:mod:`clustermix.models.field_choice`);
 - field means ``pmra_field`` mu_k ~ N(0, 10^2);
 - field widths ``sigma_pmra_field`` s_k = s_cl + exp(t_k): the cluster's width plus a
@@ -28,7 +45,7 @@ The cluster's mean is the members' mean proper motion, and a cluster has at leas
 :mod:`clustermix.models.modes` for both (how the mode is picked and checked, and how the
 members' mean differs from the centre's proper motion that phase_space fits).
 
-Label switching among the field components is broken by ordering one of these vectors
+Label switching among the (joint) field's components is broken by ordering one vector
 (``order_field_by``). ``"width"`` (default): t_1 < ... < t_K, written as
 ``log_excess_sigma_pmra_field_first`` ~ N(ln 3, 1^2) plus positive gaps
 ``log_excess_sigma_pmra_field_gap`` ~ HalfNormal(1); ``"pmra"``: mu_1 < ... < mu_K, as
@@ -91,7 +108,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "field_sigma_prior_median": 3.0,  # mas/yr, median of the field widths' excess over s_cl
     "field_log_sigma_prior_sd": 1.0,  # natural-log sd of that log-normal excess
     "pm_init": None,  # mas/yr, starting cluster mean; None: the densest histogram bin
-    "field_model": "joint",  # "control_field" (learned there, fixed) or "joint"
+    "field_model": "control_field",  # "control_field" (learned there, fixed) or "joint"
     "field_magnitude_bins": 4,  # G bins of the control-field field model
     "pm_systematic_masyr": PM_FLOOR_MASYR,  # Gaia DR3 floor added to the reported pmra
     "systematic_seed": 20210104,  # seed of the systematic draws in summary_quantities
