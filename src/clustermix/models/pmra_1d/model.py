@@ -16,11 +16,12 @@ field term is the constant sum_k w_ik N(x_i | mu_ik, s_ik^2 + e_i^2), computed o
 Only the cluster (``pmra_cl``, ``sigma_pmra_cl``, ``f_cluster``) is sampled. Fitted
 jointly, a field of a few Gaussians shared by all magnitudes cannot follow a real field,
 whose faint stars are distant, kinematically cold and move nearly like a distant cluster;
-the cluster then takes part of that faint field (bench/README.md: on the default
-simulated field the joint field gave f +0.6 sd high and memberships up to 0.08 too high
-at p 0.2-0.8). The fixed field's own uncertainty (a few thousand control stars per bin)
-is not propagated. ``"joint"`` keeps the field's parameters free, with the priors below,
-for catalogues without a control field.
+the cluster then takes part of that faint field (bench/README.md, 20 seeds of the default
+simulated field: f +0.66 sd high with the joint field, +0.29 sd with this one; stars of
+p 0.2-0.8 members 0.10 less often than p said, now 0.04-0.07). The fixed field's own
+uncertainty (a few thousand control stars per bin) is not propagated. ``"joint"`` keeps
+the field's parameters free, with the priors below, for catalogues without a control
+field.
 
 Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
 
