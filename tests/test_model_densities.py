@@ -64,6 +64,19 @@ def _pmra_case(rng: np.random.Generator) -> tuple[xr.Dataset, dict, tuple, float
     return posterior, data, grid, 0.2
 
 
+def _pmra_fixed_field_case(rng: np.random.Generator) -> tuple[xr.Dataset, dict, tuple, float]:
+    posterior = _posterior({"f_cluster": 0.2, "pmra_cl": -2.9, "sigma_pmra_cl": 0.1}, rng, 0.05)
+    data = {"pmra": rng.normal(-3, 3, N_STARS), "pmra_error": rng.uniform(0.05, 0.5, N_STARS)}
+    g_bin = rng.integers(0, 2, N_STARS)  # two G bins, each its own two-component field
+    data.update(
+        field_weights=np.array([[0.7, 0.3], [0.4, 0.6]])[g_bin],
+        field_means=np.array([[-3.0, 0.0], [-2.0, 1.0]])[g_bin],
+        field_sigmas=np.array([[1.0, 4.0], [2.0, 6.0]])[g_bin],
+    )
+    grid = (np.linspace(-80.0, 80.0, 16001),)  # step 0.01 mas/yr
+    return posterior, data, grid, 0.2
+
+
 def _pm_data(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {
         "pmra": rng.normal(-3, 3, N_STARS),
@@ -153,7 +166,7 @@ def _parallax_binned_case(rng: np.random.Generator) -> tuple[xr.Dataset, dict, t
 
 
 CASES: dict[str, list[Callable[[np.random.Generator], tuple]]] = {
-    "pmra_1d": [_pmra_case],
+    "pmra_1d": [_pmra_case, _pmra_fixed_field_case],
     "pm_2d": [_pm_joint_case, _pm_fixed_field_case],
     "parallax_1d": [_parallax_edsd_case, _parallax_binned_case],
 }
@@ -208,6 +221,21 @@ def test_densities_modules_load_no_pymc(name: str) -> None:
         "assert not loaded, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_pmra_1d_fixed_field_is_drawn_as_the_bins_mixture() -> None:
+    """The control-field field is one mixture of every (G bin, component) pair, each
+    weighted by its weight times its bin's share of the stars."""
+    data = {
+        "field_weights": np.array([[0.7, 0.3]] * 3 + [[0.4, 0.6]]),
+        "field_means": np.array([[-3.0, 0.0]] * 3 + [[-2.0, 1.0]]),
+        "field_sigmas": np.array([[1.0, 4.0]] * 3 + [[2.0, 6.0]]),
+    }
+    field = get_model_part("pmra_1d", "densities").average_field(data)
+    order = np.argsort(field["mu"])
+    np.testing.assert_allclose(field["mu"][order], [-3.0, -2.0, 0.0, 1.0])
+    np.testing.assert_allclose(field["w"][order], [0.525, 0.1, 0.225, 0.15])
+    np.testing.assert_allclose(field["sigma"][order], [1.0, 2.0, 4.0, 6.0])
 
 
 def test_pm_2d_measurement_covariances_match_the_model() -> None:

@@ -183,9 +183,10 @@ def test_pmra_1d_on_a_wide_cone_finds_the_poor_cluster_not_the_field_core(hard) 
     """The failure seen on a real 42' cone: f = 0.55 and a 0.69 mas/yr "cluster" (the
     field's core) with R-hat 1.00. Now every chain is on the 2% cluster."""
     catalog, truth = hard
-    # over the whole cone the cluster is no mode of its own in pmra alone: the fit stops
-    # and names the field's core it found, instead of reporting it
-    whole_cone = model_options(pmra_1d, {"stars": "all"})
+    # over the whole cone the cluster is no mode of its own in pmra alone with a jointly
+    # fitted field: the fit stops and names the field's core it found, instead of
+    # reporting it
+    whole_cone = model_options(pmra_1d, {"stars": "all", "field_model": "joint"})
     with pytest.raises(ModeError, match="not a cluster: internal dispersion"):
         fit_catalog(pmra_1d, whole_cone, catalog, SAMPLING, source="sim")
     # the default, the cluster region (a few hundred stars: longer chains cost little and

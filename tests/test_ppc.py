@@ -53,8 +53,9 @@ def constant_posterior(values: dict[str, float | list], n_draws: int = N_DRAWS) 
 
 # ----------------------------------------------------------------------------- pmra_1d
 
-#: pmra_1d's options with K fixed (a fit resolves the default "auto" first).
-PMRA_OPTIONS = {"n_field_components": 2}
+#: pmra_1d's options with K fixed (a fit resolves the default "auto" first) and the field
+#: fitted jointly with the cluster (the posteriors here hold the field's parameters).
+PMRA_OPTIONS = {"n_field_components": 2, "field_model": "joint"}
 
 PMRA_TRUTH = {
     "pmra_cl": -2.9,

@@ -21,5 +21,6 @@ SPEC = ModelSpec(
     ),
     resources=Resources(mem_mb=4000, runtime_min=60),
     adoption_rank=3,
-    catalogue_columns=frozenset({"pmra", "pmra_error"}),
+    # the field is learned per G bin on the control annulus
+    catalogue_columns=frozenset({"pmra", "pmra_error", "phot_g_mean_mag"}),
 )

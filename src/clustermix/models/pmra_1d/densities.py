@@ -2,7 +2,9 @@
 
 At the posterior medians: the cluster f N(mu_cl, s_cl^2 + e^2) and each field component
 (1 - f) w_k N(mu_k, s_k^2 + e^2), averaged over the stars' errors e (see
-:mod:`clustermix.models.densities`). NumPy only: nothing here imports PyMC.
+:mod:`clustermix.models.densities`). A field learned on the control field (fixed, each G
+bin its own mixture) is drawn as one mixture of all the bins' components
+(:func:`average_field`). NumPy only: nothing here imports PyMC.
 """
 
 from __future__ import annotations
@@ -20,33 +22,52 @@ if TYPE_CHECKING:
 #: The kind of panel the figure draws: a pmra histogram.
 PANEL = "pmra"
 #: Deterministics the components read, which a trace may not store (the caller recomputes
-#: them: :func:`clustermix.fit.fitted.with_deterministics`).
+#: them: :func:`clustermix.fit.fitted.with_deterministics`); a fixed field has none.
 DETERMINISTICS: tuple[str, ...] = ("sigma_pmra_field",)
-#: The posterior variables the components read.
-POSTERIOR_NAMES: tuple[str, ...] = (
-    "f_cluster",
-    "pmra_cl",
-    "sigma_pmra_cl",
-    "w_field",
-    "pmra_field",
-    *DETERMINISTICS,
-)
+#: The cluster's posterior variables.
+CLUSTER_NAMES: tuple[str, ...] = ("f_cluster", "pmra_cl", "sigma_pmra_cl")
+#: The jointly fitted field's posterior variables.
+FIELD_NAMES: tuple[str, ...] = ("w_field", "pmra_field", *DETERMINISTICS)
+#: All the posterior variables the components read (with a jointly fitted field).
+POSTERIOR_NAMES: tuple[str, ...] = (*CLUSTER_NAMES, *FIELD_NAMES)
+
+
+def average_field(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The control-field field model of all stars as one mixture (for figures): each (G bin,
+    component) pair weighted by its weight times its bin's share of the stars. Returns
+    ``w`` (M,), ``mu`` (M,) and ``sigma`` (M,) (mas/yr)."""
+    k = data["field_weights"].shape[1]
+    rows = np.column_stack([data["field_weights"], data["field_means"], data["field_sigmas"]])
+    unique, counts = np.unique(rows, axis=0, return_counts=True)
+    share = counts / counts.sum()
+    return {
+        "w": (unique[:, :k] * share[:, None]).ravel(),
+        "mu": unique[:, k : 2 * k].ravel(),
+        "sigma": unique[:, 2 * k :].ravel(),
+    }
 
 
 def fitted_components(
     posterior: xr.Dataset, data: Mapping[str, np.ndarray] | None = None
 ) -> Components1D:
-    """The components at the posterior medians (mas/yr); ``posterior`` must hold
-    :data:`DETERMINISTICS`. ``data`` is not needed (the field is fitted)."""
-    medians = posterior_medians(posterior, POSTERIOR_NAMES)
-    mu = np.atleast_1d(medians["pmra_field"])
+    """The components at the posterior medians (mas/yr). A field learned on the control
+    field comes from ``data`` (``field_weights`` ...: :func:`average_field`); a jointly
+    fitted one from ``posterior``, which must then hold :data:`DETERMINISTICS`."""
+    medians = posterior_medians(posterior, CLUSTER_NAMES)
+    cluster = {
+        "f": float(medians["f_cluster"]),
+        "mu_cl": float(medians["pmra_cl"]),
+        "sigma_cl": float(medians["sigma_pmra_cl"]),
+    }
+    if data is not None and "field_weights" in data:
+        return Components1D(**cluster, **average_field(data))
+    field = posterior_medians(posterior, FIELD_NAMES)
+    mu = np.atleast_1d(field["pmra_field"])
     return Components1D(
-        f=float(medians["f_cluster"]),
-        mu_cl=float(medians["pmra_cl"]),
-        sigma_cl=float(medians["sigma_pmra_cl"]),
-        w=field_weights(medians.get("w_field"), mu.size),
+        **cluster,
+        w=field_weights(field.get("w_field"), mu.size),
         mu=mu,
-        sigma=np.atleast_1d(medians["sigma_pmra_field"]),
+        sigma=np.atleast_1d(field["sigma_pmra_field"]),
     )
 
 
