@@ -57,9 +57,9 @@ def prepare_cluster_fit(
     options = dict(options)
     if not hasattr(module, "field_observables") or options.get("n_field_components") != AUTO:
         return options, module.prepare_data(catalog, options, source), None
-    probe_options = {**options, "n_field_components": 1}
-    if "field_model" in options:
-        probe_options["field_model"] = "joint"  # the probe needs the observables only
+    # the probe needs the observables only: the model's PROBE_OPTIONS skip what its data
+    # learn before the fit (a field learned on the control field, the colours' density)
+    probe_options = {**options, **getattr(module, "PROBE_OPTIONS", {}), "n_field_components": 1}
     if options.get("stars", "all") != "all" and "in_control_field" in catalog.colnames:
         # a model of the cluster region learns its field from the control field's stars
         probe_options["stars"] = "control_field"

@@ -229,6 +229,7 @@ from clustermix.models.phase_space.options import (
     with_defaults,
 )
 from clustermix.models.phase_space.options import DEFAULT_OPTIONS as DEFAULT_OPTIONS
+from clustermix.models.phase_space.options import PROBE_OPTIONS as PROBE_OPTIONS
 from clustermix.models.phase_space.sky import (
     GEOMETRY_KEYS,
     cluster_sky_log_density,

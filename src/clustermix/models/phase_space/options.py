@@ -82,6 +82,9 @@ COLUMNS = ("ra", "dec", *ASTROMETRY, *ERRORS, *CORRELATIONS)
 
 #: How the field's astrometry is modelled (``field_model``).
 FIELD_MODELS = ("control_field", "joint")
+#: Options under which :func:`prepare_data` gives only what the choice of K reads (the probe
+#: of :func:`clustermix.fit.run.prepare_cluster_fit`): nothing learned before the fit.
+PROBE_OPTIONS: dict[str, Any] = {"field_model": "joint", "cmd_term": False}
 
 #: The observables whose quoted uncertainties the inflation factors scale.
 INFLATED = ("parallax", "pm", "rv")

@@ -125,6 +125,9 @@ COLUMNS = ("pmra", "pmdec", "pmra_error", "pmdec_error", "pmra_pmdec_corr")
 AXES = ("pmra", "pmdec")
 ORDERINGS = ("width", "pmra")
 FIELD_MODELS = ("control_field", "joint")
+#: Options under which :func:`prepare_data` gives only what the choice of K reads (the probe
+#: of :func:`clustermix.fit.run.prepare_cluster_fit`): nothing learned before the fit.
+PROBE_OPTIONS: dict[str, Any] = {"field_model": "joint"}
 
 
 def _options(options: dict[str, Any] | None) -> dict[str, Any]:
