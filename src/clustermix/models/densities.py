@@ -14,7 +14,7 @@ Nothing here imports PyMC or PyTensor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -56,6 +56,27 @@ def field_weights(w: np.ndarray | None, k: int) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the stars' errors
+
+
+def pooled_bin_mixture(
+    weights: np.ndarray, components: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """A field learned per G bin (each star carries its bin's mixture: ``weights`` (n, K) and
+    per-component arrays (n, K) or (n, K, d) in ``components``) as one mixture of all the
+    bins' components, for figures: each (bin, component) pair weighted by its weight times
+    its bin's share of the stars. Returns ``w`` (M,) and each of ``components`` as (M,) or
+    (M, d), M = bins x K, in the units given."""
+    n, k = weights.shape
+    blocks = [np.asarray(value, float).reshape(n, -1) for value in components.values()]
+    unique, counts = np.unique(np.column_stack([weights, *blocks]), axis=0, return_counts=True)
+    pooled = {"w": (unique[:, :k] * (counts / counts.sum())[:, None]).ravel()}
+    start = k
+    for name, block in zip(components, blocks, strict=True):
+        width = block.shape[1]
+        values = unique[:, start : start + width]
+        pooled[name] = values.ravel() if width == k else values.reshape(-1, width // k)
+        start += width
+    return pooled
 
 
 def error_quantiles(errors: np.ndarray, n: int = N_ERROR_QUANTILES) -> np.ndarray:

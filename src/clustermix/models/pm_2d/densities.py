@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustermix.models.densities import Components2D, field_weights, posterior_medians
+from clustermix.models.densities import (
+    Components2D,
+    field_weights,
+    pooled_bin_mixture,
+    posterior_medians,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -42,27 +47,13 @@ def measurement_covariances(data: Mapping[str, np.ndarray]) -> np.ndarray:
 
 
 def average_field(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The control-field field model of all stars as one mixture (for figures): each (G bin,
-    component) pair weighted by its weight times its bin's share of the stars. Returns
-    ``w`` (M,), ``mu`` (M, 2), ``sigma`` (M, 2) (mas/yr) and ``rho`` (M,)."""
-    n, k = data["field_weights"].shape
-    rows = np.column_stack(
-        [
-            data["field_weights"],
-            data["field_means"].reshape(n, -1),
-            data["field_sigmas"].reshape(n, -1),
-            data["field_rho"],
-        ]
+    """The control-field field model of all stars as one mixture (for figures,
+    :func:`~clustermix.models.densities.pooled_bin_mixture`): ``w`` (M,), ``mu`` (M, 2),
+    ``sigma`` (M, 2) (mas/yr) and ``rho`` (M,)."""
+    return pooled_bin_mixture(
+        data["field_weights"],
+        {"mu": data["field_means"], "sigma": data["field_sigmas"], "rho": data["field_rho"]},
     )
-    unique, counts = np.unique(rows, axis=0, return_counts=True)
-    share = counts / counts.sum()
-    weights = unique[:, :k] * share[:, None]
-    return {
-        "w": weights.ravel(),
-        "mu": unique[:, k : 3 * k].reshape(-1, 2),
-        "sigma": unique[:, 3 * k : 5 * k].reshape(-1, 2),
-        "rho": unique[:, 5 * k :].ravel(),
-    }
 
 
 def fitted_components(

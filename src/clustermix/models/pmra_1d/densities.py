@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clustermix.models.densities import Components1D, field_weights, posterior_medians
+from clustermix.models.densities import (
+    Components1D,
+    field_weights,
+    pooled_bin_mixture,
+    posterior_medians,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -33,18 +38,12 @@ POSTERIOR_NAMES: tuple[str, ...] = (*CLUSTER_NAMES, *FIELD_NAMES)
 
 
 def average_field(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The control-field field model of all stars as one mixture (for figures): each (G bin,
-    component) pair weighted by its weight times its bin's share of the stars. Returns
-    ``w`` (M,), ``mu`` (M,) and ``sigma`` (M,) (mas/yr)."""
-    k = data["field_weights"].shape[1]
-    rows = np.column_stack([data["field_weights"], data["field_means"], data["field_sigmas"]])
-    unique, counts = np.unique(rows, axis=0, return_counts=True)
-    share = counts / counts.sum()
-    return {
-        "w": (unique[:, :k] * share[:, None]).ravel(),
-        "mu": unique[:, k : 2 * k].ravel(),
-        "sigma": unique[:, 2 * k :].ravel(),
-    }
+    """The control-field field model of all stars as one mixture (for figures,
+    :func:`~clustermix.models.densities.pooled_bin_mixture`): ``w`` (M,), ``mu`` (M,) and
+    ``sigma`` (M,) (mas/yr)."""
+    return pooled_bin_mixture(
+        data["field_weights"], {"mu": data["field_means"], "sigma": data["field_sigmas"]}
+    )
 
 
 def fitted_components(
