@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+# Before any test module imports PyMC: PyTensor's C flags as the workflow's scripts get them
+# (clustermix.compile_flags), which the Snakemake runs started here inherit.
+import clustermix  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 # What a workflow run needs from the repository (no results, no resources).

@@ -221,7 +221,8 @@ def test_a_fit_started_at_a_mode_adapts_from_its_curvature() -> None:
 
 
 def test_progress_line_and_its_interval() -> None:
-    """Draws per chain, divergences, elapsed and expected time; one line per interval."""
+    """Draws per chain, divergences, elapsed and expected time; one line per interval. The
+    time to go follows the rate of drawing since the first draw, not the compile before it."""
     now = [100.0]
     logger = logging.getLogger("test_progress")
     progress = FitProgress(
@@ -235,15 +236,18 @@ def test_progress_line_and_its_interval() -> None:
     )
     assert not progress.due()
     assert "time to go not known yet" in progress.line()
-    for index in range(12):
+    now[0] += 60.0  # the sampler compiles its model: no draws for a minute
+    progress.record_draw(0, 0, tuning=True, diverging=False)
+    assert "time to go not known yet" in progress.line()
+    for index in range(1, 12):
         progress.record_draw(0, index, tuning=index < 10, diverging=index in (3, 11))
     for index in range(4):
         progress.record_draw(1, index, tuning=True, diverging=False)
-    now[0] += 16.0
+    now[0] += 15.0  # 15 draws after the first in 15 s: 24 to go take 24 s
     assert progress.due()
     assert progress.line() == (
         "fit ngc6819/pm_2d: draws 12/20, 4/20 (10 warm-up + 10 per chain); "
-        "divergences 1 (1 in warm-up); 16 s elapsed, ~24 s to go"
+        "divergences 1 (1 in warm-up); 1 min 15 s elapsed, ~24 s to go"
     )
     progress.log_line()
     assert not progress.due() and progress.lines == 1

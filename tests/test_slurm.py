@@ -38,7 +38,7 @@ CANNOT_RUN_HERE = 3
 CLUSTER = "ngc6819"
 #: The two fastest fits: multi-core jobs and concurrent single-core summaries are covered
 #: by these; each further fit adds a minute or more of CI time, not coverage.
-MODELS = ("pmra_1d", "parallax_1d")
+MODELS = ("pmra_1d", "pm_2d")  # the two fastest fits
 #: A target made by one of the workflow's `localrules` (num_literature): it must run where
 #: Snakemake runs, not as a SLURM job.
 LOCAL_TARGET = "src/tex/output/literature.tex"

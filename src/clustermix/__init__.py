@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from clustermix.compile_flags import use_fast_compile_flags
 from clustermix.quiet import silence_unactionable_warnings
 
 try:
@@ -9,7 +10,9 @@ try:
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0+unknown"
 
-# Before any module imports PyMC: warnings nobody can act on stay out of every log.
+# Before any module imports PyMC: warnings nobody can act on stay out of every log, and
+# PyTensor compiles the models' C code with flags that build it faster.
 silence_unactionable_warnings()
+use_fast_compile_flags()
 
 __all__ = ["__version__"]

@@ -71,6 +71,9 @@ class FitProgress:
         self.start = clock()
         self.last_line = self.start
         self.lines = 0
+        # when the first draw was seen, and how many were done then: the rate of drawing is
+        # measured from there, so that compiling before the first draw does not count
+        self.first_seen: tuple[float, int] | None = None
 
     @property
     def enabled(self) -> bool:
@@ -85,6 +88,11 @@ class FitProgress:
     def restart_clock(self) -> None:
         """Start the elapsed time (and the first interval) now: when sampling starts."""
         self.start = self.last_line = self.clock()
+        self.first_seen = None
+
+    def _note_first_draw(self) -> None:
+        if self.first_seen is None and sum(self.done) > 0:
+            self.first_seen = (self.clock(), sum(self.done))
 
     def due(self) -> bool:
         """Whether a line is due: lines are wanted and ``interval`` s passed since the last."""
@@ -93,6 +101,7 @@ class FitProgress:
     def record_draw(self, chain: int, index: int, tuning: bool, diverging: bool) -> None:
         """One finished iteration ``index`` (0-based, warm-up included) of ``chain``."""
         self.done[chain] = max(self.done[chain], index + 1)
+        self._note_first_draw()
         if diverging:
             if tuning:
                 self.warmup_divergences[chain] += 1
@@ -121,14 +130,19 @@ class FitProgress:
         self.done = [int(n) for n in done]
         self.warmup_divergences = [int(n) for n in divergent[True]]
         self.divergences = [int(n) for n in divergent[False]]
+        self._note_first_draw()
 
     def line(self) -> str:
-        """The progress line for the current state."""
-        elapsed = self.clock() - self.start
+        """The progress line for the current state. The time to go is extrapolated from
+        the draws made since the first one was seen (the sampler compiles its model before
+        it), once there are any."""
+        now = self.clock()
+        elapsed = now - self.start
         done, total = sum(self.done), self.per_chain * len(self.done)
         draws = ", ".join(f"{n}/{self.per_chain}" for n in self.done)
-        if 0 < done < total:
-            to_go = f"~{format_duration(elapsed * (total - done) / done)} to go"
+        since = (now - self.first_seen[0], done - self.first_seen[1]) if self.first_seen else None
+        if since and since[1] > 0 and done < total:
+            to_go = f"~{format_duration(since[0] * (total - done) / since[1])} to go"
         elif done >= total:
             to_go = "finishing"
         else:
