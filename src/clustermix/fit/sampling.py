@@ -29,6 +29,7 @@ import numpy as np
 
 from clustermix.errors import ConfigError
 from clustermix.fit.progress import PROGRESS_INTERVAL_S, FitProgress
+from clustermix.fit.stopping import SamplingTarget
 from clustermix.io import PathLike, atomic_path
 from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
 from clustermix.provenance.origin import decoded_attrs, utc_now
@@ -64,6 +65,7 @@ def sample(
     jitter: bool = True,
     progress_interval: float | None = PROGRESS_INTERVAL_S,
     label: str = "",
+    target: Mapping[str, Any] | None = None,
 ) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the trace.
 
@@ -84,6 +86,10 @@ def sample(
     elapsed and expected time; :mod:`clustermix.fit.progress`) logged while nutpie or PyMC
     samples, None or 0 for none; ``label`` names the fit in them (e.g. ``ngc6819/pm_2d``).
     ``progressbar`` is the samplers' own terminal progress bar, which a log file cannot show.
+    ``target`` (config ``sampling.target``: ``ess``, ``rhat_max``, ``check_every``; nutpie
+    only): stop every chain at the first checkpoint where the draws so far reach it, with
+    ``draws`` as the cap (:mod:`clustermix.fit.stopping`); the trace's ``draws`` attribute
+    is then the draws kept per chain and ``sampling_target`` records the rounds.
 
     Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
     ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
@@ -94,6 +100,14 @@ def sample(
     """
     if backend not in BACKENDS:
         raise ConfigError(f"sampling.backend: unknown backend '{backend}'; use one of {BACKENDS}")
+    stopping = None
+    if target:
+        if backend != "nutpie":
+            raise ConfigError(
+                f"sampling.target: only the nutpie backend can stop at a target, not "
+                f"'{backend}'; remove sampling.target or use backend: nutpie"
+            )
+        stopping = SamplingTarget.from_config(target)
     if cores is None:
         cores = min(chains, os.cpu_count() or 1)
     cores = max(1, min(cores, chains))
@@ -107,12 +121,22 @@ def sample(
         "progressbar": progressbar,
         "initvals": dict(initvals) if initvals else None,
         "jitter": bool(jitter),
+        **({"target": stopping} if stopping else {}),
     }
     log.info(
         "sampling with %s: %s",
         backend,
-        {key: value for key, value in settings.items() if key != "initvals"},
+        {key: value for key, value in settings.items() if key not in ("initvals", "target")},
     )
+    if stopping:
+        log.info(
+            "sampling to a target: every free parameter's R-hat <= %g and bulk and tail ESS "
+            ">= %g, judged every %d draws per chain, at most %d",
+            stopping.rhat_max,
+            stopping.ess,
+            stopping.check_every,
+            draws,
+        )
     progress = FitProgress(
         label, chains=chains, tune=tune, draws=draws, interval=progress_interval, logger=log
     )
@@ -121,12 +145,15 @@ def sample(
     attrs.update(
         seed=int(seed),
         chains=int(chains),
-        draws=int(draws),
+        draws=int(idata.posterior.sizes["draw"]),
         tune=int(tune),
         target_accept=float(target_accept),
         created=utc_now(),
     )
     attrs.update(gradient_evaluations(idata))
+    if stopping:
+        attrs["sampling_target"] = stopping.record(int(draws))
+        log.info("sampling stopped: %s", attrs["sampling_target"]["stopped"])
     if store_log_likelihood:
         add_log_likelihood(model, idata)
     stamp_trace(idata, **attrs)
@@ -347,7 +374,7 @@ def _sample_nutpie(
         progress_bar=settings["progressbar"],
         blocking=False,
     )
-    idata = _wait_for_nutpie(sampler, progress)
+    idata = _wait_for_nutpie(sampler, progress, settings.get("target"), names, settings["draws"])
     wall = time.perf_counter() - start
     # nutpie also stores the unconstrained values (``x_log__``); keep what PyMC keeps.
     for group in ("posterior", "warmup_posterior"):
@@ -380,26 +407,83 @@ def _sample_nutpie(
 NUTPIE_POLL_S = 0.1
 
 
-def _wait_for_nutpie(sampler: Any, progress: FitProgress) -> az.InferenceData:
+#: Seconds between two looks at a nutpie sampler's draws for its target.
+TARGET_LOOK_S = 1.0
+
+
+def _wait_for_nutpie(
+    sampler: Any,
+    progress: FitProgress,
+    target: SamplingTarget | None = None,
+    names: list[str] | None = None,
+    cap: int = 0,
+) -> az.InferenceData:
     """Wait for a nutpie sampler started with ``blocking=False``, logging a progress line
     whenever one is due, and return its trace. The sampler runs in nutpie's own threads;
     looking at it (``inspect()``, a copy of the trace so far) does not change its draws.
-    An interrupt or error stops the sampler's threads before it propagates."""
+    With a ``target``, every checkpoint the chains reach is judged on their first draws
+    (variables ``names``) and the sampler stops at the first one met; a checkpoint passed
+    between two looks, or after the end, is judged all the same, so the trace does not
+    depend on when the looks happened. An interrupt or error stops the sampler's threads
+    before it propagates."""
     try:
-        if progress.enabled:
-            while not _nutpie_finished(sampler):
-                time.sleep(min(NUTPIE_POLL_S, progress.interval))
-                if progress.due():
-                    try:
-                        progress.read_nutpie(_inspect_nutpie(sampler))
-                    except Exception as err:  # e.g. the chains ended since the check
-                        log.debug("no progress from nutpie: %s", err)
-                    progress.log_line()
-        return sampler.wait()
+        last_look = time.monotonic()
+        while (progress.enabled or target) and not _nutpie_finished(sampler):
+            time.sleep(NUTPIE_POLL_S)
+            look = target is not None and time.monotonic() - last_look >= TARGET_LOOK_S
+            if not (progress.due() or look):
+                continue
+            last_look = time.monotonic()
+            try:
+                trace = _inspect_nutpie(sampler)
+            except Exception as err:  # e.g. the chains ended since the check
+                log.debug("no draws from nutpie: %s", err)
+                continue
+            progress.read_nutpie(trace)
+            if progress.due():
+                progress.log_line()
+            if target is not None:
+                met = _judge_checkpoints(trace, target, names or [], cap)
+                if met is not None:
+                    return _first_draws(sampler.abort(), met)
+        idata = sampler.wait()
+        if target is not None:
+            met = _judge_checkpoints(idata, target, names or [], cap)
+            if met is not None:
+                return _first_draws(idata, met)
+        return idata
     except BaseException:
         with contextlib.suppress(Exception):  # the sampler may already be gone
             sampler.cancel()
         raise
+
+
+def _draws_in_every_chain(idata: az.InferenceData) -> int:
+    """Posterior draws that every chain has made (nutpie pads the shorter chains; a padded
+    draw has ``n_steps`` 0)."""
+    if "sample_stats" not in idata.groups() or idata.sample_stats.sizes.get("draw", 0) == 0:
+        return 0
+    real = np.asarray(idata.sample_stats["n_steps"]) > 0
+    return int(real.sum(axis=1).min())
+
+
+def _judge_checkpoints(
+    idata: az.InferenceData, target: SamplingTarget, names: list[str], cap: int
+) -> int | None:
+    """Judge, in order, the checkpoints every chain of ``idata`` has reached; the first
+    one met, or None."""
+    for draws in target.checkpoints(_draws_in_every_chain(idata), cap):
+        if target.judge(idata.posterior, names, draws):
+            return draws
+    return None
+
+
+def _first_draws(idata: az.InferenceData, draws: int) -> az.InferenceData:
+    """``idata`` with the first ``draws`` posterior draws of every chain (warm-up kept)."""
+    for group in ("posterior", "sample_stats"):
+        if group in idata.groups():
+            setattr(idata, group, getattr(idata, group).isel(draw=slice(0, draws)))
+    return idata
 
 
 def _inspect_nutpie(sampler: Any) -> az.InferenceData:

@@ -40,7 +40,9 @@ SAMPLING_DEFAULTS: dict[str, Any] = {
     "seed": 12345,
     "store_log_likelihood": False,
 }
-SAMPLING_KEYS: frozenset[str] = frozenset(SAMPLING_DEFAULTS)
+#: ... and ``target`` (:mod:`clustermix.fit.stopping`), which has no default: without it
+#: every chain draws ``draws`` (and the settings, so the fits' hashes, stay as they were).
+SAMPLING_KEYS: frozenset[str] = frozenset(SAMPLING_DEFAULTS) | {"target"}
 #: Keys of ``models.<name>`` that are neither sampling settings nor model options.
 CONTROL_KEYS: frozenset[str] = frozenset({"enabled"})
 #: Models fitted to their own example data, not to a cluster (results/examples/<name>/).

@@ -44,7 +44,16 @@ RECORDED_PACKAGES: tuple[str, ...] = (
 #: Trace attributes stored as JSON text (NetCDF attributes cannot hold mappings; see
 #: :func:`clustermix.fit.sampling.stamp_trace`).
 JSON_ATTRS: frozenset[str] = frozenset(
-    {"options", "sampling", "package_versions", "field_components", "mode_search", "hint", "priors"}
+    {
+        "options",
+        "sampling",
+        "package_versions",
+        "field_components",
+        "mode_search",
+        "hint",
+        "priors",
+        "sampling_target",
+    }
 )
 
 
