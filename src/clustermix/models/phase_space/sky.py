@@ -100,11 +100,13 @@ def cluster_sky_log_density(
     Without ``tidal``: the EFF profile (gamma - 2) / (2 pi a^2) (1 + R^2 / a^2)^(-gamma / 2),
     which for the default gamma = 4 is the Plummer profile (1 + R^2 / a^2)^-2 / (pi a^2).
     With ``tidal`` (r_t, arcmin): the King (1962) profile of core radius r_c = ``scale``,
-    [1 / sqrt(1 + R^2 / r_c^2) - 1 / sqrt(1 + r_t^2 / r_c^2)]^2 / (pi r_c^2 N(r_t)) with
-    N the enclosed number of :func:`clustermix.models.profiles.king_enclosed`, and
-    ``gamma`` unused. Stars beyond r_t get ln density :data:`KING_LOG_FLOOR` - ln(pi r_c^2)
-    (about -138, i.e. nothing, but finite, so that the gradient stays finite and the
-    members' term just drops out of a star's mixture).
+    [1 / sqrt(1 + R^2 / r_c^2) - 1 / sqrt(1 + r_t^2 / r_c^2)]^2 / (pi r_c^2 M), M from
+    :func:`cluster_mass_in_cone` (King's enclosed number N of
+    :func:`clustermix.models.profiles.king_enclosed` averaged over the cone's edge: N(r_t)
+    when the tidal circle lies inside the cone), and ``gamma`` unused. Stars beyond r_t
+    get ln density :data:`KING_LOG_FLOOR` - ln(pi r_c^2 M) (about -138, i.e. nothing, but
+    finite, so that the gradient stays finite and the members' term just drops out of a
+    star's mixture).
 
     ``xi``, ``eta`` (n_star,) and the centre (``xi_cl``, ``eta_cl``) in arcmin of the
     tangent plane; ``scale`` a or r_c (arcmin); ``cone_radius_plane`` the cone edge in the
@@ -143,9 +145,10 @@ def cluster_mass_in_cone(xi_cl, eta_cl, scale, cone_radius_plane, xp=pt, gamma=4
     1 - (1 + R^2 / a^2)^(1 - gamma / 2) for EFF (for gamma = 4, R^2 / (a^2 + R^2)), and
     King's closed form N(min(R, r_t)) (:func:`clustermix.models.profiles.king_enclosed`;
     a tidal radius beyond the cone's edge is cut there). The trapezoid rule on a periodic
-    analytic integrand converges exponentially (64 points); with a King profile whose tidal
-    circle crosses the cone's edge the integrand has kinks and the rule converges
-    algebraically (1e-4 relative at worst with 64 points, tested).
+    analytic integrand converges exponentially (64 points); where a King profile's tidal
+    circle crosses the cone's edge the integrand is not analytic, but the profile vanishes
+    quadratically at r_t, so N and its slope are continuous there and the rule is still
+    good to 4e-9 relative (measured against SciPy's quad in five crossing cases).
     """
     theta = 2.0 * np.pi * np.arange(N_EDGE_POINTS) / N_EDGE_POINTS
     along = xi_cl * np.cos(theta) + eta_cl * np.sin(theta)
