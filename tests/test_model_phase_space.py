@@ -295,7 +295,7 @@ def simulate(
             r = a * np.sqrt(q / (1.0 - q))
         else:
             r = sample_king_cone(rng, 4 * n_members, *king, king[1])[0]
-        angle = rng.uniform(0.0, 2.0 * np.pi, q.size)
+        angle = rng.uniform(0.0, 2.0 * np.pi, r.size)
         x, y = x0 + r * np.cos(angle), y0 + r * np.sin(angle)
         keep = np.hypot(x, y) < edge
         xi, eta = np.r_[xi, x[keep]], np.r_[eta, y[keep]]
