@@ -15,6 +15,7 @@ from astropy.table import Table
 from astropy.wcs import WCS
 from scipy import integrate, special, stats
 
+from clustermix.data.simulate import sample_king_cone
 from clustermix.errors import ConfigError, InputDataError
 from clustermix.models.gaussian3d import (
     covariance_from_partial_correlations,
@@ -211,7 +212,7 @@ def test_unknown_profile_is_an_error():
     catalog, _ = simulate(n_members=20, n_field=30, seed=8)
     data = phase_space.prepare_data(catalog, OPTIONS, "synthetic")
     with pytest.raises(ConfigError, match="profile"):
-        phase_space.build_model(data, {**OPTIONS, "profile": "king"})
+        phase_space.build_model(data, {**OPTIONS, "profile": "gauss"})
     with pytest.raises(ConfigError, match="eff_gamma_prior_range"):
         phase_space.build_model(
             data, {**OPTIONS, "profile": "eff", "eff_gamma_prior_range": [1, 3]}
@@ -264,11 +265,18 @@ def test_partial_correlations_give_an_lkj_prior():
 # ---------------------------------------------------------------------------- synthetic
 
 
-def simulate(seed: int = 2024, n_members: int = 180, n_field: int = 270):
+def simulate(
+    seed: int = 2024,
+    n_members: int = 180,
+    n_field: int = 270,
+    king: tuple[float, float] | None = None,
+):
     """A catalogue drawn from the model's generative process, with astropy projections.
 
     Members: a Plummer profile (a = 3 arcmin) about a centre offset by (0.5, -0.4) arcmin in
-    the tangent plane (a gnomonic WCS), cut at the cone, at 2778 pc, moving with the
+    the tangent plane (a gnomonic WCS), or with ``king`` = (r_c, r_t) (arcmin) a King (1962)
+    profile (radii from the simulator's :func:`clustermix.data.simulate.sample_king_cone`),
+    cut at the cone, at 2778 pc, moving with the
     velocity of (pmra, pmdec, rv) = (-2.91, -3.86, 2.45) at the centre plus a 1 km/s
     isotropic dispersion, projected at each member's position by astropy. Field: uniform on
     the sphere in the cone; (parallax, pmra, pmdec) from a two-component Gaussian mixture;
@@ -282,9 +290,12 @@ def simulate(seed: int = 2024, n_members: int = 180, n_field: int = 270):
     a, (x0, y0) = TRUE["plummer_radius_arcmin"], TRUE["centre_offset_arcmin"]
     xi, eta = np.empty(0), np.empty(0)
     while xi.size < n_members:
-        q = rng.random(4 * n_members) * 0.999
-        r = a * np.sqrt(q / (1.0 - q))
-        angle = rng.uniform(0.0, 2.0 * np.pi, q.size)
+        if king is None:
+            q = rng.random(4 * n_members) * 0.999
+            r = a * np.sqrt(q / (1.0 - q))
+        else:
+            r = sample_king_cone(rng, 4 * n_members, *king, king[1])[0]
+        angle = rng.uniform(0.0, 2.0 * np.pi, r.size)
         x, y = x0 + r * np.cos(angle), y0 + r * np.sin(angle)
         keep = np.hypot(x, y) < edge
         xi, eta = np.r_[xi, x[keep]], np.r_[eta, y[keep]]
@@ -420,6 +431,8 @@ def reference_log_likelihood(data, params) -> np.ndarray:
             stars.pm_dec.to_value(u.mas / u.yr),
         ]
     )
+    # a fitted zero-point offset moves the members' observed parallaxes, not the distance
+    mean_cl[:, 0] += params.get("parallax_zero_point_offset", 0.0)
     rv_cl = stars.radial_velocity.to_value(u.km / u.s)
     # sky densities: Plummer normalised by 2D quadrature over the cone's disc
     xi, eta = tan_wcs(CONE[0], CONE[1]).all_world2pix(data["ra"], data["dec"], 0)

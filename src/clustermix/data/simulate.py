@@ -45,6 +45,7 @@ from clustermix.models.kinematics import (
     sky_basis,
     velocity_to_observables,
 )
+from clustermix.models.profiles import king_enclosed
 
 #: True positions stay this far (arcsec) inside the cone, so that position errors (< 1 mas
 #: at 10 sigma for G < 20.5) never move a star outside it.
@@ -198,16 +199,11 @@ def sample_plummer_depth(
 
 
 def king_cumulative(r: np.ndarray, core: float, tidal: float) -> np.ndarray:
-    """Stars within projected radius ``r`` of a King (1962) profile, up to a constant factor.
-
-    Surface density ~ (1 / sqrt(1 + R^2 / rc^2) - 1 / sqrt(1 + rt^2 / rc^2))^2 for R < rt,
-    zero beyond. With x = R^2 / rc^2 and c = (1 + rt^2 / rc^2)^-1/2 the number within R is ~
-    ln(1 + x) - 4 c (sqrt(1 + x) - 1) + c^2 x. ``r``, ``core`` (rc) and ``tidal`` (rt) in one
-    angular unit.
+    """Stars within projected radius ``r`` of a King (1962) profile, up to a constant factor:
+    :func:`clustermix.models.profiles.king_enclosed` (the closed form the phase-space model
+    normalises with). ``r``, ``core`` (rc) and ``tidal`` (rt) in one angular unit.
     """
-    x = (np.minimum(r, tidal) / core) ** 2
-    c = 1.0 / np.sqrt(1.0 + (tidal / core) ** 2)
-    return np.log1p(x) - 4.0 * c * (np.sqrt(1.0 + x) - 1.0) + c**2 * x
+    return king_enclosed(np.asarray(r, float), core, tidal)
 
 
 def sample_king_cone(

@@ -16,7 +16,8 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from clustermix.errors import InputDataError
+from clustermix.errors import ConfigError, InputDataError
+from clustermix.models.systematics import ZERO_POINT_OPTION, ZERO_POINT_VARIABLE
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -461,6 +462,21 @@ def cluster_fraction_prior(n_stars: int, min_members: float):
     m = ``min_members`` of the N = ``n_stars`` stars (capped at half of them), so no "cluster"
     of a handful of field stars with nearly equal motions is allowed. Call inside a model."""
     return pm.Uniform("f_cluster", lower=min_fraction(n_stars, min_members), upper=1.0)
+
+
+def parallax_zero_point_offset(opts: dict[str, Any], model: str) -> Any:
+    """The parallax zero-point offset d (mas) added to the members' true parallax: the free
+    variable ``parallax_zero_point_offset`` ~ N(0, s^2) with s =
+    ``zero_point_offset_prior_sd_mas`` > 0, or the constant 0 when s = 0 (the default).
+    What the data can and cannot identify, and how the summaries count it, is in
+    :mod:`clustermix.models.systematics`. ``model`` names the options' owner in errors.
+    Call inside a model."""
+    sd = float(opts[ZERO_POINT_OPTION])
+    if not (np.isfinite(sd) and sd >= 0.0):
+        raise ConfigError(f"models.{model}.{ZERO_POINT_OPTION} must be >= 0 (mas), got {sd}")
+    if sd == 0.0:
+        return pt.constant(0.0)
+    return pm.Normal(ZERO_POINT_VARIABLE, 0.0, sd)
 
 
 def min_fraction(n_stars: int, min_members: float) -> float:

@@ -41,6 +41,7 @@ POSTERIOR_NAMES: tuple[str, ...] = (
     "parallax_width_cl",
     "ln_length_scale_field",
     "error_excess_parallax",
+    "parallax_zero_point_offset",
 )
 
 
@@ -125,7 +126,10 @@ def fitted_components(
     medians = posterior_medians(posterior, POSTERIOR_NAMES)
     cluster = {
         "f": float(medians["f_cluster"]),
-        "parallax_cl": float(medians["parallax_cl"]),
+        # where the members' observed parallaxes lie: with a fitted zero-point offset d,
+        # plx_cl + d (the medians of each: d keeps its prior, centred on 0)
+        "parallax_cl": float(medians["parallax_cl"])
+        + float(medians.get("parallax_zero_point_offset", 0.0)),
         "width_cl": float(medians.get("parallax_width_cl", 0.0)),
         "error_scale": 1.0 + float(medians.get("error_excess_parallax", 0.0)),
     }

@@ -71,6 +71,18 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
   their quoted errors; the faint ones then go to the field. The field keeps the quoted
   errors, since its bumps' widths absorb any misstatement of them.
 
+Parallax zero point (``zero_point_offset_prior_sd_mas`` = s, 0 = off, the default; 0.015
+mas suggested): the cleaning step's zero-point correction leaves a residual common to all
+stars, modelled as one offset ``parallax_zero_point_offset`` d ~ N(0, s^2): the members'
+term becomes N(x_i | plx_cl + d, width^2 + (s_e e_i)^2), plx_cl now the true parallax. The
+binned field is a density of observed parallaxes learned from the same catalogue, which
+already holds d (a field shifted by d is a field of the same family: its weights follow,
+to within the bumps' spacing), so only plx_cl + d is identified: d keeps its prior, and
+plx_cl's posterior widens by s in quadrature, a systematic floor in every draw. The
+reported ``parallax`` then adds only sqrt(max(0.011^2 - s^2, 0)) mas, so that the zero
+point is not counted twice (:mod:`clustermix.models.systematics`). Not with the EDSD field
+(a ``ConfigError``), whose integral over true distances is tabulated at d = 0.
+
 Stars: by default those of the cluster region (``stars = "cluster_region"``), where
 members are a large fraction. The binned field needs control-field stars outside the
 selection (so not ``"all"``). Over the whole cone the one-parameter EDSD cannot follow a
@@ -96,7 +108,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-from clustermix.errors import InputDataError
+from clustermix.errors import ConfigError, InputDataError
 from clustermix.models import replication
 from clustermix.models.mixture import (
     MAGNITUDE_COLUMN,
@@ -107,6 +119,7 @@ from clustermix.models.mixture import (
     histogram_peak,
     magnitudes,
     normal_logpdf,
+    parallax_zero_point_offset,
     require_control_field,
     select_stars,
     selected_source_ids,
@@ -122,7 +135,7 @@ from clustermix.models.quadrature import (
     build_edsd_interpolant,
     chebyshev_series,
 )
-from clustermix.models.systematics import PARALLAX_FLOOR_MAS, systematic_draws
+from clustermix.models.systematics import PARALLAX_FLOOR_MAS, parallax_draws
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +172,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     # the members' quoted parallax errors times s = 1 + HalfNormal(error_inflation_prior_sd)
     "error_inflation": False,
     "error_inflation_prior_sd": 0.25,
+    # sd (mas) of a fitted zero-point offset of every parallax; 0: off (0.015 suggested)
+    "zero_point_offset_prior_sd_mas": 0.0,
 }
 COLUMNS = ("parallax", "parallax_error")
 #: Bin width (mas) of the histogram whose densest bin starts the cluster parallax.
@@ -342,6 +357,8 @@ def initial_values(data: dict[str, np.ndarray], options: dict[str, Any]) -> dict
     }
     if opts["error_inflation"]:
         start["error_excess_parallax"] = _INIT_ERROR_EXCESS
+    if float(opts["zero_point_offset_prior_sd_mas"]) > 0.0:
+        start["parallax_zero_point_offset"] = 0.0
     if field_model(opts) == "binned":
         # per G bin, the control field's histogram over the bumps, one star added to each
         centres = data["field_bin_centres"]
@@ -396,16 +413,31 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         )
         f_cluster = cluster_fraction_prior(len(data["parallax"]), opts["cluster_min_members"])
         scale = error_scale(opts)
-        cluster = (plx_cl, width_cl, f_cluster, scale)
+        # the members' observed parallaxes scatter about the true one plus the zero-point
+        # offset (0 by default); the binned field is a density of observed parallaxes
+        member_mean = plx_cl + _zero_point_offset(opts)
+        cluster = (member_mean, width_cl, f_cluster, scale)
         if field_model(opts) == "binned":
             log_field = _binned_field(data, opts, parallax, error, cluster)
         else:
             log_field = _edsd_field(data, opts, parallax, error, cluster)
         log_c, log_f = component_log_terms(
-            parallax, error, plx_cl, width_cl, f_cluster, log_field, scale
+            parallax, error, member_mean, width_cl, f_cluster, log_field, scale
         )
         pm.Deterministic("p_cluster", cluster_fraction_per_star(log_c, log_f), dims="star")
     return model
+
+
+def _zero_point_offset(opts: dict[str, Any]) -> Any:
+    """The zero-point offset d (mas) of :func:`clustermix.models.mixture.parallax_zero_point_offset`
+    (0 unless ``zero_point_offset_prior_sd_mas`` > 0); refused with the EDSD field, a density
+    of true distances that would have to be re-tabulated at every d. Call inside the model."""
+    if float(opts["zero_point_offset_prior_sd_mas"]) > 0.0 and field_model(opts) == "edsd":
+        raise ConfigError(
+            f"models.{NAME}.zero_point_offset_prior_sd_mas needs field_model 'binned' (the "
+            "EDSD field describes true distances; its integral is tabulated at d = 0)"
+        )
+    return parallax_zero_point_offset(opts, NAME)
 
 
 def error_scale(opts: dict[str, Any]) -> Any:
@@ -587,12 +619,12 @@ def summary_quantities(
 
     ``parallax`` is the statistical ``parallax_cl`` plus one seeded N(0, sys^2) draw per
     posterior draw (sys = ``parallax_systematic_mas``; 0 gives the statistical error
-    alone); ``distance`` = 1000 / ``parallax``.
+    alone; with a fitted zero-point offset only the part of sys its prior does not hold:
+    :func:`clustermix.models.systematics.parallax_draws`); ``distance`` = 1000 /
+    ``parallax``.
     """
     opts = _options(options)
-    plx_stat = posterior["parallax_cl"]
-    sys_sd = float(opts["parallax_systematic_mas"])
-    parallax = plx_stat + systematic_draws(plx_stat, sys_sd, int(opts["systematic_seed"]))
+    parallax = parallax_draws(posterior, opts, int(opts["systematic_seed"]))
     return {
         "parallax": parallax.rename("parallax"),
         "distance": (1000.0 / parallax).rename("distance"),

@@ -32,8 +32,11 @@ def observed_quantities(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]
 
 def cluster_spread_draws(posterior: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per window observable, the draws (n_draw,) of the cluster's centre and intrinsic sd
-    (mas): ``parallax_cl`` and ``parallax_width_cl`` (zeros without it)."""
+    (mas): ``parallax_cl`` (plus a fitted zero-point offset: where the members' observed
+    parallaxes lie) and ``parallax_width_cl`` (zeros without it)."""
     centre = np.asarray(draw_values(posterior, "parallax_cl"), float)
+    if "parallax_zero_point_offset" in posterior:
+        centre = centre + np.asarray(draw_values(posterior, "parallax_zero_point_offset"), float)
     width = (
         np.asarray(draw_values(posterior, "parallax_width_cl"), float)
         if "parallax_width_cl" in posterior

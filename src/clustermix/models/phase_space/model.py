@@ -31,7 +31,8 @@ binaries whose orbital motion spreads their single-epoch RVs by s_bin (``rv_bina
 without that component they inflate sigma_v.
 
 Cluster
-    Sky: a Plummer profile S_c = (1 + R^2 / a^2)^-2 / (pi a^2 M) about the centre
+    Sky (``profile``; EFF and King below, under Priors): by default a Plummer profile
+    S_c = (1 + R^2 / a^2)^-2 / (pi a^2 M) about the centre
     (xi_cl, eta_cl), R the tangent-plane distance to it, normalised by the fraction M of
     the profile inside the cone (computed by a 64-point periodic trapezoid rule over the
     cone edge as seen from the offset centre: exact for a centred cone, R^2 / (R^2 + a^2)).
@@ -108,7 +109,29 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`):
   of the Elson, Fall & Freeman (1987) profile (1 + R^2 / a^2)^(-gamma / 2), normalised as
   above (M = mean over the edge of 1 - (1 + R_b^2 / a^2)^(1 - gamma / 2)); gamma = 4 is the
   Plummer profile, and a is then the EFF scale radius;
-- cluster parallax ``parallax_cl`` ~ Uniform(0.05, 10) mas;
+- with ``profile: king``, the King (1962) profile
+  [1 / sqrt(1 + R^2 / r_c^2) - 1 / sqrt(1 + r_t^2 / r_c^2)]^2 for R < r_t, zero beyond,
+  normalised in closed form (King's enclosed number N(R), :mod:`clustermix.models.profiles`;
+  M = mean over the edge of N(min(R_b, r_t)), so a tidal radius beyond the cone is cut at
+  its edge): the core radius r_c is ``plummer_radius_arcmin`` (the prior above: median
+  5 arcmin = 4 pc at 2.8 kpc, 95% within 0.7-35 arcmin; open clusters' cores are 1-3 pc
+  across) and the
+  concentration ``king_concentration`` c = log10(r_t / r_c) ~ Uniform(0.2, 2)
+  (``king_concentration_prior_range``; r_t / r_c from 1.6 to 100: Galactic open clusters
+  have r_t / r_c of a few to a few tens, about 0.5 < c < 1.5, Piskunov et al. 2008, A&A
+  477, 165; globular clusters up to c = 2.5), the tidal radius r_t = r_c 10^c
+  (``king_tidal_radius_arcmin``) a Deterministic; stars beyond r_t have a member density of
+  e^-138 per pi r_c^2 (zero, but finite);
+- cluster parallax ``parallax_cl`` ~ Uniform(0.05, 10) mas (the true parallax: distance
+  and velocities follow from it);
+- with ``zero_point_offset_prior_sd_mas`` = s > 0 (off by default; 0.015 mas suggested),
+  a parallax zero-point offset ``parallax_zero_point_offset`` d ~ N(0, s^2) common to all
+  stars: the members' observed parallaxes scatter about plx_cl + d. The field's densities
+  are learned from the same catalogue's observed parallaxes and already hold d, so only
+  plx_cl + d is identified: d's posterior is its prior, and plx_cl's widens by s in
+  quadrature, a systematic floor carried by every draw (and the reported floor is reduced
+  to sqrt(max(0.011^2 - s^2, 0)) mas so as not to count it twice;
+  :mod:`clustermix.models.systematics`);
 - ``pmra_cl``, ``pmdec_cl`` ~ N(0, 10^2) mas/yr; ``rv_cl`` ~ N(0, 50^2) km/s;
 - internal dispersion ``sigma_v`` ~ HalfNormal(3) km/s: open clusters have 0.5 to 2 km/s;
 - cluster fraction ``f_cluster`` ~ Uniform(m / N, 1): a cluster holds at least
@@ -167,7 +190,9 @@ by draw; the parallax and proper motions of the centre first add the Gaia DR3 sm
 systematic floors (``parallax_systematic_mas`` 0.011 mas, ``pm_systematic_masyr``
 0.02 mas/yr) as one seeded Gaussian draw each per posterior draw
 (:mod:`clustermix.models.systematics`), so that the distance and the ICRS and
-Galactocentric position and velocity inherit them.
+Galactocentric position and velocity inherit them. With a fitted zero-point offset the
+parallax floor added is only what the offset's prior does not already hold
+(:func:`clustermix.models.systematics.remaining_parallax_floor`).
 """
 
 from __future__ import annotations
@@ -209,6 +234,7 @@ from clustermix.models.mixture import (
     magnitudes,
     mixture_logp,
     normal_logpdf,
+    parallax_zero_point_offset,
     require_control_field,
     select_stars,
     selected_source_ids,
@@ -242,8 +268,8 @@ from clustermix.models.phase_space.starts import INIT_PM_WINDOW, INIT_RADIUS_FRA
 from clustermix.models.phase_space.starts import initial_values as initial_values
 from clustermix.models.phase_space.starts import start_at as start_at
 from clustermix.models.systematics import (
+    parallax_draws,
     pm_systematic_draws,
-    systematic_draws,
 )
 
 log = logging.getLogger(__name__)
@@ -773,21 +799,39 @@ def rv_log_density(rv, expected, variance, q_binary=None, sd_binary=None):
     return pt.logaddexp(pt.log1p(-q_binary) + single, pt.log(q_binary) + binary)
 
 
-def _profile_slope(opts: dict[str, Any]) -> Any:
-    """The sky profile's slope gamma: 4 (Plummer), or the free ``eff_gamma`` ~ Uniform
-    over ``eff_gamma_prior_range`` for ``profile: eff``."""
-    if opts["profile"] == "plummer":
-        return 4.0
-    if opts["profile"] != "eff":
-        raise ConfigError(
-            f"models.{NAME}.profile: {opts['profile']!r} is not one of ['plummer', 'eff']"
-        )
+#: The cluster's sky profiles (``profile``).
+PROFILES = ("plummer", "eff", "king")
+
+
+def sky_profile(opts: dict[str, Any], scale: Any) -> dict[str, Any]:
+    """The sky profile's shape parameters beside the radius ``scale`` (a, or King's r_c):
+    ``gamma`` 4 (Plummer), or the free ``eff_gamma`` ~ Uniform over
+    ``eff_gamma_prior_range`` for ``profile: eff``; for ``profile: king`` the free
+    concentration ``king_concentration`` c = log10(r_t / r_c) ~ Uniform over
+    ``king_concentration_prior_range`` and ``tidal`` = r_t = r_c 10^c (Deterministic
+    ``king_tidal_radius_arcmin``). Keyword arguments of :func:`cluster_sky_log_density`.
+    Call inside the model."""
+    profile = opts["profile"]
+    if profile not in PROFILES:
+        raise ConfigError(f"models.{NAME}.profile: {profile!r} is not one of {list(PROFILES)}")
+    if profile == "plummer":
+        return {"gamma": 4.0}
+    if profile == "king":
+        low, high = (float(v) for v in opts["king_concentration_prior_range"])
+        if not 0.0 < low < high:
+            raise ConfigError(
+                f"models.{NAME}.king_concentration_prior_range: need 0 < low < high, "
+                f"got {[low, high]}"
+            )
+        concentration = pm.Uniform("king_concentration", low, high)
+        tidal = pm.Deterministic("king_tidal_radius_arcmin", scale * 10.0**concentration)
+        return {"tidal": tidal}
     low, high = (float(v) for v in opts["eff_gamma_prior_range"])
     if not 2.0 < low < high:
         raise ConfigError(
             f"models.{NAME}.eff_gamma_prior_range: need 2 < low < high, got {[low, high]}"
         )
-    return pm.Uniform("eff_gamma", low, high)
+    return {"gamma": pm.Uniform("eff_gamma", low, high)}
 
 
 def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: Any = 1.0):
@@ -824,13 +868,15 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: 
     pmra_i, pmdec_i, rv_i = velocity_to_observables(
         velocity, *sky_basis(data["ra"], data["dec"]), plx_cl
     )
-    mu_cl = pt.stack([pt.zeros_like(pmra_i) + plx_cl, pmra_i, pmdec_i], axis=-1)
+    # members' observed parallaxes: the true one plus the zero-point offset (0 by default)
+    plx_observed = plx_cl + parallax_zero_point_offset(opts, NAME)
+    mu_cl = pt.stack([pt.zeros_like(pmra_i) + plx_observed, pmra_i, pmdec_i], axis=-1)
     s_pm2 = (sigma_v * plx_cl / KMS_PER_MASYR_KPC) ** 2
     s_plx2 = (plx_cl * scale / ARCMIN_PER_RAD) ** 2  # depth of one Plummer radius
     var_cl = pt.stack([s_plx2, s_pm2, s_pm2])
     cone_radius_plane = ARCMIN_PER_RAD * np.tan(cone_radius / ARCMIN_PER_RAD)
     log_terms = cluster_sky_log_density(
-        data["xi"], data["eta"], xi_cl, eta_cl, scale, cone_radius_plane, _profile_slope(opts)
+        data["xi"], data["eta"], xi_cl, eta_cl, scale, cone_radius_plane, **sky_profile(opts, scale)
     )
     if np.any(data["has_rv"]):
         rv, variance, weight = _rv_arrays(data)
@@ -933,14 +979,15 @@ def summary_quantities(
 
     ``parallax``, ``pmra`` and ``pmdec`` are those of the centre plus one seeded draw of the
     systematic floors (``parallax_systematic_mas``, ``pm_systematic_masyr``) per posterior
-    draw; ``distance`` = 1000 / parallax; ``x``, ``y``, ``z`` (pc) and ``v_x``, ``v_y``,
-    ``v_z`` (km/s) are ICRS Cartesian, computed from them, the centre's (ra, dec) and
-    ``rv`` = ``rv_cl``; ``sigma_v`` (km/s) and ``f_cluster`` as sampled.
+    draw (the parallax's by :func:`clustermix.models.systematics.parallax_draws`, which
+    counts a fitted zero-point offset once); ``distance`` = 1000 / parallax; ``x``, ``y``,
+    ``z`` (pc) and ``v_x``, ``v_y``, ``v_z`` (km/s) are ICRS Cartesian, computed from them,
+    the centre's (ra, dec) and ``rv`` = ``rv_cl``; ``sigma_v`` (km/s) and ``f_cluster`` as sampled.
     """
     opts = with_defaults(options)
     like = posterior["parallax_cl"]
     seed = int(opts["systematic_seed"])
-    parallax = (like + systematic_draws(like, float(opts["parallax_systematic_mas"]), seed)).values
+    parallax = parallax_draws(posterior, opts, seed).values
     shift_a, shift_d = pm_systematic_draws(like, float(opts["pm_systematic_masyr"]), seed)
     pmra = (posterior["pmra_cl"] + shift_a).values
     pmdec = (posterior["pmdec_cl"] + shift_d).values

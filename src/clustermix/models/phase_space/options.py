@@ -33,9 +33,14 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "centre_prior_sd_arcmin": 3.0,
     "plummer_prior_median_arcmin": 5.0,
     "plummer_log_prior_sd": 1.0,
-    # sky profile: "plummer", or "eff" (Elson, Fall & Freeman 1987) with a free slope gamma
+    # sky profile: "plummer", "eff" (Elson, Fall & Freeman 1987) with a free slope gamma, or
+    # "king" (King 1962) with core radius plummer_radius_arcmin and a free concentration
     "profile": "plummer",
     "eff_gamma_prior_range": [2.2, 8.0],  # Uniform prior on the EFF slope (4 is Plummer)
+    "king_concentration_prior_range": [0.2, 2.0],  # Uniform prior on c = log10(r_t / r_c)
+    # sd (mas) of a fitted parallax zero-point offset shared by all stars; 0: off (0.015
+    # suggested; how it and parallax_systematic_mas add up: clustermix.models.systematics)
+    "zero_point_offset_prior_sd_mas": 0.0,
     "parallax_prior_range_mas": [0.05, 10.0],
     "pm_prior_sd": 10.0,  # mas/yr, cluster and field proper-motion means
     "rv_prior_sd": 50.0,  # km/s, cluster radial velocity

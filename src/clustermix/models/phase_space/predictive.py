@@ -47,8 +47,8 @@ def observed_quantities(data: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]
 
 def cluster_spread_draws(posterior: xr.Dataset) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per window observable, the draws (n_draw,) of the cluster's centre and intrinsic sd:
-    parallax (mas) with the depth plx a / ARCMIN_PER_RAD, proper motions (mas/yr) with the
-    dispersion sigma_v plx / KMS_PER_MASYR_KPC."""
+    parallax (mas; plus a fitted zero-point offset) with the depth plx a / ARCMIN_PER_RAD,
+    proper motions (mas/yr) with the dispersion sigma_v plx / KMS_PER_MASYR_KPC."""
 
     def draws(name: str) -> np.ndarray:
         return np.asarray(draw_values(posterior, name), float)
@@ -56,8 +56,12 @@ def cluster_spread_draws(posterior: xr.Dataset) -> dict[str, tuple[np.ndarray, n
     plx = draws("parallax_cl")
     depth = plx * draws("plummer_radius_arcmin") / ARCMIN_PER_RAD
     s_pm = draws("sigma_v") * plx / KMS_PER_MASYR_KPC
+    # the members' observed parallaxes lie at plx_cl plus a fitted zero-point offset
+    observed = plx
+    if "parallax_zero_point_offset" in posterior:
+        observed = plx + draws("parallax_zero_point_offset")
     return {
-        "parallax": (plx, depth),
+        "parallax": (observed, depth),
         "pmra": (draws("pmra_cl"), s_pm),
         "pmdec": (draws("pmdec_cl"), s_pm),
     }

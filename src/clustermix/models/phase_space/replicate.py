@@ -4,7 +4,7 @@ check: one replicated data set per posterior draw, for the same stars.
 The model's ``obs`` draws astrometry conditional on each star's observed position and
 radial velocity, which cannot check the radial profile, so :func:`replicate` draws the
 whole model instead: each star is a member with probability f, then its position
-(truncated EFF/Plummer profile, or uniform on the sky within the cone) and, at that
+(truncated EFF/Plummer/King profile, or uniform on the sky within the cone) and, at that
 position, its astrometry (members: the projection of the cluster's mean velocity there
 plus the dispersion; field: the Gaussian mixture), convolved with the star's own 3x3
 covariance. Radial velocities are marginalised (not replicated).
@@ -37,6 +37,8 @@ from clustermix.models.kinematics import (
     velocity_to_observables,
 )
 from clustermix.models.phase_space.covariance import cluster_covariance, scaled_covariance
+from clustermix.models.profiles import king_enclosed
+from clustermix.models.systematics import ZERO_POINT_VARIABLE
 
 #: Draws replicated at once by :func:`replicate` (bounds the memory).
 CHUNK_DRAWS = 25
@@ -124,7 +126,9 @@ def parameter_draws(posterior: xr.Dataset) -> dict[str, np.ndarray]:
     (n_draw, K, 3) and ``field_cov`` (n_draw, K, 6) (the six distinct covariance entries,
     :data:`clustermix.models.gaussian3d.ENTRIES` order; mas and mas/yr); with error
     inflation, ``error_scale_parallax`` and ``error_scale_pm`` (n_draw, G ranges);
-    ``profile_gamma`` (n_draw,), the EFF slope (4 for the Plummer profile).
+    ``profile_gamma`` (n_draw,), the EFF slope (4 for the Plummer profile); with a King
+    profile ``king_tidal_radius_arcmin`` (n_draw,; ``plummer_radius_arcmin`` is then the
+    core radius); ``parallax_zero_point_offset`` (n_draw,; mas, 0 unless fitted).
     """
     scalars = (
         "xi_cl",
@@ -143,6 +147,17 @@ def parameter_draws(posterior: xr.Dataset) -> dict[str, np.ndarray]:
         draw_values(posterior, "eff_gamma").astype(float)
         if "eff_gamma" in posterior
         else np.full_like(params["f_cluster"], 4.0)
+    )
+    # with profile "king" the tidal radius r_t = r_c 10^c (arcmin)
+    if "king_concentration" in posterior:
+        params["king_tidal_radius_arcmin"] = params["plummer_radius_arcmin"] * 10.0 ** (
+            draw_values(posterior, "king_concentration").astype(float)
+        )
+    # the members' observed parallaxes: the true one plus a fitted zero-point offset
+    params["parallax_zero_point_offset"] = (
+        draw_values(posterior, ZERO_POINT_VARIABLE).astype(float)
+        if ZERO_POINT_VARIABLE in posterior
+        else np.zeros_like(params["f_cluster"])
     )
     for name in ("parallax", "pm"):  # error-inflation factors per G range (n_draw, R)
         if f"error_excess_{name}" in posterior:
@@ -216,6 +231,7 @@ def _replicate_chunk(
         shape,
         rng,
         gamma=params.get("profile_gamma"),
+        tidal=params.get("king_tidal_radius_arcmin"),
     )
     xi_f, eta_f = sample_cone_uniform(cone_radius, shape, rng)
     xi = np.where(member, xi_c, xi_f)
@@ -231,7 +247,8 @@ def _replicate_chunk(
     pmra_m, pmdec_m, _ = velocity_to_observables(
         velocity[:, None, :], los, east, north, plx[:, None]
     )
-    mean_cl = np.stack([np.broadcast_to(plx[:, None], shape), pmra_m, pmdec_m], axis=-1)
+    plx_observed = plx + params.get("parallax_zero_point_offset", 0.0)
+    mean_cl = np.stack([np.broadcast_to(plx_observed[:, None], shape), pmra_m, pmdec_m], axis=-1)
     s_plx2 = (plx * params["plummer_radius_arcmin"] / ARCMIN_PER_RAD) ** 2
     s_pm2 = (params["sigma_v"] * plx / KMS_PER_MASYR_KPC) ** 2
     var_cl = np.stack([s_plx2, s_pm2, s_pm2], axis=-1)[:, None, :]
@@ -297,22 +314,31 @@ def sample_cluster_in_disc(
     shape: tuple[int, int],
     rng: np.random.Generator,
     gamma: np.ndarray | None = None,
+    tidal: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Tangent-plane (xi, eta) in arcmin from an EFF surface density of slope ``gamma``
     (None: 4, the Plummer profile) and scale radius ``scale_arcmin`` about (``xi_cl``,
-    ``eta_cl``), truncated to the cone's disc in the plane (the model's cluster sky density).
-    Parameters are per draw (n_draw,); ``shape`` is (n_draw, n_star).
+    ``eta_cl``), truncated to the cone's disc in the plane (the model's cluster sky density);
+    with ``tidal`` (arcmin), from the King (1962) profile of core radius ``scale_arcmin``
+    and that tidal radius instead (``gamma`` unused). Parameters are per draw (n_draw,);
+    ``shape`` is (n_draw, n_star).
 
     Radii come from the inverse of the mass profile M(R) = 1 - (1 + R^2 / a^2)^(1 - gamma/2)
-    (Plummer: R^2 / (R^2 + a^2)), limited to the disc's farthest point from the centre;
-    points outside the disc are redrawn.
+    (Plummer: R^2 / (R^2 + a^2); King: :func:`clustermix.models.profiles.king_enclosed`,
+    inverted by bisection), limited to the disc's farthest point from the centre; points
+    outside the disc are redrawn.
     """
     xi_cl, eta_cl, scale = (np.asarray(v, float)[:, None] for v in (xi_cl, eta_cl, scale_arcmin))
     gamma = np.full_like(scale, 4.0) if gamma is None else np.asarray(gamma, float)[:, None]
     power = 1.0 - 0.5 * gamma  # < 0
     disc = ARCMIN_PER_RAD * np.tan(cone_radius_arcmin / ARCMIN_PER_RAD)
     reach = disc + np.hypot(xi_cl, eta_cl)
-    mass_max = 1.0 - (1.0 + reach**2 / scale**2) ** power
+    if tidal is not None:
+        tidal = np.asarray(tidal, float)[:, None]
+        reach = np.minimum(reach, tidal)
+        mass_max = king_enclosed(reach, scale, tidal)
+    else:
+        mass_max = 1.0 - (1.0 + reach**2 / scale**2) ** power
     xi = np.empty(shape)
     eta = np.empty(shape)
     todo = np.ones(shape, bool)
@@ -323,8 +349,11 @@ def sample_cluster_in_disc(
         rows = np.nonzero(todo)[0]
         u = rng.random(n) * np.broadcast_to(mass_max, shape)[todo]
         a = np.broadcast_to(scale, shape)[todo]
-        p = np.broadcast_to(power, shape)[todo]
-        radius = a * np.sqrt((1.0 - u) ** (1.0 / p) - 1.0)
+        if tidal is not None:
+            radius = king_radius(u, a, np.broadcast_to(tidal, shape)[todo])
+        else:
+            p = np.broadcast_to(power, shape)[todo]
+            radius = a * np.sqrt((1.0 - u) ** (1.0 / p) - 1.0)
         angle = 2.0 * np.pi * rng.random(n)
         x = xi_cl[rows, 0] + radius * np.cos(angle)
         y = eta_cl[rows, 0] + radius * np.sin(angle)
@@ -334,3 +363,19 @@ def sample_cluster_in_disc(
     else:
         raise RuntimeError("cluster positions in the cone: the rejection did not converge")
     return xi, eta
+
+
+#: Bisection steps of :func:`king_radius` (the radius to 2^-60 of the tidal radius).
+_KING_BISECTIONS = 60
+
+
+def king_radius(enclosed: np.ndarray, core: np.ndarray, tidal: np.ndarray) -> np.ndarray:
+    """The projected radius R < r_t (same unit as ``core`` and ``tidal``) within which a King
+    (1962) profile holds ``enclosed`` (in :func:`clustermix.models.profiles.king_enclosed`'s
+    units): that function's inverse by bisection on [0, r_t], elementwise."""
+    low, high = np.zeros_like(enclosed), np.array(tidal, float, copy=True)
+    for _ in range(_KING_BISECTIONS):
+        middle = 0.5 * (low + high)
+        below = king_enclosed(middle, core, tidal) < enclosed
+        low, high = np.where(below, middle, low), np.where(below, high, middle)
+    return 0.5 * (low + high)

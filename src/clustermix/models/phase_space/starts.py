@@ -55,9 +55,10 @@ def initial_values(
     those stars whose parallax agrees within 3 sigma; the field mixture at a
     Gaussian-mixture fit by expectation-maximisation (:func:`field_mixture_start`); the
     error-inflation factors at 1.05, the binaries' RV fraction at 0.2 and spread at the
-    prior's median; with ``cmd_term``, the ridge at the running median colour of the stars
-    near that proper motion and parallax (:func:`colour_start`). Starting values do not
-    change the posterior.
+    prior's median; a King profile's tidal radius beyond the cone (:func:`profile_start`);
+    a zero-point offset at 0; with ``cmd_term``, the ridge at the running median colour of
+    the stars near that proper motion and parallax (:func:`colour_start`). Starting values
+    do not change the posterior.
     """
     opts = with_defaults(options)
     k = n_field_components(opts)
@@ -109,6 +110,9 @@ def initial_values(
         "f_cluster": start_fraction(0.2, len(data["ra"]), opts["cluster_min_members"]),
         **field,
     }
+    values.update(profile_start(opts, values["plummer_radius_arcmin"], radius))
+    if float(opts["zero_point_offset_prior_sd_mas"]) > 0.0:
+        values["parallax_zero_point_offset"] = 0.0
     if data["has_rv"].any():
         rv = data["radial_velocity"][data["has_rv"]]
         values["rv_field_mean"] = float(np.median(rv))
@@ -124,6 +128,19 @@ def initial_values(
             if name != "rv" or data["has_rv"].any():
                 values[f"error_excess_{name}"] = np.full(n_ranges, _INIT_ERROR_EXCESS)
     return values
+
+
+def profile_start(opts: dict[str, Any], scale: float, cone_radius: float) -> dict[str, float]:
+    """The sky profile's starting shape: for ``profile: king`` the concentration
+    c = log10(r_t / r_c) that puts the tidal radius at 1.5 cone radii (arcmin) for the
+    starting core radius ``scale`` (arcmin), so that no star starts beyond it, kept inside
+    the prior's range; nothing for the other profiles (EFF starts at its prior's middle)."""
+    if opts["profile"] != "king":
+        return {}
+    low, high = (float(v) for v in opts["king_concentration_prior_range"])
+    margin = 0.01 * (high - low)
+    start = float(np.log10(1.5 * cone_radius / scale))
+    return {"king_concentration": float(np.clip(start, low + margin, high - margin))}
 
 
 def colour_start(
