@@ -209,6 +209,7 @@ def plummer_log_likelihood(r: np.ndarray, scale: float, edge: float) -> float:
     return float(np.sum(np.log(2.0 * r * scale**2 / (scale**2 + r**2) ** 2 / mass)))
 
 
+@pytest.mark.long
 def test_king_fit_recovers_core_and_tidal_radii_and_beats_plummer():
     """A King cluster (r_c = 2, r_t = 10 arcmin; 250 members, 250 field stars): with
     ``profile: king`` r_c and r_t lie inside their 95% intervals and the cluster's
@@ -223,7 +224,7 @@ def test_king_fit_recovers_core_and_tidal_radii_and_beats_plummer():
     A second fit with ``profile: plummer`` of the same field had a PSIS-LOO elpd lower by
     13.4 +- 3.1 (az.compare; 365 s for both fits, so not run here). The King fit takes
     108 s with a warm compile cache and ~220 s with a cold one on the shared 2-core
-    machine."""
+    machine: ``pytest -m long``."""
     from scipy import optimize
 
     catalog, truth = simulate(seed=12, n_members=250, n_field=250, king=KING_TRUTH)
