@@ -66,6 +66,8 @@ def mutated(path: tuple, value) -> dict:
         (("reference", "max_retries"), -1, "max_retries"),
         (("clusters", 0, "reference_members"), [{"path": "a.csv", "prob": "p"}], "prob"),
         (("clusters", 0, "reference_members"), [{"path": "a.csv", "member_threshold": 2}], "2"),
+        (("sampling", "target"), {"ess": 400, "r_hat": 1.01}, "r_hat"),
+        (("sampling", "target"), {"rhat_max": 0.99}, "0.99"),
     ],
 )
 def test_schema_rejects_bad_values(path: tuple, value, words: str) -> None:

@@ -473,13 +473,22 @@ def test_sampling_settings_and_enabled_models() -> None:
     config = {
         "sampling": {"draws": 500, "backend": "nutpie"},
         "models": {
-            "pm_2d": {"draws": 50, "enabled": True, "n_field_components": 3},
+            "pm_2d": {"draws": 50, "enabled": True, "n_field_components": 3, "target": {"ess": 9}},
             "phase_space": {"enabled": False},
         },
     }
     settings = reg.sampling_settings(config, "pm_2d")
-    assert settings == {**reg.SAMPLING_DEFAULTS, "draws": 50, "backend": "nutpie"}
-    assert reg.sampling_settings(config, "pmra_1d")["draws"] == 500
+    assert settings == {
+        **reg.SAMPLING_DEFAULTS,
+        "draws": 50,
+        "backend": "nutpie",
+        "target": {"ess": 9},
+    }
+    assert reg.sampling_settings(config, "pmra_1d") == {
+        **reg.SAMPLING_DEFAULTS,
+        "draws": 500,
+        "backend": "nutpie",
+    }
     assert reg.option_overrides(config, "pm_2d") == {"n_field_components": 3}
     assert reg.enabled_cluster_models(config) == ["pmra_1d", "parallax_1d", "pm_2d"]
     assert reg.enabled_example_models(config) == ["line_outliers"]
@@ -489,7 +498,10 @@ def test_sampling_settings_and_enabled_models() -> None:
 def test_schema_defaults_match_the_library() -> None:
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     sampling = schema["properties"]["sampling"]["properties"]
-    assert {key: value["default"] for key, value in sampling.items()} == reg.SAMPLING_DEFAULTS
+    defaults = {key: value["default"] for key, value in sampling.items() if "default" in value}
+    assert defaults == reg.SAMPLING_DEFAULTS
+    # sampling.target has no default: without it the fits' settings (and hashes) are as before
+    assert set(sampling) == set(reg.SAMPLING_KEYS) == set(defaults) | {"target"}
     overrides = schema["properties"]["models"]["additionalProperties"]["properties"]
     assert set(overrides) == set(reg.SAMPLING_KEYS) | reg.CONTROL_KEYS
     # the schema leaves the model names to check_config, which takes them from the registry

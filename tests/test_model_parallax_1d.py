@@ -390,13 +390,13 @@ def test_member_error_factor_recovers_underestimated_errors():
     assert low <= 1.4 <= high, (low, high)
 
 
-def sample_binned(catalog: Table, options: dict, seed: int) -> tuple:
-    """2 chains x 300 draws after 300 of the binned-field model of ``catalog``: the trace
-    and the model's data."""
+def sample_binned(catalog: Table, options: dict, seed: int, draws: int = 300) -> tuple:
+    """2 chains x ``draws`` draws after 300 of the binned-field model of ``catalog``: the
+    trace and the model's data."""
     data = parallax_1d.prepare_data(catalog, options, "synthetic")
     model = parallax_1d.build_model(data, options)
     idata = pm.sample(
-        draws=300,
+        draws=draws,
         tune=300,
         chains=2,
         cores=2,

@@ -159,6 +159,9 @@ def test_the_summary_counts_the_zero_point_once():
     assert float(out["parallax"].std()) == pytest.approx(stat, rel=0.015)
 
 
+DRAWS = 2000
+
+
 @pytest.mark.long
 def test_the_offset_widens_the_parallax_posterior_by_its_prior_sd():
     """parallax_1d on a small field (300 stars in the cluster region, 600 in the control
@@ -171,8 +174,10 @@ def test_the_offset_widens_the_parallax_posterior_by_its_prior_sd():
 
     catalog, _ = p1d.simulate_with_control(n_control=600)
     base = {"parallax_systematic_mas": 0.0, "field_bins": 12}
-    off, _ = p1d.sample_binned(catalog, base, seed=7)
-    on, _ = p1d.sample_binned(catalog, {**base, "zero_point_offset_prior_sd_mas": SD}, seed=7)
+    off, _ = p1d.sample_binned(catalog, base, seed=7, draws=DRAWS)
+    on, _ = p1d.sample_binned(
+        catalog, {**base, "zero_point_offset_prior_sd_mas": SD}, seed=7, draws=DRAWS
+    )
     variances, errors = [], []
     for idata in (off, on):
         draws = idata.posterior["parallax_cl"]
