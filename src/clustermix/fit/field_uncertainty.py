@@ -244,16 +244,22 @@ class FieldUncertainty:
 
     def diagnostics(self) -> dict[str, float | int]:
         """The numbers that say how much the field matters and whether the weights hold:
-        count sd with the fixed field and pooled (stars); the sd across fields of sum_i p_i
-        at fixed theta (median over draws, stars); k-hat median and max, fields with
-        k-hat > 0.7; smallest ESS of a field's weights."""
-        _, pooled_sd = self.count_moments()
+        count mean and sd with the fixed field and pooled (stars); the sd across fields of
+        each field's reweighted mean count (stars); the sd across fields of sum_i p_i at
+        fixed theta (median over draws, stars; at f's maximum sum_i p_i = N f whatever the
+        field, so this one misses the field's effect through f); k-hat median and max,
+        fields with k-hat > 0.7; smallest ESS of a field's weights."""
+        pooled_mean, pooled_sd = self.count_moments()
         finite = self.khat[np.isfinite(self.khat)]
+        per_field = np.sum(np.exp(self.log_weights) * self.counts, axis=1)
         return {
             "n_fields": len(self.counts),
             "n_draws": self.counts.shape[1],
+            "count_mean_fixed": float(np.mean(self.fixed_counts)),
+            "count_mean_pooled": pooled_mean,
             "count_sd_fixed": float(np.std(self.fixed_counts)),
             "count_sd_pooled": pooled_sd,
+            "count_mean_sd_across_fields": float(np.std(per_field)),
             "sum_p_sd_across_fields": float(np.median(np.std(self.sum_p, axis=0))),
             "khat_median": float(np.median(self.khat)),
             "khat_max": float(np.max(finite)) if finite.size else float("-inf"),
