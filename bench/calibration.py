@@ -164,14 +164,14 @@ def fit_one(
     sampling: Mapping[str, Any],
     seed: int,
     field_bootstrap: int = FIELD_BOOTSTRAP,
-    recentre: bool = False,
+    recentre: bool | str = "auto",
 ) -> dict[str, Any]:
     """One workflow-like fit; its coverage record, f pull and memberships.
 
     For a model whose field is learned on the control annulus and held fixed, and
     ``field_bootstrap`` > 0, ``n_members`` and the memberships ``p`` carry the field's
     uncertainty (:mod:`clustermix.fit.field_uncertainty`, that many bootstrap fields, the
-    draws moved with the posterior's mode per field if ``recentre``);
+    draws moved with the posterior's mode per field as ``recentre`` says);
     the fixed field's are kept beside them as ``n_members_fixed_field`` and
     ``p_fixed_field``, with the method's ``field_uncertainty`` diagnostics and its
     ``field_bootstrap_seconds``."""
@@ -540,8 +540,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--recentre",
-        action="store_true",
-        help="move the draws with the posterior's mode per bootstrap field before weighting",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="move the draws with the posterior's mode per bootstrap field before weighting: "
+        "where the plain weights' k-hat exceeds 0.7 (auto), always or never",
     )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
@@ -596,7 +598,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             oracle = oracle_parallax(catalog, truth, ERROR_SCALES[configuration])
             for model in args.models:
                 record = fit_one(
-                    model, catalog, truth, sampling, seed, args.field_bootstrap, args.recentre
+                    model,
+                    catalog,
+                    truth,
+                    sampling,
+                    seed,
+                    args.field_bootstrap,
+                    {"auto": "auto", "always": True, "never": False}[args.recentre],
                 )
                 record.update(
                     configuration=configuration,

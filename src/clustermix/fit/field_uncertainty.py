@@ -25,7 +25,8 @@ sampling of the posterior draws already made):
    reported per field (k-hat > 0.7: the weights of that field are unreliable). With
    ``recentre``, the draws are first translated by the shift d_b of the posterior's mode
    (u_s -> u_s + d_b, two L-BFGS runs per field), so that the weights only correct the
-   change of the posterior's shape, not its displacement.
+   change of the posterior's shape, not its displacement: for every field (``True``) or
+   only for the fields whose plain k-hat exceeds 0.7 (``"auto"``, the default).
 3. Memberships and counts at theta_s (or u_s + d_b) under F_b: each star's p_is^b (the model's
    ``p_cluster``) and the count c_s^b = #{i: u_is < p_is^b}, with the same uniforms
    u_is for every field (common random numbers, drawn as ``member_count_draws`` draws
@@ -214,7 +215,8 @@ class FieldUncertainty:
     normalised within each b; ``khat`` (B,): Pareto k-hat per field (-inf: all weights
     equal, no tail); ``ess`` (B,): 1 / sum w^2 per field; ``sum_p`` (B, S): sum_i p_is^b
     (stars); ``fixed_counts``, ``fixed_sum_p`` (S,): the same under the fit's own field;
-    ``membership``, ``fixed_membership`` (n,): pooled and fixed-field probabilities.
+    ``membership``, ``fixed_membership`` (n,): pooled and fixed-field probabilities;
+    ``recentred`` (B,): whether field b's draws were moved with the posterior's mode.
     """
 
     counts: np.ndarray
@@ -226,7 +228,7 @@ class FieldUncertainty:
     fixed_sum_p: np.ndarray
     membership: np.ndarray
     fixed_membership: np.ndarray
-    recentred: bool = False
+    recentred: np.ndarray | None = None
 
     def count_draws(self, seed: int, size: int | None = None) -> np.ndarray:
         """Draws of the pooled member count: ``size`` (default B x S) resampled from the
@@ -265,7 +267,7 @@ class FieldUncertainty:
             "khat_max": float(np.max(finite)) if finite.size else float("-inf"),
             "fields_khat_above_limit": int(np.sum(self.khat > KHAT_LIMIT)),
             "ess_min": float(np.min(self.ess)),
-            "recentred": self.recentred,
+            "fields_recentred": 0 if self.recentred is None else int(np.sum(self.recentred)),
         }
 
 
@@ -338,7 +340,7 @@ def field_uncertainty(
     seed: int,
     source: str = "catalogue",
     fields: Sequence[Mapping[str, np.ndarray]] | None = None,
-    recentre: bool = False,
+    recentre: bool | str = "auto",
 ) -> FieldUncertainty:
     """The fit's member count and memberships with the control field's uncertainty.
 
@@ -348,12 +350,13 @@ def field_uncertainty(
     (:func:`bootstrap_fields`, seeded by ``seed``, which also seeds the Bernoulli draws as
     :func:`~clustermix.fit.membership.member_count_draws` does), or the given ``fields``.
 
-    ``recentre``: for each field b the draws are first moved, in the sampler's
-    unconstrained space, by the shift of the posterior's mode from the fit's field to
-    field b (two L-BFGS runs), so that the importance weights only correct the change of
-    the posterior's shape: the proposal for field b is the fit's posterior translated,
-    whose density at u_s + d_b is that of u_s (a translation has Jacobian 1). Use it when
-    the plain weights' k-hat exceeds 0.7.
+    ``recentre``: for a field b the draws are moved, in the sampler's unconstrained space,
+    by the shift of the posterior's mode from the fit's field to field b (L-BFGS, started
+    at the posterior mean), so that the importance weights only correct the change of the
+    posterior's shape: the proposal for field b is then the fit's posterior translated,
+    whose density at u_s + d_b is that of u_s (a translation has Jacobian 1). ``True``:
+    for every field; ``"auto"``: only where the plain weights' k-hat exceeds 0.7 (the
+    weights of a field that moves the posterior by a few of its sds); ``False``: never.
     """
     if fields is None:
         fields = bootstrap_fields(module, options, catalog, data, n_boot, seed, source)
@@ -361,22 +364,32 @@ def field_uncertainty(
     evaluator.set_field(field_arrays(data))
     draws = evaluator.unconstrained(posterior)
     fixed = evaluator.evaluate(draws)
-    mode_0: list[np.ndarray] | None = None
-    start: dict[str, np.ndarray] = {}
-    if recentre:
-        dataset = getattr(posterior, "posterior", posterior)
-        start = {name: dataset[name].mean(("chain", "draw")).values for name in evaluator.names}
-        mode_0 = evaluator.mode(start)
+    dataset = getattr(posterior, "posterior", posterior)
+    start = {name: dataset[name].mean(("chain", "draw")).values for name in evaluator.names}
+    mode_0: list[np.ndarray] = []
+    recentred: list[bool] = []
 
     def per_field() -> Iterable[tuple[np.ndarray, np.ndarray]]:
         for field in fields:
+            plain = None
+            if recentre is not True:  # False or "auto": the plain weights first
+                evaluator.set_field(field)
+                plain = evaluator.evaluate(draws)
+                if (
+                    recentre is False
+                    or importance_log_weights(plain[0] - fixed[0])[1] <= KHAT_LIMIT
+                ):
+                    recentred.append(False)
+                    yield plain
+                    continue
+            if not mode_0:
+                evaluator.set_field(field_arrays(data))
+                mode_0.extend(evaluator.mode(start))
             evaluator.set_field(field)
-            shift = None
-            if mode_0 is not None:
-                mode_b = evaluator.mode(start)
-                shift = [b - a for a, b in zip(mode_0, mode_b, strict=True)]
+            shift = [b - a for a, b in zip(mode_0, evaluator.mode(start), strict=True)]
+            recentred.append(True)
             yield evaluator.evaluate(draws, shift)
 
     result = combine_fields(fixed, per_field(), seed)
-    result.recentred = recentre
+    result.recentred = np.asarray(recentred, bool)
     return result
