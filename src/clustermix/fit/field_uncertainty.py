@@ -371,7 +371,6 @@ def field_uncertainty(
 
     def per_field() -> Iterable[tuple[np.ndarray, np.ndarray]]:
         for field in fields:
-            plain = None
             if recentre is not True:  # False or "auto": the plain weights first
                 evaluator.set_field(field)
                 plain = evaluator.evaluate(draws)
