@@ -58,6 +58,7 @@ sys.path.insert(0, str(REPO / "src"))
 from clustermix.data.hard_fields import hard_field  # noqa: E402
 from clustermix.data.prepared import prepared_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
+from clustermix.fit.field_uncertainty import field_arrays, field_uncertainty  # noqa: E402
 from clustermix.fit.membership import member_count_draws, membership_statistics  # noqa: E402
 from clustermix.fit.run import fit_catalog  # noqa: E402
 from clustermix.models import CLUSTER_MODEL_NAMES  # noqa: E402
@@ -71,6 +72,8 @@ P_BINS = np.linspace(0.0, 1.0, 6)  # width 0.2
 G_MAX = 19.0
 HARD_BINARY_FRACTION = 0.3  # unresolved binaries among the hard field's members
 HARD_ERRORS = 1.2  # true / quoted uncertainties on the hard field
+#: Bootstrap fields of the control annulus behind ``n_members`` (0: the field held fixed).
+FIELD_BOOTSTRAP = 20
 
 
 def default_field(seed: int, scale: float) -> dict[str, Any]:
@@ -155,9 +158,23 @@ def interval_record(draws: np.ndarray, truth: float) -> dict[str, Any]:
 
 
 def fit_one(
-    model_name: str, catalog: Any, truth: Mapping[str, Any], sampling: Mapping[str, Any], seed: int
+    model_name: str,
+    catalog: Any,
+    truth: Mapping[str, Any],
+    sampling: Mapping[str, Any],
+    seed: int,
+    field_bootstrap: int = FIELD_BOOTSTRAP,
+    recentre: bool | str = "auto",
 ) -> dict[str, Any]:
-    """One workflow-like fit; its coverage record, f pull and memberships."""
+    """One workflow-like fit; its coverage record, f pull and memberships.
+
+    For a model whose field is learned on the control annulus and held fixed, and
+    ``field_bootstrap`` > 0, ``n_members`` and the memberships ``p`` carry the field's
+    uncertainty (:mod:`clustermix.fit.field_uncertainty`, that many bootstrap fields, the
+    draws moved with the posterior's mode per field as ``recentre`` says);
+    the fixed field's are kept beside them as ``n_members_fixed_field`` and
+    ``p_fixed_field``, with the method's ``field_uncertainty`` diagnostics and its
+    ``field_bootstrap_seconds``."""
     module = get_model(model_name)
     overrides = {
         key: value for key, value in NO_SYSTEMATICS.items() if key in module.DEFAULT_OPTIONS
@@ -186,9 +203,31 @@ def fit_one(
     f = records["f_cluster"]
     mean, _ = membership_statistics(fit.model, fit.idata)
     members = np.isin(fit.data["source_id"], np.asarray(truth["member_source_ids"], np.int64))
-    records["n_members"] = interval_record(
-        member_count_draws(fit.model, fit.idata, seed), np.count_nonzero(members)
-    )
+    n_true = np.count_nonzero(members)
+    records["n_members"] = interval_record(member_count_draws(fit.model, fit.idata, seed), n_true)
+    extra: dict[str, Any] = {}
+    if field_bootstrap > 0 and field_arrays(fit.data):
+        started = time.perf_counter()
+        result = field_uncertainty(
+            module,
+            fit.options,
+            catalog,
+            fit.data,
+            fit.model,
+            fit.idata,
+            n_boot=field_bootstrap,
+            seed=seed,
+            source="sim",
+            recentre=recentre,
+        )
+        records["n_members_fixed_field"] = records["n_members"]
+        records["n_members"] = interval_record(result.count_draws(seed), n_true)
+        extra = {
+            "p_fixed_field": [float(v) for v in mean],
+            "field_uncertainty": result.diagnostics(),
+            "field_bootstrap_seconds": time.perf_counter() - started,
+        }
+        mean = result.membership
     return {
         "model": model_name,
         "status": "ok",
@@ -198,7 +237,32 @@ def fit_one(
         "f_pull": (f["mean"] - f["truth"]) / f["sd"],
         "p": [float(v) for v in mean],
         "member": [bool(v) for v in members],
+        **extra,
     }
+
+
+def count_pull_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per configuration, model and member-count quantity (``n_members``, and
+    ``n_members_fixed_field`` where the field's uncertainty was propagated): the pulls
+    (mean - truth) / sd over fits, their mean and sd (0 and 1 if calibrated)."""
+    groups: dict[tuple[str, str, str], list[float]] = {}
+    for fit in fits:
+        for name, record in fit.get("quantities", {}).items():
+            if name.startswith("n_members") and record["sd"] > 0:
+                key = (fit["configuration"], fit["model"], name)
+                pull = (record["mean"] - record["truth"]) / record["sd"]
+                groups.setdefault(key, []).append(pull)
+    return [
+        {
+            "configuration": configuration,
+            "model": model,
+            "quantity": name,
+            "fits": len(pulls),
+            "pull_mean": float(np.mean(pulls)),
+            "pull_sd": float(np.std(pulls)),
+        }
+        for (configuration, model, name), pulls in sorted(groups.items())
+    ]
 
 
 def coverage_table(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -441,6 +505,13 @@ def markdown(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> 
                     + ("" if expected is None else f"{expected:.2f}")
                     + f" | {np.min(pulls):+.2f} | {np.max(pulls):+.2f} |"
                 )
+    lines += ["", "| configuration | model | count | fits | pulls: mean | sd |"]
+    lines += ["| --- " * 6 + "|"]
+    for row in count_pull_table(fits):
+        lines.append(
+            f"| {row['configuration']} | {row['model']} | {row['quantity']} | {row['fits']} | "
+            f"{row['pull_mean']:+.2f} | {row['pull_sd']:.2f} |"
+        )
     lines += ["", "| configuration | model | p bin | stars | mean p | member fraction |"]
     lines += ["| --- | --- | --- | --- | --- | --- |"]
     for row in reliability_table(fits):
@@ -461,6 +532,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--configurations", nargs="+", default=list(CONFIGURATIONS))
     parser.add_argument("--models", nargs="+", default=list(CLUSTER_MODEL_NAMES))
     parser.add_argument("--quick", action="store_true", help="short chains: a smoke test")
+    parser.add_argument(
+        "--field-bootstrap",
+        type=int,
+        default=FIELD_BOOTSTRAP,
+        help="bootstrap fields behind n_members of a model with a fixed control field (0: none)",
+    )
+    parser.add_argument(
+        "--recentre",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="move the draws with the posterior's mode per bootstrap field before weighting: "
+        "where the plain weights' k-hat exceeds 0.7 (auto), always or never",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
     parser.add_argument(
@@ -503,6 +587,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "scale": args.scale,
         "sampling": sampling,
         "models": args.models,
+        "field_bootstrap": args.field_bootstrap,
+        "recentre": args.recentre,
     }
     fits: list[dict[str, Any]] = []
     # seeds outermost, so that a run stopped early has every configuration for its seeds
@@ -511,7 +597,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             catalog, truth = prepared_field(CONFIGURATIONS[configuration](seed, args.scale))
             oracle = oracle_parallax(catalog, truth, ERROR_SCALES[configuration])
             for model in args.models:
-                record = fit_one(model, catalog, truth, sampling, seed)
+                record = fit_one(
+                    model,
+                    catalog,
+                    truth,
+                    sampling,
+                    seed,
+                    args.field_bootstrap,
+                    {"auto": "auto", "always": True, "never": False}[args.recentre],
+                )
                 record.update(
                     configuration=configuration,
                     seed=seed,
