@@ -168,8 +168,8 @@ def test_the_offset_widens_the_parallax_posterior_by_its_prior_sd():
     annulus), fitted without and with the offset (s = 0.015 mas): the offset's posterior is
     its prior (sd within 15%), and the cluster parallax's posterior variance grows by s^2,
     to within four Monte Carlo standard errors (each variance's: the sd of the squared
-    deviations over the square root of their effective sample size). Two fits, about two
-    minutes: ``pytest -m long``."""
+    deviations over the square root of their effective sample size). Two fits, about three
+    minutes: ``pytest -m long``. Measured: growth 2.14e-4 +- 0.08e-4 against s^2 = 2.25e-4."""
     import arviz as az
 
     catalog, _ = p1d.simulate_with_control(n_control=600)
