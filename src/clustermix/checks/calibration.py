@@ -110,7 +110,7 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
 
 def extra_seeds_text(extra: Mapping[str, int]) -> str:
     """`` (40 for phase\\_space on the hard field)`` for the (configuration, model) pairs fitted
-    to more seeds than the others; "" if none. LaTeX-safe."""
+    to another number of seeds than the record's; "" if none. LaTeX-safe."""
     if not extra:
         return ""
     parts = []
