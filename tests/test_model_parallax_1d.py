@@ -4,6 +4,7 @@ field (quadrature, likelihood, recovery) and input checks."""
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -331,16 +332,17 @@ def test_binned_field_likelihood_matches_independent_numpy():
     assert small["control_g_bin"].max() == 1
 
 
-def test_member_error_factor_scales_only_the_members_errors():
-    """With ``error_inflation`` the ``obs`` term equals the SciPy mixture whose member term
-    has the errors times s = 1 + e (e = ``error_excess_parallax``), the field's as quoted."""
-    catalog, _ = simulate_with_control(n_region=60, n_control=480, seed=4)
-    options = {
-        "cluster_min_members": 1,
-        "field_bins": 8,
-        "field_magnitude_bins": 1,
-        "error_inflation": True,
-    }
+#: A small binned-field model: one G bin, 8 parallax bins, any cluster fraction.
+SMALL_BINNED = {"cluster_min_members": 1, "field_bins": 8, "field_magnitude_bins": 1}
+
+
+def binned_obs_logp(
+    catalog: Table, options: dict, plx_cl: float, f: float, extra: dict
+) -> tuple[dict, Any, dict, np.ndarray]:
+    """The binned-field model of ``catalog``: its data, its per-star ``obs`` log density as
+    a function of a point, a point at ``plx_cl`` (mas), ``f``, random field weights and the
+    values ``extra``, and the field's log density of each star at that point (SciPy: the
+    bins' Gaussians, width 0.6 bin, convolved with each star's error)."""
     data = parallax_1d.prepare_data(catalog, options, "synthetic")
     model = parallax_1d.build_model(data, options)
     obs_logp = model.compile_fn(
@@ -350,21 +352,26 @@ def test_member_error_factor_scales_only_the_members_errors():
     walk = np.random.default_rng(5).normal(0.0, 1.0, (1, len(centres) - 1))
     log_w = np.concatenate([[0.0], walk[0]])
     log_w -= special.logsumexp(log_w)
-    plx_cl, f, excess = 0.36, 0.3, 0.3
-    point = constrained_point(
-        model,
-        {
-            "parallax_cl": plx_cl,
-            "f_cluster": f,
-            "field_log_weights": walk,
-            "error_excess_parallax": excess,
-        },
-    )
+    values = {"parallax_cl": plx_cl, "f_cluster": f, "field_log_weights": walk, **extra}
+    point = constrained_point(model, values)
     x, e = data["parallax"], data["parallax_error"]
     sd = 0.6 * (centres[1] - centres[0])
     log_field = special.logsumexp(
         log_w + stats.norm.logpdf(x[:, None], centres, np.hypot(sd, e[:, None])), axis=1
     )
+    return data, obs_logp, point, log_field
+
+
+def test_member_error_factor_scales_only_the_members_errors():
+    """With ``error_inflation`` the ``obs`` term equals the SciPy mixture whose member term
+    has the errors times s = 1 + e (e = ``error_excess_parallax``), the field's as quoted."""
+    catalog, _ = simulate_with_control(n_region=60, n_control=480, seed=4)
+    options = {**SMALL_BINNED, "error_inflation": True}
+    plx_cl, f, excess = 0.36, 0.3, 0.3
+    data, obs_logp, point, log_field = binned_obs_logp(
+        catalog, options, plx_cl, f, {"error_excess_parallax": excess}
+    )
+    x, e = data["parallax"], data["parallax_error"]
     expected = np.logaddexp(
         np.log(f) + stats.norm.logpdf(x, plx_cl, (1.0 + excess) * e),
         np.log1p(-f) + log_field,

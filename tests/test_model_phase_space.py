@@ -640,18 +640,20 @@ def roc_auc(score: np.ndarray, label: np.ndarray) -> float:
     return float((ranks[label].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def sample_fit(catalog: Table, draws: int, seed: int):
-    """(data, model, trace) of a fit of ``catalog`` with :data:`OPTIONS`: PyMC's NUTS, two
-    chains of ``draws`` after as many tuning steps, from the model's starting values."""
-    data = phase_space.prepare_data(catalog, OPTIONS, "synthetic")
-    model = phase_space.build_model(data, OPTIONS)
+def sample_fit(catalog: Table, draws: int, seed: int, options: dict | None = None):
+    """(data, model, trace) of a fit of ``catalog`` with ``options`` (:data:`OPTIONS`):
+    PyMC's NUTS, two chains of ``draws`` after as many tuning steps, from the model's
+    starting values."""
+    options = OPTIONS if options is None else options
+    data = phase_space.prepare_data(catalog, options, "synthetic")
+    model = phase_space.build_model(data, options)
     idata = pm.sample(
         draws=draws,
         tune=draws,
         chains=2,
         cores=2,
         random_seed=seed,
-        initvals=phase_space.initial_values(data, OPTIONS),
+        initvals=phase_space.initial_values(data, options),
         var_names=[rv.name for rv in model.free_RVs],
         model=model,
         progressbar=False,

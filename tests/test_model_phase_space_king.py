@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
@@ -20,7 +19,7 @@ from clustermix.models.phase_space.replicate import sample_cluster_in_disc
 from clustermix.models.priors import prior_rows
 from clustermix.models.profiles import king_enclosed
 
-from .test_model_phase_space import CONE, OPTIONS, simulate
+from .test_model_phase_space import CONE, OPTIONS, sample_fit, simulate
 
 KING = {**OPTIONS, "profile": "king"}
 
@@ -182,26 +181,6 @@ def test_king_replicated_positions_follow_the_profile():
 KING_TRUTH = (2.0, 10.0)
 
 
-def sample(catalog, options: dict, seed: int):
-    """(data, model, trace) of a NUTS fit of ``catalog``: 2 chains of 300 draws after 300
-    tuning steps, from the model's starting values."""
-    data = phase_space.prepare_data(catalog, options, "synthetic")
-    model = phase_space.build_model(data, options)
-    idata = pm.sample(
-        draws=300,
-        tune=300,
-        chains=2,
-        cores=2,
-        random_seed=seed,
-        initvals=phase_space.initial_values(data, options),
-        var_names=[rv.name for rv in model.free_RVs],
-        model=model,
-        progressbar=False,
-        compute_convergence_checks=False,
-    )
-    return data, model, idata
-
-
 def plummer_log_likelihood(r: np.ndarray, scale: float, edge: float) -> float:
     """ln L of radii ``r`` (arcmin) about a centred Plummer profile of radius ``scale`` cut
     at ``edge`` (arcmin): density 2 r a^2 / (a^2 + r^2)^2 / (edge^2 / (a^2 + edge^2))."""
@@ -229,7 +208,7 @@ def test_king_fit_recovers_core_and_tidal_radii_and_beats_plummer():
 
     catalog, truth = simulate(seed=12, n_members=250, n_field=250, king=KING_TRUTH)
     start = time.perf_counter()
-    data, _, king = sample(catalog, KING, seed=4)
+    data, _, king = sample_fit(catalog, draws=300, seed=4, options=KING)
     seconds = time.perf_counter() - start
     core = king.posterior["plummer_radius_arcmin"].values
     tidal = core * 10.0 ** king.posterior["king_concentration"].values

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import xarray as xr
-from scipy import special, stats
+from scipy import stats
 
 from clustermix.errors import ConfigError
 from clustermix.fit.summary import summarize
@@ -58,36 +58,12 @@ def test_parallax_1d_log_likelihood_with_the_offset_matches_numpy():
     parallaxes learned from the same catalogue) unchanged; the EDSD field refuses the
     offset."""
     catalog, _ = p1d.simulate_with_control(n_region=60, n_control=480, seed=4)
-    options = {
-        "cluster_min_members": 1,
-        "field_bins": 8,
-        "field_magnitude_bins": 1,
-        "zero_point_offset_prior_sd_mas": SD,
-    }
-    data = parallax_1d.prepare_data(catalog, options, "synthetic")
-    model = parallax_1d.build_model(data, options)
-    obs_logp = model.compile_fn(
-        model.logp(vars=[model["obs"]], sum=False)[0], inputs=model.value_vars
-    )
-    centres = data["field_bin_centres"]
-    walk = np.random.default_rng(5).normal(0.0, 1.0, (1, len(centres) - 1))
-    log_w = np.concatenate([[0.0], walk[0]])
-    log_w -= special.logsumexp(log_w)
+    options = {**p1d.SMALL_BINNED, "zero_point_offset_prior_sd_mas": SD}
     plx_cl, f, offset = 0.36, 0.3, 0.04
-    point = p1d.constrained_point(
-        model,
-        {
-            "parallax_cl": plx_cl,
-            "f_cluster": f,
-            "field_log_weights": walk,
-            ZERO_POINT_VARIABLE: offset,
-        },
+    data, obs_logp, point, log_field = p1d.binned_obs_logp(
+        catalog, options, plx_cl, f, {ZERO_POINT_VARIABLE: offset}
     )
     x, e = data["parallax"], data["parallax_error"]
-    sd = 0.6 * (centres[1] - centres[0])
-    log_field = special.logsumexp(
-        log_w + stats.norm.logpdf(x[:, None], centres, np.hypot(sd, e[:, None])), axis=1
-    )
     expected = np.logaddexp(
         np.log(f) + stats.norm.logpdf(x, plx_cl + offset, e), np.log1p(-f) + log_field
     )
