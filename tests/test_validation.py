@@ -420,6 +420,14 @@ def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
     assert macros["CalibrationExtraSeedsText"] == ""
     more = calibration_macros({**record, "extra_seeds": {"hard/pm_2d": 4}})
     assert more["CalibrationExtraSeedsText"] == r" (4 for pm\_2d on the hard field)"
+    # a fit that returned another cluster's numbers is named beside those that returned one
+    assert macros["CalibrationAnotherClusterText"] == ""
+    outcomes = [dict(row) for row in record["outcomes"]]
+    outcomes[-1]["another_cluster"] = 1
+    taken = calibration_macros({**record, "outcomes": outcomes})["CalibrationAnotherClusterText"]
+    where = f"{outcomes[-1]['model']} on the {outcomes[-1]['configuration']} field"
+    where = where.replace("_", "\\_")
+    assert taken == f" (1 of them, {where}, another cluster than the simulated one)"
     assert macros["CalibrationOracleText"] == "none recorded"
     parallax = {
         **record["coverage"][1],

@@ -73,11 +73,14 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     ]
     fits = sum(row["fits"] for row in outcomes)
     returned = sum(row["ok"] for row in outcomes)
+    # records before this count existed had no fit that took another cluster
+    another = sum(row.get("another_cluster", 0) for row in outcomes)
     macros = {
         "CalibrationSeeds": str(len(record["seeds"])),
         "CalibrationExtraSeedsText": extra_seeds_text(record.get("extra_seeds") or {}),
         "CalibrationFits": str(fits),
         "CalibrationReturned": str(returned),
+        "CalibrationAnotherClusterText": another_cluster_text(outcomes, another),
         "CalibrationStopped": str(fits - returned),
         "CalibrationDraws": str(record["settings"]["sampling"]["draws"]),
         "CalibrationChains": str(record["settings"]["sampling"]["chains"]),
@@ -106,6 +109,20 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     macros["CalibrationMinBinStars"] = str(MIN_BIN_STARS)
     macros["CalibrationBinWidth"] = f"{record['settings'].get('p_bin_width', 0.2):g}"
     return macros
+
+
+def another_cluster_text(outcomes: list[Mapping[str, Any]], another: int) -> str:
+    """`` (2 of them, pm\\_2d on the hard field, another cluster than the simulated one)``
+    when fits returned another cluster's numbers (``bench/calibration.py``'s
+    ``took_another_cluster``); "" if none. LaTeX-safe."""
+    if not another:
+        return ""
+    where = "; ".join(
+        f"{row['model']} on the {row['configuration']} field".replace("_", "\\_")
+        for row in outcomes
+        if row.get("another_cluster", 0)
+    )
+    return f" ({another} of them, {where}, another cluster than the simulated one)"
 
 
 def extra_seeds_text(extra: Mapping[str, int]) -> str:
