@@ -63,6 +63,27 @@ def deterministic_at(model: pm.Model, name: str, point: dict[str, Any]) -> np.nd
     return np.asarray(function(transformed_point(model, point)))
 
 
+def assert_mixture_at(
+    model: pm.Model,
+    point: dict[str, Any],
+    log_cluster: np.ndarray,
+    log_field: np.ndarray,
+    rtol: tuple[float, float],
+) -> None:
+    """The model's per-star ``obs`` log-likelihood at ``point`` is logaddexp of the
+    independently computed weighted ``log_cluster`` and ``log_field`` terms, and its
+    ``p_cluster`` their ratio, to relative tolerances ``rtol`` (likelihood, membership);
+    memberships far below any float (1e-300) count as equal."""
+    total = np.logaddexp(log_cluster, log_field)
+    np.testing.assert_allclose(obs_logp_per_star(model, point), total, rtol=rtol[0])
+    np.testing.assert_allclose(
+        deterministic_at(model, "p_cluster", point),
+        np.exp(log_cluster - total),
+        rtol=rtol[1],
+        atol=1e-300,
+    )
+
+
 def ordered_or_free(name: str, values: np.ndarray, ordered: bool) -> dict[str, np.ndarray]:
     """The free variables behind ``values`` (increasing if ``ordered``): first + gaps."""
     if not ordered:

@@ -15,9 +15,9 @@ from clustermix.models import SUMMARY_UNITS
 from clustermix.models.pm_2d import model as pm_2d
 
 from .test_mixture import (
+    assert_mixture_at,
     auc,
     binned_field_log_density,
-    deterministic_at,
     equal_tailed_interval,
     obs_logp_per_star,
     ordered_or_free,
@@ -161,15 +161,7 @@ def test_obs_logp_and_p_cluster_match_scipy(k: int, order: str, seed: int) -> No
         "rho": 2 * point["rho_field_beta"] - 1,
     }
     log_cl, log_field = log_terms_scipy(data, point, field)
-    np.testing.assert_allclose(
-        obs_logp_per_star(model, point), np.logaddexp(log_cl, log_field), rtol=1e-10
-    )
-    np.testing.assert_allclose(
-        deterministic_at(model, "p_cluster", point),
-        np.exp(log_cl - np.logaddexp(log_cl, log_field)),
-        rtol=1e-9,
-        atol=1e-300,
-    )
+    assert_mixture_at(model, point, log_cl, log_field, rtol=(1e-10, 1e-9))
 
 
 def test_recovers_the_simulated_cluster(fit) -> None:

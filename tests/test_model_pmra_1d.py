@@ -16,10 +16,9 @@ from clustermix.models.mixture import choose_n_components
 from clustermix.models.pmra_1d import model as pmra_1d
 
 from .test_mixture import (
+    assert_mixture_at,
     auc,
-    deterministic_at,
     equal_tailed_interval,
-    obs_logp_per_star,
     ordered_or_free,
     sample_free,
     transformed_point,
@@ -124,15 +123,7 @@ def test_obs_logp_and_p_cluster_match_scipy(k: int, order: str, seed: int) -> No
         np.log(weights) + stats.norm.logpdf(x[:, None], means, np.sqrt(sds**2 + err[:, None] ** 2)),
         axis=1,
     )
-    np.testing.assert_allclose(
-        obs_logp_per_star(model, point), np.logaddexp(log_cl, log_field), rtol=1e-10
-    )
-    np.testing.assert_allclose(
-        deterministic_at(model, "p_cluster", point),
-        np.exp(log_cl - np.logaddexp(log_cl, log_field)),
-        rtol=1e-9,
-        atol=1e-300,
-    )
+    assert_mixture_at(model, point, log_cl, log_field, rtol=(1e-10, 1e-9))
 
 
 def test_recovers_the_simulated_cluster(fit) -> None:
@@ -326,15 +317,7 @@ def test_control_field_model_holds_each_bins_deconvolved_mixture() -> None:
     cluster = {"pmra_cl": -2.9, "sigma_pmra_cl": 0.1, "f_cluster": 0.12}
     log_cluster = np.log(0.12) + stats.norm.logpdf(x, -2.9, np.hypot(0.1, e))
     log_field = np.log1p(-0.12) + expected_field
-    np.testing.assert_allclose(
-        obs_logp_per_star(model, cluster), np.logaddexp(log_cluster, log_field), rtol=1e-8
-    )
-    np.testing.assert_allclose(
-        deterministic_at(model, "p_cluster", cluster),
-        np.exp(log_cluster - np.logaddexp(log_cluster, log_field)),
-        rtol=1e-8,
-        atol=1e-300,  # p far below any float32 or denormal: 0 either way
-    )
+    assert_mixture_at(model, cluster, log_cluster, log_field, rtol=(1e-8, 1e-8))
     # the start holds the cluster's variables only
     assert set(pmra_1d.initial_values(data, CONTROL_OPTIONS)) == {
         "pmra_cl",
