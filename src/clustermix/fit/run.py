@@ -32,7 +32,12 @@ from clustermix.fit.summary import json_safe, summarize
 from clustermix.io import PathLike, sha256_file, write_json_atomic, write_table_atomic
 from clustermix.models import SUMMARY_UNITS
 from clustermix.models.field_choice import AUTO, resolve_field_components
-from clustermix.models.modes import candidate_centres, check_chains, search_modes
+from clustermix.models.modes import (
+    candidate_centres,
+    check_chains,
+    search_modes,
+    sky_regions,
+)
 from clustermix.models.priors import prior_rows
 from clustermix.models.registry import get_model, model_options
 from clustermix.models.systematics import (
@@ -129,7 +134,12 @@ def fit_catalog(
     model = module.build_model(data, options)
     if hasattr(module, "MODE_QUANTITIES") and catalog is not None:
         search = search_modes(
-            module, model, data, options, candidate_centres(catalog, hint, source)
+            module,
+            model,
+            data,
+            options,
+            candidate_centres(catalog, hint, source),
+            sky_regions(catalog, data["source_id"], source),
         )
         initvals = search.chosen.start
     else:

@@ -9,7 +9,10 @@ modes, deterministically:
    overdensities of the cluster region against the control field scaled to the same area
    (smoothed proper-motion histograms of the better-measured half of the stars), the
    user's ``hint`` (e.g. a published catalogue's values: it proposes and picks a mode, it
-   is never a prior), and the densest proper-motion bin of the whole field.
+   is never a prior), and the densest proper-motion bin of the whole field. Without a hint
+   and without an overdensity of :data:`MIN_SIGNIFICANCE`, the weaker ones (down to
+   :data:`MIN_WEAK_SIGNIFICANCE`) are proposed too: a poor cluster can lie below the first
+   threshold, and the checks below, not the threshold, then tell it from noise.
 2. **Optimisation** (:class:`PosteriorOptimiser`): from the model's own starting values
    with the cluster at each candidate, L-BFGS on the log posterior (in the sampler's
    unconstrained space, Jacobian included); optima closer than :data:`SAME_MODE` are one.
@@ -17,9 +20,17 @@ modes, deterministically:
    most ``cluster_sigma_v_max_kms`` (proper-motion widths converted with the parallax),
    it holds at least ``cluster_min_members`` stars, and, for a model with sky positions,
    its centre lies within ``cluster_centre_max_arcmin`` of the cone's centre (the cone is
-   pointed at the cluster; a richer one elsewhere in it is another cluster).
+   pointed at the cluster; a richer one elsewhere in it is another cluster), and, for a
+   model without sky positions fitted to the cluster region and the control annulus
+   together, its members are concentrated on the sky: at the mode, their surface density
+   (the sum of the membership probabilities per arcmin^2) in the cluster region is at
+   least ``cluster_min_concentration`` times that in the control annulus. Without it, such
+   a model has nothing that tells the cluster the cone is pointed at from another cluster
+   or a comoving group elsewhere in the cone (seen in the calibration: ``pm_2d`` returned
+   the hard field's neighbour cluster, whose members lie in the control annulus).
 4. **The pick** (:func:`choose_mode`): among the cluster-like modes near the target (the
-   hint, else the strongest overdensity of the cluster region), the one of highest log
+   hint, else the strongest overdensity of the cluster region of at least
+   :data:`MIN_SIGNIFICANCE`; without either, among all), the one of highest log
    posterior. All chains start there. None: :class:`~clustermix.errors.ModeError`, with
    every mode found.
 
@@ -66,8 +77,12 @@ log = logging.getLogger(__name__)
 #: Proper-motion histogram bin (mas/yr) and Gaussian smoothing (bins) of the candidate search.
 PM_BIN_MASYR = 0.1
 SMOOTHING_BINS = 1.5
-#: An overdensity is a candidate above this significance (excess / sqrt(expected)).
+#: An overdensity is a candidate, and the strongest one the target, above this
+#: significance (excess / sqrt(expected)).
 MIN_SIGNIFICANCE = 4.0
+#: Without a hint or such an overdensity, weaker ones down to this are candidates, never
+#: targets (in the calibration's hard field, the 80-member cluster showed 3.4-5.5).
+MIN_WEAK_SIGNIFICANCE = 3.0
 #: At most this many overdensities become candidates.
 MAX_OVERDENSITIES = 4
 #: Stars within this proper-motion distance (mas/yr) of a candidate give its parallax.
@@ -149,6 +164,7 @@ _FORMATS = {
     "sigma_pm": ("sigma_pm", "{:.3f} mas/yr"),
     "sigma_v": ("sigma_v", "{:.2f} km/s"),
     "plummer_radius_arcmin": ("a", "{:.2f} arcmin"),
+    "concentration": ("concentration", "{:.3g}"),
 }
 
 
@@ -194,7 +210,13 @@ def candidate_centres(
         region = good & _flag(catalog, "in_cluster_region", source)
         control = good & _flag(catalog, "in_control_field", source)
         separation = catalog_column(catalog, "separation_arcmin", source)
-        candidates += _overdensities(columns, region, control, separation)
+        found = _overdensities(columns, region, control, separation)
+        if not hint and not any(c.significance >= MIN_SIGNIFICANCE for c in found):
+            for candidate in found:
+                candidate.label = "weak " + candidate.label
+        else:
+            found = [c for c in found if c.significance >= MIN_SIGNIFICANCE]
+        candidates += found
     finite = columns["finite"]
     if good.sum() >= 10:
         # the densest 0.25 mas/yr bin of the better-measured half, as the models' own starts
@@ -211,7 +233,8 @@ def candidate_centres(
 
 
 def target_of(candidates: Sequence[Candidate]) -> Candidate | None:
-    """The candidate a fit must land near: the hint, else the strongest overdensity."""
+    """The candidate a fit must land near: the hint, else the strongest overdensity (a weak
+    one is no target)."""
     for candidate in candidates:
         if candidate.label == "hint" or candidate.label.startswith("overdensity"):
             return candidate
@@ -259,12 +282,11 @@ def _overdensities(
     control: np.ndarray,
     separation: np.ndarray,
 ) -> list[Candidate]:
-    """Peaks of (region - scaled control) in smoothed proper-motion histograms."""
+    """Peaks of (region - scaled control) in smoothed proper-motion histograms, of at least
+    :data:`MIN_WEAK_SIGNIFICANCE`, strongest first."""
     if region.sum() < 10 or control.sum() < 10:
         return []
-    region_radius = float(np.nanmax(separation[region]))
-    inner, outer = float(np.nanmin(separation[control])), float(np.nanmax(separation[control]))
-    scale = region_radius**2 / max(outer**2 - inner**2, 1e-12)  # area ratio
+    scale = 1.0 / control_to_region_area(separation, region, control)
     pm = columns["pm"]
     low = np.percentile(pm[region], 1, axis=0) - 1.0
     high = np.percentile(pm[region], 99, axis=0) + 1.0
@@ -279,7 +301,7 @@ def _overdensities(
     variance = kernel_sum * (smooth(counts_region) + scale**2 * smooth(counts_control))
     significance = excess / np.sqrt(variance + kernel_sum)
     peaks = (significance == ndimage.maximum_filter(significance, size=7)) & (
-        significance >= MIN_SIGNIFICANCE
+        significance >= MIN_WEAK_SIGNIFICANCE
     )
     centres_a = 0.5 * (bins[0][1:] + bins[0][:-1])
     centres_d = 0.5 * (bins[1][1:] + bins[1][:-1])
@@ -301,6 +323,59 @@ def _overdensities(
         )
         for rank, (sig, centre, n_excess) in enumerate(found[:MAX_OVERDENSITIES])
     ]
+
+
+def control_to_region_area(
+    separation: np.ndarray, region: np.ndarray, control: np.ndarray
+) -> float:
+    """Area of the control annulus over that of the cluster region, from the stars'
+    ``separation`` (arcmin) from the cone's centre: the region a disc out to its farthest
+    star, the annulus from its nearest to its farthest."""
+    region_radius = float(np.nanmax(separation[region]))
+    inner, outer = float(np.nanmin(separation[control])), float(np.nanmax(separation[control]))
+    return max(outer**2 - inner**2, 1e-12) / max(region_radius**2, 1e-12)
+
+
+@dataclass(frozen=True)
+class SkyRegions:
+    """Where a fit's stars lie: ``in_region`` and ``in_control`` (one flag per fitted star,
+    in the data's order) and ``control_to_region_area`` (the annulus's area over the
+    region's)."""
+
+    in_region: np.ndarray
+    in_control: np.ndarray
+    control_to_region_area: float
+
+    def concentration(self, membership: np.ndarray) -> float:
+        """The members' surface density in the cluster region over that in the control
+        annulus: (sum of p in the region / its area) / (sum of p in the annulus / its
+        area), for membership probabilities ``membership`` (one per fitted star)."""
+        in_region = float(np.sum(membership[self.in_region]))
+        in_control = float(np.sum(membership[self.in_control]))
+        if in_control <= 0.0:
+            return float("inf")
+        return in_region / in_control * self.control_to_region_area
+
+
+def sky_regions(catalog: Any, source_ids: np.ndarray, source: str) -> SkyRegions | None:
+    """The :class:`SkyRegions` of the fitted stars ``source_ids`` in ``catalog`` (the
+    cleaned catalogue joined with its sky masks), or None when the catalogue has no masks or
+    the fitted stars do not cover both the cluster region and the control annulus (a model
+    of the cluster region alone cannot take a cluster from the annulus)."""
+    names = set(getattr(catalog, "colnames", None) or list(catalog.keys()))
+    if not {"source_id", "in_cluster_region", "in_control_field", "separation_arcmin"} <= names:
+        return None
+    ids = np.asarray(catalog["source_id"], dtype=np.int64)
+    row_of = {int(value): row for row, value in enumerate(ids)}
+    rows = np.array([row_of[int(value)] for value in source_ids], dtype=np.intp)
+    region = _flag(catalog, "in_cluster_region", source)
+    control = _flag(catalog, "in_control_field", source)
+    if not region[rows].any() or not control[rows].any():
+        return None
+    separation = catalog_column(catalog, "separation_arcmin", source)
+    return SkyRegions(
+        region[rows], control[rows], control_to_region_area(separation, region, control)
+    )
 
 
 def _window_parallax(
@@ -403,7 +478,8 @@ def cluster_problems(quantities: Mapping[str, float], options: Mapping[str, Any]
     For a model that fits the cluster's centre on the sky (``centre_xi_arcmin``,
     ``centre_eta_arcmin`` about the cone's centre), the cluster the cone is pointed at lies
     within ``options["cluster_centre_max_arcmin"]`` of it: a richer cluster elsewhere in the
-    cone is another cluster, not this one's mode.
+    cone is another cluster, not this one's mode. Where the mode's ``concentration`` is known
+    (:meth:`SkyRegions.concentration`), it is at least ``options["cluster_min_concentration"]``.
     """
     problems = []
     min_members = float(options.get("cluster_min_members", 0))
@@ -416,6 +492,15 @@ def cluster_problems(quantities: Mapping[str, float], options: Mapping[str, Any]
             problems.append(
                 f"centre {offset:.1f} arcmin from the cone's centre > {float(offset_max):g} "
                 "arcmin (another cluster in the cone)"
+            )
+    min_concentration = options.get("cluster_min_concentration")
+    concentration = quantities.get("concentration")
+    if min_concentration is not None and concentration is not None:
+        if concentration < float(min_concentration):
+            problems.append(
+                f"its members are {concentration:.2g} times as dense on the sky in the "
+                f"cluster region as in the control annulus < {float(min_concentration):g} "
+                "(another cluster or a comoving group elsewhere in the cone)"
             )
     sigma_max = options.get("cluster_sigma_v_max_kms")
     if sigma_max is not None:
@@ -480,14 +565,22 @@ def search_modes(
     data: Mapping[str, np.ndarray],
     options: Mapping[str, Any],
     candidates: Sequence[Candidate],
+    regions: SkyRegions | None = None,
 ) -> ModeSearch:
     """Optimise the posterior from every candidate (and from the model's own data-driven
     start), merge equal optima, judge each, and pick the cluster's mode (see the module
-    docstring). Raises :class:`ModeError` naming every mode when none qualifies."""
+    docstring). ``regions`` (:func:`sky_regions`): where the fitted stars lie, for the
+    concentration of a model without sky positions. Raises :class:`ModeError` naming every
+    mode when none qualifies."""
     import time
 
     started = time.perf_counter()
     optimiser = PosteriorOptimiser(model)
+    concentration = (
+        None
+        if regions is None or "centre_xi_arcmin" in module.MODE_QUANTITIES
+        else _concentration_at(model, regions)
+    )
     n_stars = len(data["source_id"])
     starts: list[tuple[str, Candidate | None, dict[str, Any]]] = [
         (candidate.label, candidate, module.start_at(data, options, candidate))
@@ -505,6 +598,8 @@ def search_modes(
         if not np.isfinite(log_posterior):
             continue
         quantities = mode_quantities(module, values, n_stars, candidate)
+        if concentration is not None:
+            quantities["concentration"] = concentration(values)
         mode = Mode(label, quantities, log_posterior, cluster_problems(quantities, options), values)
         twin = next((m for m in modes if same_mode(m.quantities, quantities)), None)
         if twin is None:
@@ -525,6 +620,24 @@ def search_modes(
         )
     log.info("%s: chose %s\n%s", module.NAME, search.chosen.describe(), search.describe())
     return search
+
+
+def _concentration_at(model: pm.Model, regions: SkyRegions) -> Any:
+    """A function of a point (constrained values by free-variable name) giving the members'
+    concentration there (:meth:`SkyRegions.concentration` of the model's ``p_cluster``)."""
+    names = [rv.name for rv in model.free_RVs]
+    membership = model.compile_fn(
+        inputs=model.free_RVs,
+        outs=model["p_cluster"],
+        on_unused_input="ignore",
+        point_fn=False,
+        mode="FAST_COMPILE",
+    )
+
+    def concentration(values: Mapping[str, Any]) -> float:
+        return regions.concentration(np.asarray(membership(*(values[n] for n in names)), float))
+
+    return concentration
 
 
 def _target_text(target: Candidate | None) -> str:

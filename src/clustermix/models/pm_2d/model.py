@@ -48,8 +48,11 @@ Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
   1 - rho^2.
 
 The cluster's mean is the members' mean proper motion, and a cluster has at least
-``cluster_min_members`` stars and at most ``cluster_sigma_v_max_kms`` of dispersion: see
-:mod:`clustermix.models.modes` for both (how the mode is picked and checked, and how the
+``cluster_min_members`` stars and at most ``cluster_sigma_v_max_kms`` of dispersion, and
+(fitted to the cluster region and the control annulus together) its members are at least
+``cluster_min_concentration`` times denser on the sky in the region than in the annulus:
+this model has no sky term, and without that check it took another cluster in the cone.
+See :mod:`clustermix.models.modes` for these (how the mode is picked and checked, and how the
 members' mean differs from the centre's proper motion that phase_space fits).
 
 Label switching among the field components is broken by ordering one vector
@@ -105,6 +108,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "max_field_components": 4,  # the largest K "auto" considers
     "cluster_min_members": 20,  # a cluster holds at least this many stars (prior on f)
     "cluster_sigma_v_max_kms": 5.0,  # and is at most this hot (km/s; mode search and checks)
+    # and its members are this many times denser on the sky in the cluster region than in
+    # the control annulus (mode search; with stars: all)
+    "cluster_min_concentration": 2.0,
     "order_field_by": "width",  # "width" (log excess widths increase) or "pmra" (means do)
     "pm_prior_centre": [0.0, 0.0],  # mas/yr (pmra, pmdec): centre of the mean priors
     "pm_prior_sd": 10.0,  # mas/yr
