@@ -422,7 +422,7 @@ def test_the_colour_term_improves_faint_memberships_on_a_simulated_field():
     assert gain > 2.0 * error, (gain, error)
 
 
-def test_the_paper_set_up_table_says_whether_the_colour_term_was_on():
+def test_the_paper_set_up_table_says_which_error_model_options_were_on():
     from clustermix.fit.diagnostics import fit_setup
     from clustermix.paper.macros import error_model_text
 
@@ -431,3 +431,9 @@ def test_the_paper_set_up_table_says_whether_the_colour_term_was_on():
     on = fit_setup({"options": {**options, "cmd_term": True}})
     assert on["cmd_term"] is True
     assert error_model_text(on) == "fitted + binaries + colours"
+    every = fit_setup(
+        {"options": {**options, "zero_point_offset_prior_sd_mas": 0.015, "profile": "king"}}
+    )
+    assert error_model_text(every) == "fitted + binaries + zero point + King"
+    plummer = fit_setup({"options": {**options, "profile": "plummer"}})
+    assert error_model_text(plummer) == "fitted + binaries"

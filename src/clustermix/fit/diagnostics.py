@@ -108,8 +108,10 @@ def fit_setup(attrs: Mapping[str, Any]) -> dict[str, Any]:
     without the option), and the mode search: ``modes`` (found before sampling),
     ``cluster_modes`` (of them, cluster-like), ``chosen`` (the candidate whose mode every
     chain started in) and ``search_time_s``; the error model, ``error_inflation`` and
-    ``rv_binaries`` (None for a model without the options) and the colour-magnitude term
-    ``cmd_term`` (None without the option); ``priors``, the rows of
+    ``rv_binaries`` (None for a model without the options), the colour-magnitude term
+    ``cmd_term``, the prior width (mas) of a fitted parallax zero-point offset
+    ``zero_point_offset_prior_sd_mas`` and the members' sky ``profile`` (each None without
+    the option); ``priors``, the rows of
     :func:`~clustermix.models.priors.prior_rows` ([] for a trace without them)."""
     options = attrs.get("options") or {}
     choice = attrs.get("field_components") or None
@@ -128,6 +130,8 @@ def fit_setup(attrs: Mapping[str, Any]) -> dict[str, Any]:
         "error_inflation": options.get("error_inflation"),
         "rv_binaries": options.get("rv_binaries"),
         "cmd_term": options.get("cmd_term"),
+        "zero_point_offset_prior_sd_mas": options.get("zero_point_offset_prior_sd_mas"),
+        "profile": options.get("profile"),
         "priors": attrs.get("priors") or [],
     }
 

@@ -245,14 +245,19 @@ def setup_row(model: str, diagnostics: Mapping) -> list[str]:
 def error_model_text(setup: Mapping) -> str:
     """The set-up table's error model: ``fitted`` or ``quoted`` uncertainties, ``+ binaries``
     with a binary component in the RVs, ``+ colours`` with the colour-magnitude membership
-    term; a dash for a model without the options."""
+    term, ``+ zero point`` with a fitted parallax zero-point offset, ``+ King`` with a King
+    profile instead of Plummer's; a dash for a model without the options."""
     inflation, binaries = setup.get("error_inflation"), setup.get("rv_binaries")
     if inflation is None and binaries is None:
         return "--"
     text = "fitted" if inflation else "quoted"
-    return (
-        text + (" + binaries" if binaries else "") + (" + colours" if setup.get("cmd_term") else "")
+    extras = (
+        (" + binaries", binaries),
+        (" + colours", setup.get("cmd_term")),
+        (" + zero point", setup.get("zero_point_offset_prior_sd_mas")),
+        (" + King", setup.get("profile") == "king"),
     )
+    return text + "".join(label for label, on in extras if on)
 
 
 def gate_macros(gate: Mapping) -> dict[str, str]:
