@@ -500,7 +500,8 @@ def cluster_problems(quantities: Mapping[str, float], options: Mapping[str, Any]
             problems.append(
                 f"its members are {concentration:.2g} times as dense on the sky in the "
                 f"cluster region as in the control annulus < {float(min_concentration):g} "
-                "(another cluster or a comoving group elsewhere in the cone)"
+                "(another cluster or a comoving group elsewhere in the cone; or a cluster as "
+                "large as the cone, whose control annulus is then no field: widen the cone)"
             )
     sigma_max = options.get("cluster_sigma_v_max_kms")
     if sigma_max is not None:
