@@ -165,6 +165,7 @@ def fit_one(
     seed: int,
     field_bootstrap: int = FIELD_BOOTSTRAP,
     recentre: bool | str = "auto",
+    model_overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One workflow-like fit; its coverage record, f pull and memberships.
 
@@ -174,11 +175,13 @@ def fit_one(
     draws moved with the posterior's mode per field as ``recentre`` says);
     the fixed field's are kept beside them as ``n_members_fixed_field`` and
     ``p_fixed_field``, with the method's ``field_uncertainty`` diagnostics and its
-    ``field_bootstrap_seconds``."""
+    ``field_bootstrap_seconds``. ``model_overrides``: options of the model set besides
+    the defaults (e.g. ``{"cmd_term": True}``)."""
     module = get_model(model_name)
     overrides = {
         key: value for key, value in NO_SYSTEMATICS.items() if key in module.DEFAULT_OPTIONS
     }
+    overrides.update(model_overrides or {})
     options = model_options(module, overrides)
     started = time.perf_counter()
     try:
@@ -570,6 +573,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="move the draws with the posterior's mode per bootstrap field before weighting: "
         "where the plain weights' k-hat exceeds 0.7 (auto), always or never",
     )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="MODEL.KEY=VALUE",
+        help="a model option besides the defaults, the value as YAML (repeatable), "
+        "e.g. phase_space.cmd_term=true",
+    )
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
     parser.add_argument(
@@ -615,6 +626,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "field_bootstrap": args.field_bootstrap,
         "recentre": args.recentre,
     }
+    model_overrides = parse_options(args.option)
+    if model_overrides:
+        settings["options"] = model_overrides
     fits: list[dict[str, Any]] = []
     # seeds outermost, so that a run stopped early has every configuration for its seeds
     for seed in range(args.first_seed, args.first_seed + args.seeds):
@@ -630,6 +644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seed,
                     args.field_bootstrap,
                     {"auto": "auto", "always": True, "never": False}[args.recentre],
+                    model_overrides.get(model),
                 )
                 record.update(
                     configuration=configuration,
@@ -648,6 +663,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.json.write_text(json.dumps({"settings": settings, "fits": fits}))
     write_reports(fits, settings, args.markdown, args.summary, kept)
     return 0
+
+
+def parse_options(items: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``{"phase_space": {"cmd_term": True}}`` from ``["phase_space.cmd_term=true"]`` (the
+    value read as YAML); a malformed item or an unknown model or option is an error."""
+    overrides: dict[str, dict[str, Any]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        model, dot, name = key.partition(".")
+        if not (sep and dot and name):
+            raise SystemExit(f"--option {item!r}: expected MODEL.KEY=VALUE")
+        if model not in CLUSTER_MODEL_NAMES:
+            raise SystemExit(f"--option {item!r}: unknown model {model!r}")
+        if name not in get_model(model).DEFAULT_OPTIONS:
+            raise SystemExit(f"--option {item!r}: {model} has no option {name!r}")
+        overrides.setdefault(model, {})[name] = yaml.safe_load(value)
+    return overrides
 
 
 def with_oracles(fits: Sequence[dict[str, Any]], scale: float) -> None:

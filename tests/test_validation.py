@@ -482,6 +482,30 @@ def test_calibration_bench_pools_runs_over_more_seeds() -> None:
     assert bench.extra_seeds(other) == {"hard/phase_space": 4}
 
 
+def test_calibration_bench_takes_model_options() -> None:
+    """``--option MODEL.KEY=VALUE`` (the value as YAML) sets a model's option for its fits;
+    a malformed item, an unknown model or an unknown option stops the run and says which."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "calibration_bench", Path(__file__).parents[1] / "bench" / "calibration.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    items = ["phase_space.cmd_term=true", "pm_2d.cluster_min_concentration=3.5"]
+    assert bench.parse_options(items) == {
+        "phase_space": {"cmd_term": True},
+        "pm_2d": {"cluster_min_concentration": 3.5},
+    }
+    for item, message in (
+        ("phase_space.cmd_term", "expected MODEL.KEY=VALUE"),
+        ("nbody.cmd_term=true", "unknown model 'nbody'"),
+        ("pm_2d.cmd_term=true", "pm_2d has no option 'cmd_term'"),
+    ):
+        with pytest.raises(SystemExit, match=message):
+            bench.parse_options([item])
+
+
 def test_calibration_oracle_covers_as_often_as_it_claims() -> None:
     """The bench's oracle (the true members' weighted mean parallax with their true errors)
     covers the truth 95% of the time when weighed by the true errors, and not when weighed
