@@ -451,7 +451,7 @@ def merged_summary(new: Mapping[str, Any], kept: Mapping[str, Any]) -> dict[str,
     """The compact record ``new`` with the rows of every (configuration, model) it does not
     hold taken from the earlier record ``kept`` (after a change to one model, only that
     model is rerun); the seeds must be the same. ``settings["kept_from_earlier_run"]`` lists
-    the pairs taken over."""
+    the pairs taken over; their ``extra_seeds`` (fitted to other seeds) come along."""
     if new["seeds"] != kept["seeds"]:
         raise ValueError(f"seeds differ: {new['seeds']} here, {kept['seeds']} in the kept record")
     done = {(row["configuration"], row["model"]) for row in new["outcomes"]}
@@ -459,10 +459,15 @@ def merged_summary(new: Mapping[str, Any], kept: Mapping[str, Any]) -> dict[str,
         {(row["configuration"], row["model"]) for row in kept["outcomes"]} - done,
         key=lambda pair: (pair[0], pair[1]),
     )
+    kept_extra = {
+        pair: seeds
+        for pair, seeds in kept.get("extra_seeds", {}).items()
+        if tuple(pair.split("/")) in set(taken)
+    }
     merged: dict[str, Any] = {
         "settings": dict(new["settings"]),
         "seeds": new["seeds"],
-        "extra_seeds": dict(new.get("extra_seeds", {})),
+        "extra_seeds": dict(sorted({**kept_extra, **new.get("extra_seeds", {})}.items())),
     }
     merged["settings"]["models"] = sorted(
         set(new["settings"]["models"]) | {model for _, model in taken}

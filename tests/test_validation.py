@@ -482,6 +482,53 @@ def test_calibration_bench_pools_runs_over_more_seeds() -> None:
     assert bench.extra_seeds(other) == {"hard/phase_space": 4}
 
 
+def test_calibration_record_of_one_rerun_pair_keeps_the_others() -> None:
+    """After one (configuration, model) pair is rerun, the merged record takes every other
+    pair's rows from the earlier record, with the number of seeds of those fitted to other
+    seeds; rerun pairs' rows and seeds are the new ones."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "calibration_bench", Path(__file__).parents[1] / "bench" / "calibration.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def rows(pairs, tag):
+        return [{"configuration": c, "model": m, "tag": tag} for c, m in pairs]
+
+    earlier_pairs = [("hard", "pm_2d"), ("hard", "phase_space"), ("default", "pm_2d")]
+    kept = {
+        "settings": {"models": ["pm_2d", "phase_space"]},
+        "seeds": [0, 1],
+        "extra_seeds": {"hard/phase_space": 36, "hard/pm_2d": 5},
+        **{table: rows(earlier_pairs, "old") for table in ("outcomes", "coverage", "reliability")},
+    }
+    new = {
+        "settings": {"models": ["pm_2d"]},
+        "seeds": [0, 1],
+        "extra_seeds": {},
+        **{
+            table: rows([("hard", "pm_2d")], "new")
+            for table in ("outcomes", "coverage", "reliability")
+        },
+    }
+    merged = bench.merged_summary(new, kept)
+    assert merged["extra_seeds"] == {"hard/phase_space": 36}
+    assert merged["settings"]["kept_from_earlier_run"] == [
+        ["default", "pm_2d"],
+        ["hard", "phase_space"],
+    ]
+    tags = {(row["configuration"], row["model"]): row["tag"] for row in merged["coverage"]}
+    assert tags == {
+        ("hard", "pm_2d"): "new",
+        ("hard", "phase_space"): "old",
+        ("default", "pm_2d"): "old",
+    }
+    with pytest.raises(ValueError, match="seeds differ"):
+        bench.merged_summary({**new, "seeds": [0, 1, 2]}, kept)
+
+
 def test_calibration_bench_takes_model_options() -> None:
     """``--option MODEL.KEY=VALUE`` (the value as YAML) sets a model's option for its fits;
     a malformed item, an unknown model or an unknown option stops the run and says which."""
