@@ -7,23 +7,11 @@
 
 rule clusters_summary:
     input:
-        # expand() runs over clusters, then models: the script pairs the files in that order
-        # (and checks each file's own cluster and model).
-        summaries=expand(
-            "results/{cluster}/summary/{model}.json",
-            cluster=CLUSTERS,
-            model=CLUSTER_MODELS,
-        ),
-        diagnostics=expand(
-            "results/{cluster}/diagnostics/{model}.json",
-            cluster=CLUSTERS,
-            model=CLUSTER_MODELS,
-        ),
-        memberships=expand(
-            "results/{cluster}/membership/{model}.fits",
-            cluster=CLUSTERS,
-            model=CLUSTER_MODELS,
-        ),
+        # one file of each kind per (cluster, model) of CLUSTER_FITS, in that order: the
+        # script pairs them with params.fits (and checks each file's own cluster and model)
+        summaries=fit_files("results/{cluster}/summary/{model}.json"),
+        diagnostics=fit_files("results/{cluster}/diagnostics/{model}.json"),
+        memberships=fit_files("results/{cluster}/membership/{model}.fits"),
     output:
         csv="results/clusters_summary.csv",
     log:
@@ -40,7 +28,7 @@ rule clusters_summary:
             {key: cluster.get(key) for key in ("name", "label", "ra_deg", "dec_deg")}
             for cluster in config["clusters"]
         ],
-        models=CLUSTER_MODELS,
+        fits=[list(fit) for fit in CLUSTER_FITS],
         thresholds=config["checks"],
     script:
         "../../scripts/clusters_summary.py"
@@ -49,7 +37,7 @@ rule clusters_summary:
 rule num_clusters:
     input:
         # Without cluster models there is no summary: the table is empty (and not shown).
-        csv="results/clusters_summary.csv" if CLUSTER_MODELS else [],
+        csv="results/clusters_summary.csv" if CLUSTER_FITS else [],
     output:
         table="src/tex/output/clusters_table.tex",
     log:

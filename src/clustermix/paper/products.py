@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from clustermix.config import cluster_source, paper_cluster
 from clustermix.models.registry import (
+    cluster_model_names,
     component_models,
     enabled_cluster_models,
     enabled_example_models,
@@ -110,7 +111,7 @@ def paper_products(config: Mapping[str, Any]) -> list[Product]:
     values may be n/a (galactocentric, validation, reference overlap, clusters table) are
     always made, so that the paper compiles for any config.
     """
-    cluster_models = enabled_cluster_models(config)
+    cluster_models = cluster_model_names(config, paper_cluster(dict(config)))
     example_models = enabled_example_models(config)
     fits = [*cluster_models, *example_models]
     has_truth = cluster_source(dict(config), paper_cluster(dict(config))) == "simulated"
