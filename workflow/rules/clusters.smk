@@ -1,8 +1,9 @@
-# Many clusters: the summary table across every configured cluster. Every cluster's
-# fits (summary, diagnostics and membership of each model) -> results/clusters_summary.csv,
-# one row per cluster and model with each cluster's adopted model flagged; for the paper,
-# \ClusterCount and the adopted rows -> src/tex/output/clusters_table.tex (ms.tex shows the
-# table only when more than one cluster is configured).
+# Many clusters: the summary table across every configured cluster. Every cluster's fits
+# (summary, diagnostics and membership of each of its models) ->
+# results/clusters_summary.csv, one row per cluster and model with each cluster's adopted
+# model flagged; for the paper, \ClusterCount and the adopted rows ->
+# src/tex/output/clusters_table.tex (ms.tex shows the table only when more than one
+# cluster is configured).
 
 
 rule clusters_summary:

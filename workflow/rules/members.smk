@@ -1,5 +1,5 @@
 # Membership catalogues: per cluster, the cleaned catalogue's astrometry and photometry,
-# the sky-region flags and every model's membership probability and its sd, the adopted
+# the sky-region flags and each of its models' membership probability and sd, the adopted
 # model's first -> results/{cluster}/members.fits, members.vot (VOTable with UCDs, for
 # TOPCAT and SAMP) and members.ecsv. `snakemake members` builds them all without the
 # paper (no TeX needed); `all` builds them too.
