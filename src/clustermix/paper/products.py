@@ -100,7 +100,8 @@ def members_catalogs(config: Mapping[str, Any]) -> list[str]:
 
 def paper_products(config: Mapping[str, Any]) -> list[Product]:
     """The table of the products of ``config`` (a validated workflow config): the paper's
-    figures, number files and support files, then the other final outputs.
+    figures, number files and support files, then the other final outputs. The cluster
+    models are the paper cluster's (its ``clusters[].models``, else every enabled one).
 
     Figures: the sky regions; with any cluster model, the membership CMD and proper-motion
     diagrams and the model comparison; each enabled example model's fit over its data
