@@ -5,17 +5,17 @@ was done instead (and the summary's ``missing_columns``)."""
 from clustermix.data.catalog import read_catalog
 from clustermix.data.clean import clean_catalog
 from clustermix.io import write_json_atomic, write_table_atomic
-from clustermix.models.registry import enabled_cluster_models
+from clustermix.models.registry import cluster_model_names
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:
     raw_path = snakemake.input.raw
-    # The enabled models from the config, not params (see scripts/check_catalog.py): the
+    # The cluster's models from the config, not params (see scripts/check_catalog.py): the
     # cleaned catalogue does not depend on them.
     catalog, summary = clean_catalog(
         read_catalog(raw_path),
         source=raw_path,
-        models=enabled_cluster_models(snakemake.config),
+        models=cluster_model_names(snakemake.config, snakemake.wildcards.cluster),
         **snakemake.params.cuts,
     )
     log.info("kept %d of %d stars", summary["n_kept"], summary["n_input"])

@@ -1,13 +1,12 @@
 """Rule clusters_summary: every cluster's fits in one CSV (results/clusters_summary.csv)."""
 
-from itertools import product
-
 from clustermix.paper.clusters_table import read_fit, summary_rows, write_summary_csv
 from clustermix.scripting import logged
 
 with logged(snakemake) as log:
     clusters = snakemake.params.clusters
-    pairs = list(product([entry["name"] for entry in clusters], snakemake.params.models))
+    # (cluster, model) of each fit, in the order of the input files
+    pairs = snakemake.params.fits
     inputs = snakemake.input
     files = zip(pairs, inputs.summaries, inputs.diagnostics, inputs.memberships, strict=True)
     fits = [

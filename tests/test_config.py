@@ -137,6 +137,28 @@ def test_schema_rejects_an_unknown_cluster_source() -> None:
         validate(mutated(("clusters", 0, "source"), "vizier"), SCHEMA)
 
 
+@pytest.mark.parametrize("models", [[], ["pm_2d", "pm_2d"], "pm_2d"])
+def test_schema_rejects_a_bad_cluster_models_list(models) -> None:
+    with pytest.raises(WorkflowError, match="models"):
+        validate(mutated(("clusters", 0, "models"), models), SCHEMA)
+
+
+def test_a_cluster_lists_known_enabled_models() -> None:
+    """``clusters[].models``: an unknown name, or a list without an enabled model (the
+    cluster would be fitted with none), is named by the cluster's index and name."""
+    config = load("test.yaml")
+    config["clusters"][1]["models"] = ["pm_2d", "pm_3d"]
+    validate(config, SCHEMA)
+    with pytest.raises(ConfigError, match=r"clusters\[1\]\.models: unknown .*'pm_3d'.*'m67'"):
+        check_config(config, workdir=REPO)
+    config["clusters"][1]["models"] = ["pm_2d", "phase_space"]
+    config["models"] = {"pm_2d": {"enabled": False}, "phase_space": {"enabled": False}}
+    with pytest.raises(ConfigError, match=r"clusters\[1\]\.models: none .* 'm67'"):
+        check_config(config, workdir=REPO)
+    config["models"]["pm_2d"]["enabled"] = True  # one enabled model of the list is enough
+    check_config(config, workdir=REPO)
+
+
 def test_duplicate_cluster_names() -> None:
     config = load("config.yaml")
     config["clusters"].append(copy.deepcopy(config["clusters"][0]))

@@ -495,6 +495,23 @@ def test_sampling_settings_and_enabled_models() -> None:
     assert reg.enabled_models({}) == list(MODEL_NAMES)
 
 
+def test_a_cluster_is_fitted_with_the_enabled_models_of_its_list() -> None:
+    """``clusters[].models`` picks some models, in model order (not the list's), of the
+    enabled ones; a cluster without a list takes every enabled cluster model."""
+    config = {
+        "clusters": [
+            {"name": "all"},
+            {"name": "some", "models": ["phase_space", "pm_2d", "pmra_1d"]},
+        ],
+        "models": {"phase_space": {"enabled": False}},
+    }
+    enabled = reg.enabled_cluster_models(config)
+    assert reg.cluster_model_names(config, "all") == enabled
+    assert reg.cluster_model_names(config, "some") == ["pmra_1d", "pm_2d"]
+    with pytest.raises(ConfigError, match="no cluster named 'other'"):
+        reg.cluster_model_names(config, "other")
+
+
 def test_schema_defaults_match_the_library() -> None:
     schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
     sampling = schema["properties"]["sampling"]["properties"]

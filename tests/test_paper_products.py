@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from clustermix.models import MODEL_NAMES
+from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES
 from clustermix.paper.macros import macro_name
 from clustermix.paper.products import (
     KINDS,
@@ -235,3 +235,13 @@ def test_each_product_says_when_it_exists() -> None:
     assert recovery.truth and recovery.condition.endswith("(truth)")
     assert products[f"{figures}components.pdf"].condition.startswith("any of ")
     assert products["results/ngc6819/members.vot"].kind == "output"
+
+
+def test_the_paper_follows_its_clusters_own_models() -> None:
+    """Listing the paper cluster's models (``clusters[].models``) without one makes the
+    same products as disabling that model (``models.<name>.enabled``)."""
+    config = default_config()
+    for model in CLUSTER_MODEL_NAMES:
+        listed = copy.deepcopy(config)
+        listed["clusters"][0]["models"] = [name for name in CLUSTER_MODEL_NAMES if name != model]
+        assert paper_products(listed) == paper_products(with_model_disabled(config, model))

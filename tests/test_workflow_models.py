@@ -7,7 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from clustermix.models import MODEL_NAMES
+from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES
+from clustermix.models.registry import cluster_model_names
 
 from .conftest import run_snakemake
 
@@ -20,6 +21,11 @@ def job_counts(output: str) -> dict[str, int]:
         if match and match.group(1) != "total":
             counts[match.group(1)] = int(match.group(2))
     return counts
+
+
+def n_cluster_fits(config: dict) -> int:
+    """How many cluster fits ``config`` asks for: each cluster's models, summed."""
+    return sum(len(cluster_model_names(config, cluster["name"])) for cluster in config["clusters"])
 
 
 def stub_missing_models(workdir: Path) -> None:
@@ -35,9 +41,9 @@ def test_dry_run_lists_every_enabled_model(workdir: Path) -> None:
     stub_missing_models(workdir)
     process = run_snakemake(workdir, "-n", "--configfile", "config/test.yaml")
     counts = job_counts(process.stdout + process.stderr)
-    n_clusters = len(yaml.safe_load((workdir / "config/test.yaml").read_text())["clusters"])
-    assert counts["fit_model"] == 4 * n_clusters
-    assert counts["summarize_fit"] == 4 * n_clusters
+    config = yaml.safe_load((workdir / "config/test.yaml").read_text())
+    n_clusters = len(config["clusters"])
+    assert counts["fit_model"] == counts["summarize_fit"] == n_cluster_fits(config)
     assert counts["membership_table"] == n_clusters
     assert counts["members_catalog"] == n_clusters  # `all` builds the catalogues too
     assert counts["fit_example"] == 1
@@ -71,14 +77,35 @@ def test_dry_run_follows_the_models_config(workdir: Path) -> None:
     )
     text = process.stdout + process.stderr
     counts = job_counts(text)
-    n_clusters = len(yaml.safe_load((workdir / "config/test.yaml").read_text())["clusters"])
-    assert counts["fit_model"] == 3 * n_clusters
+    clusters = yaml.safe_load((workdir / "config/test.yaml").read_text())["clusters"]
+    assert counts["fit_model"] == n_cluster_fits({"clusters": clusters, **config})
     assert "fit_example" not in counts
     assert "phase_space" not in text
     # its figures go too, and the paper is told which models it has (rule num_models)
     assert "fig_galactocentric" not in counts and counts["num_models"] == 1
     threads = dict(re.findall(r"model=(\w+)\n\s+threads: (\d+)", text))
     assert threads == {"pmra_1d": "2", "parallax_1d": "2", "pm_2d": "3"}
+
+
+def test_a_cluster_is_fitted_with_its_own_models(workdir: Path) -> None:
+    """The tiny config lists M67's models (clusters[].models): its dry run plans M67's fits,
+    checks and memberships of those models only, NGC 6819's (no list) of every model."""
+    stub_missing_models(workdir)
+    config = yaml.safe_load((workdir / "config/test.yaml").read_text())
+    listed = {cluster["name"]: cluster.get("models") for cluster in config["clusters"]}
+    assert listed["ngc6819"] is None and listed["m67"]
+    assert set(listed["m67"]) < set(CLUSTER_MODEL_NAMES)
+    process = run_snakemake(workdir, "-n", "--configfile", "config/test.yaml")
+    text = process.stdout + process.stderr
+    fits = set(re.findall(r"results/(\w+)/traces/(\w+)\.nc", text))
+    assert fits == {
+        *(("ngc6819", model) for model in CLUSTER_MODEL_NAMES),
+        *(("m67", model) for model in listed["m67"]),
+    }
+    for model in set(CLUSTER_MODEL_NAMES) - set(listed["m67"]):
+        for kind in ("summary", "diagnostics", "ppc"):
+            assert f"results/m67/{kind}/{model}.json" not in text
+        assert f"results/m67/membership/{model}.fits" not in text
 
 
 def test_examples_is_not_a_cluster(workdir: Path) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from clustermix.errors import ConfigError
-from clustermix.models import MODEL_NAMES
+from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES
+from clustermix.models.registry import enabled_cluster_models
 
 
 def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
@@ -27,6 +28,8 @@ def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
             f"models.{unknown[0]}: unknown model; the models are {list(MODEL_NAMES)} "
             "(the packages under clustermix/models that define a SPEC)"
         )
+
+    _check_cluster_models(config)
 
     paper_cluster = config.get("paper", {}).get("cluster")
     if paper_cluster is not None and paper_cluster not in names:
@@ -71,6 +74,29 @@ def cluster_source(config: dict[str, Any], cluster: dict[str, Any] | str) -> str
     """
     entry = cluster_by_name(config, cluster) if isinstance(cluster, str) else cluster
     return entry.get("source") or config["data"]["source"]
+
+
+def _check_cluster_models(config: dict[str, Any]) -> None:
+    """Every name of ``clusters[].models`` is a cluster model, and at least one of a
+    cluster's listed models is enabled (the cluster would be fitted with none)."""
+    enabled = enabled_cluster_models(config)
+    for index, cluster in enumerate(config["clusters"]):
+        listed = cluster.get("models")
+        if listed is None:
+            continue
+        key = f"clusters[{index}].models"
+        unknown = [name for name in listed if name not in CLUSTER_MODEL_NAMES]
+        if unknown:
+            raise ConfigError(
+                f"{key}: unknown cluster model(s) {unknown} for '{cluster['name']}'; the "
+                f"cluster models are {list(CLUSTER_MODEL_NAMES)}"
+            )
+        if not any(name in enabled for name in listed):
+            raise ConfigError(
+                f"{key}: none of {list(listed)} is enabled (models.<name>.enabled), so "
+                f"'{cluster['name']}' would be fitted with no model; the enabled cluster "
+                f"models are {enabled}"
+            )
 
 
 def _check_reference_files(config: dict[str, Any], workdir: str | Path) -> None:

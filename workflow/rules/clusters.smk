@@ -1,29 +1,18 @@
-# Many clusters: the summary table across every configured cluster. Every cluster's
-# fits (summary, diagnostics and membership of each model) -> results/clusters_summary.csv,
-# one row per cluster and model with each cluster's adopted model flagged; for the paper,
-# \ClusterCount and the adopted rows -> src/tex/output/clusters_table.tex (ms.tex shows the
-# table only when more than one cluster is configured).
+# Many clusters: the summary table across every configured cluster. Every cluster's fits
+# (summary, diagnostics and membership of each of its models) ->
+# results/clusters_summary.csv, one row per cluster and model with each cluster's adopted
+# model flagged; for the paper, \ClusterCount and the adopted rows ->
+# src/tex/output/clusters_table.tex (ms.tex shows the table only when more than one
+# cluster is configured).
 
 
 rule clusters_summary:
     input:
-        # expand() runs over clusters, then models: the script pairs the files in that order
-        # (and checks each file's own cluster and model).
-        summaries=expand(
-            "results/{cluster}/summary/{model}.json",
-            cluster=CLUSTERS,
-            model=CLUSTER_MODELS,
-        ),
-        diagnostics=expand(
-            "results/{cluster}/diagnostics/{model}.json",
-            cluster=CLUSTERS,
-            model=CLUSTER_MODELS,
-        ),
-        memberships=expand(
-            "results/{cluster}/membership/{model}.fits",
-            cluster=CLUSTERS,
-            model=CLUSTER_MODELS,
-        ),
+        # one file of each kind per (cluster, model) of CLUSTER_FITS, in that order: the
+        # script pairs them with params.fits (and checks each file's own cluster and model)
+        summaries=fit_files("results/{cluster}/summary/{model}.json"),
+        diagnostics=fit_files("results/{cluster}/diagnostics/{model}.json"),
+        memberships=fit_files("results/{cluster}/membership/{model}.fits"),
     output:
         csv="results/clusters_summary.csv",
     log:
@@ -40,7 +29,7 @@ rule clusters_summary:
             {key: cluster.get(key) for key in ("name", "label", "ra_deg", "dec_deg")}
             for cluster in config["clusters"]
         ],
-        models=CLUSTER_MODELS,
+        fits=[list(fit) for fit in CLUSTER_FITS],
         thresholds=config["checks"],
     script:
         "../../scripts/clusters_summary.py"
@@ -49,7 +38,7 @@ rule clusters_summary:
 rule num_clusters:
     input:
         # Without cluster models there is no summary: the table is empty (and not shown).
-        csv="results/clusters_summary.csv" if CLUSTER_MODELS else [],
+        csv="results/clusters_summary.csv" if CLUSTER_FITS else [],
     output:
         table="src/tex/output/clusters_table.tex",
     log:

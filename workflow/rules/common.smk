@@ -14,9 +14,9 @@ from clustermix.provenance.origin import code_version
 from clustermix.models import CLUSTER_MODEL_NAMES
 from clustermix.models.registry import (
     EXAMPLE_MODEL_NAMES,
+    cluster_model_names,
     cmd_model,
     component_models,
-    enabled_cluster_models,
     enabled_example_models,
     galactocentric_model,
     model_check_files,
@@ -52,7 +52,15 @@ FINAL_OUTPUTS = product_paths(PAPER_PRODUCTS, "output")
 # The commit the workflow runs from (without the dirty flag, which the scripts record):
 # a param of the rules that print it, so a new commit rewrites only those.
 CODE_COMMIT = code_version().removesuffix("-dirty")
-CLUSTER_MODELS = enabled_cluster_models(config)
+# The paper cluster's models (its figures, numbers and validation); every cluster is
+# fitted with its own (clusters[].models: CLUSTER_FITS, cluster_models()).
+CLUSTER_MODELS = cluster_model_names(config, PAPER_CLUSTER)
+# Every (cluster, model) fit, clusters in config order, each cluster's models in model order.
+CLUSTER_FITS = [
+    (cluster, model)
+    for cluster in CLUSTERS
+    for model in cluster_model_names(config, cluster)
+]
 EXAMPLE_MODELS = enabled_example_models(config)
 
 
@@ -171,13 +179,34 @@ def reference_catalogue_files(kind):
     return files
 
 
+def fit_files(pattern):
+    """`pattern` (with {cluster} and {model}) for every fit of CLUSTER_FITS, in order."""
+    return [
+        pattern.format(cluster=cluster, model=model) for cluster, model in CLUSTER_FITS
+    ]
+
+
+def cluster_models(wildcards):
+    """The models fitted to the cluster named by {cluster} (clusters[].models), in model
+    order."""
+    return cluster_model_names(config, wildcards.cluster)
+
+
+def cluster_fit_files(pattern):
+    """An input function: `pattern` (with {cluster} and {model}) for each model of the
+    cluster named by {cluster}, in model order."""
+
+    def files(wildcards):
+        return expand(
+            pattern, cluster=wildcards.cluster, model=cluster_models(wildcards)
+        )
+
+    return files
+
+
 def model_memberships(wildcards):
-    """The per-model membership files of a cluster, in CLUSTER_MODELS order."""
-    return expand(
-        "results/{cluster}/membership/{model}.fits",
-        cluster=wildcards.cluster,
-        model=CLUSTER_MODELS,
-    )
+    """The per-model membership files of a cluster, in cluster_models() order."""
+    return cluster_fit_files("results/{cluster}/membership/{model}.fits")(wildcards)
 
 
 def _model_name(wildcards):
@@ -185,18 +214,19 @@ def _model_name(wildcards):
 
 
 def model_outputs():
-    """Traces, summaries and diagnostics of every enabled model, and the membership table."""
-    outputs = expand(
-        [
+    """Traces, summaries and diagnostics of each cluster's models and its membership table,
+    and every enabled example's."""
+    outputs = [
+        path
+        for pattern in (
             "results/{cluster}/traces/{model}.nc",
             "results/{cluster}/summary/{model}.json",
             "results/{cluster}/diagnostics/{model}.json",
             "results/{cluster}/ppc/{model}.json",
-        ],
-        cluster=CLUSTERS,
-        model=CLUSTER_MODELS,
-    )
-    if CLUSTER_MODELS:
+        )
+        for path in fit_files(pattern)
+    ]
+    if CLUSTER_FITS:
         outputs += expand("results/{cluster}/membership.fits", cluster=CLUSTERS)
     outputs += expand(
         "results/examples/{example}/{name}",

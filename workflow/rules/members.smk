@@ -1,5 +1,5 @@
 # Membership catalogues: per cluster, the cleaned catalogue's astrometry and photometry,
-# the sky-region flags and every model's membership probability and its sd, the adopted
+# the sky-region flags and each of its models' membership probability and sd, the adopted
 # model's first -> results/{cluster}/members.fits, members.vot (VOTable with UCDs, for
 # TOPCAT and SAMP) and members.ecsv. `snakemake members` builds them all without the
 # paper (no TeX needed); `all` builds them too.
@@ -21,11 +21,7 @@ rule members_catalog:
         masks="results/{cluster}/masks.fits",
         memberships=model_memberships,
         # the adopted model is the most informative one that passes `checks`
-        diagnostics=lambda wildcards: expand(
-            "results/{cluster}/diagnostics/{model}.json",
-            cluster=wildcards.cluster,
-            model=CLUSTER_MODELS,
-        ),
+        diagnostics=cluster_fit_files("results/{cluster}/diagnostics/{model}.json"),
     output:
         fits="results/{cluster}/members.fits",
         votable="results/{cluster}/members.vot",
@@ -38,7 +34,7 @@ rule members_catalog:
         mem_mb=2000,
         runtime=5,
     params:
-        models=CLUSTER_MODELS,
+        models=cluster_models,
         thresholds=config["checks"],
         label=lambda wildcards: cluster_config(wildcards).get("label"),
     script:

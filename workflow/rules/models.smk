@@ -67,7 +67,7 @@ rule membership_table:
         mem_mb=2000,
         runtime=5,
     params:
-        models=CLUSTER_MODELS,
+        models=cluster_models,
     script:
         "../../scripts/membership_table.py"
 

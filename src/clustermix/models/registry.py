@@ -230,6 +230,17 @@ def enabled_cluster_models(config: Mapping[str, Any]) -> list[str]:
     return enabled_models(config, CLUSTER_MODEL_NAMES)
 
 
+def cluster_model_names(config: Mapping[str, Any], cluster_name: str) -> list[str]:
+    """The models fitted to cluster ``cluster_name``: the enabled cluster models that its
+    ``clusters[].models`` lists (all of them if it lists none), in the order of
+    :data:`CLUSTER_MODEL_NAMES`. Raises :class:`ConfigError` if no cluster has that name."""
+    for cluster in config["clusters"]:
+        if cluster["name"] == cluster_name:
+            listed = cluster.get("models") or CLUSTER_MODEL_NAMES
+            return [name for name in enabled_cluster_models(config) if name in listed]
+    raise ConfigError(f"clusters: no cluster named '{cluster_name}'")
+
+
 def enabled_example_models(config: Mapping[str, Any]) -> list[str]:
     """The enabled models that are fitted to their own example data."""
     return enabled_models(config, EXAMPLE_MODEL_NAMES)

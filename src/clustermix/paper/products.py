@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from clustermix.config import cluster_source, paper_cluster
 from clustermix.models.registry import (
+    cluster_model_names,
     component_models,
     enabled_cluster_models,
     enabled_example_models,
@@ -99,7 +100,8 @@ def members_catalogs(config: Mapping[str, Any]) -> list[str]:
 
 def paper_products(config: Mapping[str, Any]) -> list[Product]:
     """The table of the products of ``config`` (a validated workflow config): the paper's
-    figures, number files and support files, then the other final outputs.
+    figures, number files and support files, then the other final outputs. The cluster
+    models are the paper cluster's (its ``clusters[].models``, else every enabled one).
 
     Figures: the sky regions; with any cluster model, the membership CMD and proper-motion
     diagrams and the model comparison; each enabled example model's fit over its data
@@ -110,7 +112,7 @@ def paper_products(config: Mapping[str, Any]) -> list[Product]:
     values may be n/a (galactocentric, validation, reference overlap, clusters table) are
     always made, so that the paper compiles for any config.
     """
-    cluster_models = enabled_cluster_models(config)
+    cluster_models = cluster_model_names(config, paper_cluster(dict(config)))
     example_models = enabled_example_models(config)
     fits = [*cluster_models, *example_models]
     has_truth = cluster_source(dict(config), paper_cluster(dict(config))) == "simulated"
