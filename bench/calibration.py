@@ -58,7 +58,7 @@ sys.path.insert(0, str(REPO / "src"))
 from clustermix.data.hard_fields import hard_field  # noqa: E402
 from clustermix.data.prepared import prepared_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
-from clustermix.fit.field_uncertainty import field_arrays, field_uncertainty  # noqa: E402
+from clustermix.fit.field_uncertainty import field_arrays, field_uncertainty_of_fit  # noqa: E402
 from clustermix.fit.membership import member_count_draws, membership_statistics  # noqa: E402
 from clustermix.fit.run import fit_catalog  # noqa: E402
 from clustermix.models import CLUSTER_MODEL_NAMES  # noqa: E402
@@ -211,13 +211,10 @@ def fit_one(
     extra: dict[str, Any] = {}
     if field_bootstrap > 0 and field_arrays(fit.data):
         started = time.perf_counter()
-        result = field_uncertainty(
+        result = field_uncertainty_of_fit(
             module,
-            fit.options,
+            fit,
             catalog,
-            fit.data,
-            fit.model,
-            fit.idata,
             n_boot=field_bootstrap,
             seed=seed,
             source="sim",

@@ -26,7 +26,10 @@ sys.path.insert(0, str(REPO / "src"))
 from calibration import NO_SYSTEMATICS, SAMPLING, default_field  # noqa: E402
 
 from clustermix.data.prepared import prepared_field  # noqa: E402
-from clustermix.fit.field_uncertainty import bootstrap_fields, field_uncertainty  # noqa: E402
+from clustermix.fit.field_uncertainty import (  # noqa: E402
+    bootstrap_fields,
+    field_uncertainty_of_fit,
+)
 from clustermix.fit.run import fit_catalog  # noqa: E402
 from clustermix.models.registry import get_model, model_options  # noqa: E402
 
@@ -64,13 +67,10 @@ def main() -> int:
     }
     for recentre in (False, True):
         started = time.perf_counter()
-        result = field_uncertainty(
+        result = field_uncertainty_of_fit(
             module,
-            fit.options,
+            fit,
             catalog,
-            fit.data,
-            fit.model,
-            fit.idata,
             n_boot=args.boot,
             seed=args.seed,
             fields=fields,

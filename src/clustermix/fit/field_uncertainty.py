@@ -392,3 +392,14 @@ def field_uncertainty(
     result = combine_fields(fixed, per_field(), seed)
     result.recentred = np.asarray(recentred, bool)
     return result
+
+
+def field_uncertainty_of_fit(
+    module: Any, fit: Any, catalog: Any, **keywords: Any
+) -> FieldUncertainty:
+    """:func:`field_uncertainty` of a fit (a :class:`clustermix.fit.run.CatalogFit`: its
+    options, data, model and trace) of ``module`` to ``catalog``; ``keywords`` are those of
+    :func:`field_uncertainty` after ``posterior``."""
+    return field_uncertainty(
+        module, fit.options, catalog, fit.data, fit.model, fit.idata, **keywords
+    )

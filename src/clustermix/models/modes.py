@@ -362,20 +362,18 @@ def sky_regions(catalog: Any, source_ids: np.ndarray, source: str) -> SkyRegions
     cleaned catalogue joined with its sky masks), or None when the catalogue has no masks or
     the fitted stars do not cover both the cluster region and the control annulus (a model
     of the cluster region alone cannot take a cluster from the annulus)."""
+    from clustermix.checks.ppc_local import aligned
+
     names = set(getattr(catalog, "colnames", None) or list(catalog.keys()))
     if not {"source_id", "in_cluster_region", "in_control_field", "separation_arcmin"} <= names:
         return None
-    ids = np.asarray(catalog["source_id"], dtype=np.int64)
-    row_of = {int(value): row for row, value in enumerate(ids)}
-    rows = np.array([row_of[int(value)] for value in source_ids], dtype=np.intp)
     region = _flag(catalog, "in_cluster_region", source)
     control = _flag(catalog, "in_control_field", source)
-    if not region[rows].any() or not control[rows].any():
+    flags = aligned(source_ids, catalog["source_id"], np.column_stack([region, control]), source)
+    if not flags.any(axis=0).all():
         return None
     separation = catalog_column(catalog, "separation_arcmin", source)
-    return SkyRegions(
-        region[rows], control[rows], control_to_region_area(separation, region, control)
-    )
+    return SkyRegions(flags[:, 0], flags[:, 1], control_to_region_area(separation, region, control))
 
 
 def _window_parallax(
@@ -571,15 +569,16 @@ def search_modes(
     """Optimise the posterior from every candidate (and from the model's own data-driven
     start), merge equal optima, judge each, and pick the cluster's mode (see the module
     docstring). ``regions`` (:func:`sky_regions`): where the fitted stars lie, for the
-    concentration of a model without sky positions. Raises :class:`ModeError` naming every
-    mode when none qualifies."""
+    concentration of a model with ``cluster_min_concentration``. Raises :class:`ModeError`
+    naming every mode when none qualifies."""
     import time
 
     started = time.perf_counter()
     optimiser = PosteriorOptimiser(model)
+    # judged only where the model has the option (those without sky positions)
     concentration = (
         None
-        if regions is None or "centre_xi_arcmin" in module.MODE_QUANTITIES
+        if regions is None or options.get("cluster_min_concentration") is None
         else _concentration_at(model, regions)
     )
     n_stars = len(data["source_id"])

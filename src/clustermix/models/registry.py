@@ -234,11 +234,10 @@ def cluster_model_names(config: Mapping[str, Any], cluster_name: str) -> list[st
     """The models fitted to cluster ``cluster_name``: the enabled cluster models that its
     ``clusters[].models`` lists (all of them if it lists none), in the order of
     :data:`CLUSTER_MODEL_NAMES`. Raises :class:`ConfigError` if no cluster has that name."""
-    for cluster in config["clusters"]:
-        if cluster["name"] == cluster_name:
-            listed = cluster.get("models") or CLUSTER_MODEL_NAMES
-            return [name for name in enabled_cluster_models(config) if name in listed]
-    raise ConfigError(f"clusters: no cluster named '{cluster_name}'")
+    from clustermix.config import cluster_by_name  # clustermix.config imports this module
+
+    listed = cluster_by_name(dict(config), cluster_name).get("models") or CLUSTER_MODEL_NAMES
+    return [name for name in enabled_cluster_models(config) if name in listed]
 
 
 def enabled_example_models(config: Mapping[str, Any]) -> list[str]:
