@@ -9,10 +9,17 @@ intervals; the pull of f, (posterior mean - true member fraction) / posterior sd
 star's membership probability with its true label, for a reliability diagram (fraction of
 true members per bin of p). Besides the model's quantities, ``n_members``: the posterior of
 the realised number of members among the fitted stars
-(:func:`clustermix.fit.membership.member_count_draws`), against the true count. That, not f, is
-what the simulator's fixed count of members can check: f's intervals also hold the
-binomial spread of a population fraction, so they cover the realised fraction more often
-than they claim (:func:`expected_f_pull_sd`). A fit that stops with a
+(:func:`clustermix.fit.membership.member_count_draws`), against the true count.
+
+f is the probability that a star of the population is a member, not the realised fraction
+n / N of the N fitted stars (the simulator draws a fixed number of members): f's posterior
+also holds the binomial spread of a population fraction, so its intervals cover n / N more
+often than they claim (:func:`expected_f_pull_sd`). f's coverage is therefore taken against
+the population fraction of which the fitted stars' true labels are a sample: given n
+members among N stars, that truth is distributed as Beta(n + 1, N - n + 1) (a uniform prior;
+the models' own priors on f move it by much less than its spread at N of a few hundred or
+more), and a fit's coverage is the probability that this truth falls in its interval
+(:func:`population_fraction_record`). The f pulls stay against n / N. A fit that stops with a
 :class:`~clustermix.errors.ModeError` is counted as such (it returned no number).
 
 Configurations (both at the NGC 6819 position, fields of a few thousand stars):
@@ -41,6 +48,7 @@ the simulator has no systematics, and they would widen the intervals.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import sys
@@ -55,6 +63,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from clustermix.checks.calibration import F_TRUTH_POPULATION  # noqa: E402
 from clustermix.data.hard_fields import hard_field  # noqa: E402
 from clustermix.data.prepared import prepared_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
@@ -144,17 +153,58 @@ def oracle_parallax(catalog: Any, truth: Mapping[str, Any], error_scale: float) 
     }
 
 
+#: The central intervals' bounds, as quantiles (68%: 0.16-0.84, 95%: 0.025-0.975).
+INTERVAL_QUANTILES = (0.025, 0.16, 0.84, 0.975)
+
+
 def interval_record(draws: np.ndarray, truth: float) -> dict[str, Any]:
-    """Posterior mean and sd, and whether ``truth`` is inside the central 68% and 95%."""
+    """Posterior mean and sd, the central intervals' bounds (``quantiles``, at
+    :data:`INTERVAL_QUANTILES`), and whether ``truth`` is inside the central 68% and 95%."""
     flat = np.asarray(draws, float).ravel()
-    q = np.quantile(flat, [0.025, 0.16, 0.84, 0.975])
+    q = np.quantile(flat, INTERVAL_QUANTILES)
     return {
         "mean": float(flat.mean()),
         "sd": float(flat.std()),
         "truth": float(truth),
+        "quantiles": [float(v) for v in q],
         "in_68": bool(q[1] <= truth <= q[2]),
         "in_95": bool(q[0] <= truth <= q[3]),
     }
+
+
+def population_fraction_record(draws: np.ndarray, n_members: int, n_stars: int) -> dict[str, Any]:
+    """The record of f (the population's member fraction) against its truth given the labels.
+
+    ``draws``: f's posterior draws; ``n_members`` of the ``n_stars`` fitted stars are true
+    members. The labels are a binomial sample of a population whose member fraction, given
+    them (uniform prior), is distributed as Beta(n + 1, N - n + 1): ``in_68`` and ``in_95``
+    are the probabilities (not booleans) that this truth lies in the central 68% and 95%
+    intervals, so that their mean over fits is the intervals' coverage of the population
+    fraction. ``truth`` is the realised fraction n / N (the pulls' reference), and
+    ``in_68_realised``, ``in_95_realised`` say whether n / N is inside."""
+    record = interval_record(draws, n_members / n_stars)
+    in_68, in_95 = population_fraction_coverage(record["quantiles"], n_members, n_stars)
+    record.update(
+        in_68_realised=record["in_68"],
+        in_95_realised=record["in_95"],
+        in_68=in_68,
+        in_95=in_95,
+        n_members=int(n_members),
+        n_stars=int(n_stars),
+    )
+    return record
+
+
+def population_fraction_coverage(
+    quantiles: Sequence[float], n_members: int, n_stars: int
+) -> tuple[float, float]:
+    """The probabilities that the population's member fraction, given ``n_members`` true
+    members among ``n_stars`` (Beta(n + 1, N - n + 1)), lies in the central 68% and 95%
+    intervals whose bounds are ``quantiles`` (at :data:`INTERVAL_QUANTILES`)."""
+    from scipy import stats
+
+    cdf = stats.beta(n_members + 1, n_stars - n_members + 1).cdf(np.asarray(quantiles, float))
+    return float(cdf[2] - cdf[1]), float(cdf[3] - cdf[0])
 
 
 def fit_one(
@@ -203,10 +253,13 @@ def fit_one(
         for name in quantities
         if name in truths
     }
-    f = records["f_cluster"]
     mean, _ = membership_statistics(fit.model, fit.idata)
     members = np.isin(fit.data["source_id"], np.asarray(truth["member_source_ids"], np.int64))
     n_true = np.count_nonzero(members)
+    records["f_cluster"] = population_fraction_record(
+        quantities["f_cluster"].values, n_true, members.size
+    )
+    f = records["f_cluster"]
     records["n_members"] = interval_record(member_count_draws(fit.model, fit.idata, seed), n_true)
     extra: dict[str, Any] = {}
     if field_bootstrap > 0 and field_arrays(fit.data):
@@ -404,9 +457,14 @@ def _sd(values: Sequence[float | None]) -> float | None:
 def summary(fits: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> dict[str, Any]:
     """The compact record the paper's calibration figure and numbers are made from
     (``bench/calibration_summary.json``): settings, the seeds done, outcomes, coverage and
-    reliability tables."""
+    reliability tables. ``settings.f_truth`` says f's coverage is against the population
+    fraction given the labels when every fit's f record is (:func:`population_fraction_record`)."""
+    f_records = [fit["quantities"]["f_cluster"] for fit in fits if "quantities" in fit]
+    settings = dict(settings)
+    if f_records and all("n_stars" in record for record in f_records):
+        settings["f_truth"] = F_TRUTH_POPULATION
     return {
-        "settings": dict(settings),
+        "settings": settings,
         "seeds": record_seeds(fits),
         "extra_seeds": extra_seeds(fits),
         "outcomes": outcome_table(fits),
@@ -589,6 +647,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--summary", type=Path, default=None, help="the compact record the paper reads"
     )
     parser.add_argument(
+        "--fits-record",
+        type=Path,
+        default=None,
+        help="every fit's record without its per-star arrays, gzipped JSON (for reanalysis)",
+    )
+    parser.add_argument(
         "--report-from",
         type=Path,
         nargs="+",
@@ -613,7 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "models": list(dict.fromkeys(fit["model"] for fit in fits)),
         }
         with_oracles(fits, settings.get("scale", args.scale))
-        write_reports(fits, settings, args.markdown, args.summary, kept)
+        write_reports(fits, settings, args.markdown, args.summary, kept, args.fits_record)
         return 0
     logging.basicConfig(level=logging.WARNING)
     sampling = QUICK_SAMPLING if args.quick else SAMPLING
@@ -663,7 +727,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             if args.json:
                 args.json.write_text(json.dumps({"settings": settings, "fits": fits}))
-    write_reports(fits, settings, args.markdown, args.summary, kept)
+    write_reports(fits, settings, args.markdown, args.summary, kept, args.fits_record)
     return 0
 
 
@@ -698,16 +762,32 @@ def with_oracles(fits: Sequence[dict[str, Any]], scale: float) -> None:
         fit["oracle_parallax"] = cache[key]
 
 
+#: A fit's per-star arrays, left out of :func:`compact_fits`.
+PER_STAR_KEYS = ("p", "member", "p_fixed_field")
+
+
+def compact_fits(fits: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Every fit's record without its per-star arrays (:data:`PER_STAR_KEYS`): the
+    intervals, truths and outcomes, from which coverage and pulls can be computed again
+    without refitting (the reliability table needs the arrays)."""
+    return [{k: v for k, v in fit.items() if k not in PER_STAR_KEYS} for fit in fits]
+
+
 def write_reports(
     fits: Sequence[Mapping[str, Any]],
     settings: Mapping[str, Any],
     markdown_path: Path | None,
     summary_path: Path | None,
     kept: Mapping[str, Any] | None = None,
+    fits_record_path: Path | None = None,
 ) -> None:
-    """Print the Markdown report (of this run's fits) and write it and the compact summary
-    (with the models of ``kept`` not run here, :func:`merged_summary`) where asked."""
+    """Print the Markdown report (of this run's fits) and write it, the compact summary
+    (with the models of ``kept`` not run here, :func:`merged_summary`) and the per-fit
+    record (:func:`compact_fits`, gzipped) where asked."""
     report = markdown(fits, settings)
+    if fits_record_path:
+        with gzip.open(fits_record_path, "wt") as stream:
+            json.dump({"settings": dict(settings), "fits": compact_fits(fits)}, stream)
     if markdown_path:
         markdown_path.write_text(report)
     if summary_path:

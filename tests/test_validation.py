@@ -451,6 +451,25 @@ def test_calibration_numbers_and_figure(tmp_path: Path) -> None:
     assert apart["CalibrationFractionText"] == (
         "of $f$ between 1.00 and 1.00, of the number of members between 0.80 and 0.95"
     )
+    assert apart["CalibrationLeftOutText"] == "the cluster fraction and the number of members"
+    assert "realised" in apart["CalibrationFractionTruthText"]
+    # f against the population fraction given the labels: f joins the others' range
+    population = {**record, "settings": {**record["settings"], "f_truth": "population"}}
+    counts[0]["coverage_95"] = 0.6
+    joined = calibration_macros({**population, "coverage": [*record["coverage"], *counts]})
+    assert joined["CalibrationCoverageNinetyFiveMin"] == "0.60"
+    assert joined["CalibrationFractionText"] == "of the number of members between 0.80 and 0.95"
+    assert joined["CalibrationLeftOutText"] == "the number of members"
+    assert "Beta" in joined["CalibrationFractionTruthText"]
+    # binomial consistency with 0.95: 0.6 of 1 seed is 1 covered (p = 1), 12 of 20 is not
+    assert joined["CalibrationConsistencyText"] == "all 3 are consistent with 0.95"
+    counts[0]["fits"] = 20
+    low = calibration_macros({**population, "coverage": [*record["coverage"], *counts]})
+    assert low["CalibrationConsistencyText"] == (
+        r"2 of 3 are consistent with 0.95; not: pm\_2d's f\_cluster on the hard field "
+        "(0.60 over 20 seeds)"
+    )
+    assert macros["CalibrationAllCoveredChance"] == f"{0.95**2:.2f}"
 
 
 def test_calibration_bench_pools_runs_over_more_seeds() -> None:
@@ -551,6 +570,67 @@ def test_calibration_bench_takes_model_options() -> None:
     ):
         with pytest.raises(SystemExit, match=message):
             bench.parse_options([item])
+
+
+def test_f_covers_the_population_fraction_given_the_labels_not_the_realised_one() -> None:
+    """Why the calibration benchmark takes f's truth as Beta(n + 1, N - n + 1).
+
+    A mixture whose only unknown is f: N = 300 stars from two known 1-D Gaussians (cluster
+    N(3, 0.5^2), field N(0, 1.5^2)), f = 0.1, the exact posterior of f on a grid (uniform
+    prior), 2,000 replications (seeded). With the labels drawn binomially and the
+    population's f as the truth, the 95% interval covers 95% of the time. With a fixed
+    count of 30 members (as the simulator draws them) and the realised fraction 30/300 as
+    the truth, it covers far more (the benchmark's f at 1.00). With the fixed count and the
+    truth given the labels, Beta(31, 271) (``population_fraction_coverage``), it covers as
+    the binomial design does. Tolerance: 3 Monte Carlo sd of a 95% coverage over 2,000
+    replications, 3 sqrt(0.95 0.05 / 2000) = 0.015; the realised fraction's coverage
+    must exceed 0.99.
+    """
+    import importlib.util
+
+    from scipy import stats
+
+    spec = importlib.util.spec_from_file_location(
+        "calibration_bench", Path(__file__).parents[1] / "bench" / "calibration.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    n_stars, f_true, n_reps = 300, 0.1, 2000
+    grid = np.linspace(0.001, 0.299, 150)
+    rng = np.random.default_rng(20261207)
+
+    def quantiles(labels: np.ndarray) -> np.ndarray:
+        """The grid posterior's quantiles of f (at the bench's interval bounds) per row."""
+        x = np.where(labels, rng.normal(3.0, 0.5, labels.shape), rng.normal(0.0, 1.5, labels.shape))
+        ratio = stats.norm.pdf(x, 3.0, 0.5) / stats.norm.pdf(x, 0.0, 1.5)
+        log_post = np.concatenate(  # log likelihood up to a constant, 100 rows at a time
+            [
+                np.log1p(np.multiply.outer(rows - 1.0, grid)).sum(axis=1)
+                for rows in np.split(ratio, 20)
+            ]
+        )
+        post = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+        cdf = np.cumsum(post, axis=1) / post.sum(axis=1, keepdims=True)
+        return np.stack(
+            [[np.interp(q, row, grid) for q in bench.INTERVAL_QUANTILES] for row in cdf]
+        )
+
+    binomial = rng.random((n_reps, n_stars)) < f_true
+    fixed = np.zeros((n_reps, n_stars), bool)
+    fixed[:, : round(f_true * n_stars)] = True
+    q_binomial, q_fixed = quantiles(binomial), quantiles(fixed)
+    n_fixed = int(fixed[0].sum())
+
+    binomial_95 = np.mean((q_binomial[:, 0] <= f_true) & (f_true <= q_binomial[:, 3]))
+    realised_95 = np.mean(
+        (q_fixed[:, 0] <= n_fixed / n_stars) & (n_fixed / n_stars <= q_fixed[:, 3])
+    )
+    given_labels_95 = np.mean(
+        [bench.population_fraction_coverage(q, n_fixed, n_stars)[1] for q in q_fixed]
+    )
+    assert abs(binomial_95 - 0.95) < 0.015
+    assert realised_95 > 0.99
+    assert abs(given_labels_95 - 0.95) < 0.015
 
 
 def test_calibration_oracle_covers_as_often_as_it_claims() -> None:

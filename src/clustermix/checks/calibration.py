@@ -27,13 +27,21 @@ MIN_BIN_STARS = 20
 COVERAGE_BAND = (0.90, 0.99)
 #: Memberships within this of the true-member fraction in every bin count as calibrated.
 RELIABILITY_BAND = 0.1
-#: The cluster fraction, whose intervals cover the realised fraction more often than they
-#: claim (its posterior also holds the binomial spread of a population fraction, while the
-#: simulator fixes the number of members), and the realised number of members, which the
-#: seeds can check instead (``bench/calibration.py``). Both are reported apart from the range
-#: of the other quantities' coverages.
+#: The cluster fraction. The simulator fixes the number of members; f is the probability
+#: that a star of the population is a member, so its truth is the population fraction of
+#: which the fitted stars' true labels are a sample (``bench/calibration.py``). Records whose
+#: ``settings.f_truth`` is :data:`F_TRUTH_POPULATION` cover that (f joins the other
+#: quantities' range); older ones covered the realised fraction n / N, which f's intervals
+#: cover more often than they claim (their binomial spread), so f stood apart.
 FRACTION = "f_cluster"
+#: The realised number of members among the fitted stars, drawn star by star from the
+#: memberships with the field held fixed; reported apart from the range of the others.
 MEMBER_COUNT = "n_members"
+#: ``settings.f_truth`` of a record whose f coverage is against the population fraction.
+F_TRUTH_POPULATION = "population"
+#: A 95% coverage is called inconsistent with calibration when a two-sided binomial test of
+#: its count of covering seeds against 0.95 gives a p-value below this.
+CONSISTENCY_LEVEL = 0.01
 
 
 def read_calibration(path: PathLike) -> dict[str, Any]:
@@ -68,9 +76,8 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
     the number of members apart: :func:`fraction_text`), and the largest reliability offset
     of each configuration."""
     outcomes = record["outcomes"]
-    coverage = [
-        row for row in record["coverage"] if row["quantity"] not in (FRACTION, MEMBER_COUNT)
-    ]
+    apart = (MEMBER_COUNT,) if f_against_population(record) else (FRACTION, MEMBER_COUNT)
+    coverage = [row for row in record["coverage"] if row["quantity"] not in apart]
     fits = sum(row["fits"] for row in outcomes)
     returned = sum(row["ok"] for row in outcomes)
     # records before this count existed had no fit that took another cluster
@@ -99,7 +106,16 @@ def calibration_macros(record: Mapping[str, Any]) -> dict[str, str]:
             [row for row in rows if row["coverage_95"] == lowest]
         )
     macros["CalibrationOracleText"] = oracle_text(coverage)
-    macros["CalibrationFractionText"] = fraction_text(record["coverage"])
+    macros["CalibrationFractionText"] = fraction_text(record["coverage"], apart)
+    macros["CalibrationFractionTruthText"] = fraction_truth_text(record)
+    macros["CalibrationConsistencyText"] = consistency_text(coverage)
+    macros["CalibrationConsistencyLevel"] = f"{CONSISTENCY_LEVEL:g}"
+    macros["CalibrationAllCoveredChance"] = f"{0.95 ** len(record['seeds']):.2f}"
+    macros["CalibrationLeftOutText"] = (
+        "the number of members"
+        if FRACTION not in apart
+        else "the cluster fraction and the number of members"
+    )
     hard = record["settings"].get("hard", {})
     macros["CalibrationHardErrorPercent"] = _percent(hard.get("error_underestimate", 1.0) - 1.0)
     macros["CalibrationHardBinaryPercent"] = _percent(hard.get("binary_fraction", 0.0))
@@ -151,12 +167,70 @@ def oracle_text(coverage: list[Mapping[str, Any]]) -> str:
     return "; ".join(parts) if parts else "none recorded"
 
 
-def fraction_text(coverage: list[Mapping[str, Any]]) -> str:
-    """The 95% coverages of f and of the realised number of members over every
+def f_against_population(record: Mapping[str, Any]) -> bool:
+    """Whether the record's f coverage is against the population fraction given the labels
+    (``settings.f_truth``), not against the realised fraction."""
+    return record.get("settings", {}).get("f_truth") == F_TRUTH_POPULATION
+
+
+def fraction_truth_text(record: Mapping[str, Any]) -> str:
+    """The paper's sentence on what f's truth is in the record (LaTeX)."""
+    if f_against_population(record):
+        return (
+            "The simulator fixes the number of members, while $f$ is the probability that a "
+            "star of the population is a member; its truth is therefore the population "
+            "fraction of which the fitted stars' true labels are a sample, distributed as "
+            r"$\mathrm{Beta}(n + 1, N - n + 1)$ given $n$ members among $N$ stars, and a "
+            "fit's coverage of $f$ is the probability that this truth lies in its interval."
+        )
+    return (
+        "The simulator fixes the number of members, so the truth of $f$ is the realised "
+        "fraction, while $f$ is the probability that a star of the population is a member: "
+        "its posterior also holds the binomial spread of the count, and its intervals cover "
+        "more often than they claim."
+    )
+
+
+def coverage_p_value(coverage_95: float, fits: int) -> float:
+    """Two-sided binomial p-value of a 95% coverage over ``fits`` seeds against 0.95 (the
+    count of covering seeds rounded, for coverages averaged over a truth's law)."""
+    from scipy import stats
+
+    return float(stats.binomtest(round(coverage_95 * fits), fits, 0.95).pvalue)
+
+
+def consistency_text(coverage: list[Mapping[str, Any]]) -> str:
+    r"""How many of the 95% coverages a calibrated model would show with their numbers of
+    seeds, e.g. ``all 48 are consistent with 0.95`` or ``46 of 48 are consistent with 0.95;
+    not: pm\_2d's pmra on the hard field (0.80 over 40 seeds)`` (binomial test at
+    :data:`CONSISTENCY_LEVEL`); LaTeX-safe."""
+    inconsistent = [
+        row
+        for row in coverage
+        if coverage_p_value(row["coverage_95"], row["fits"]) < CONSISTENCY_LEVEL
+    ]
+    total = len(coverage)
+    if not inconsistent:
+        return f"all {total} are consistent with 0.95"
+    named = "; ".join(
+        f"{row['model']}'s {row['quantity']} on the {row['configuration']} field "
+        f"({row['coverage_95']:.2f} over {row['fits']} seeds)".replace("_", "\\_")
+        for row in inconsistent
+    )
+    return f"{total - len(inconsistent)} of {total} are consistent with 0.95; not: {named}"
+
+
+def fraction_text(
+    coverage: list[Mapping[str, Any]], apart: tuple[str, ...] = (FRACTION, MEMBER_COUNT)
+) -> str:
+    """The 95% coverages of the quantities ``apart`` from the others' range (f, unless its
+    truth is the population fraction, and the realised number of members) over every
     configuration and model, e.g. ``of f between 0.95 and 1.00, of the number of members
-    between 0.90 and 0.97``; a quantity not recorded is left out ("" if neither is)."""
+    between 0.90 and 0.97``; a quantity not recorded is left out ("" if none is)."""
     parts = []
     for quantity, name in ((FRACTION, "$f$"), (MEMBER_COUNT, "the number of members")):
+        if quantity not in apart:
+            continue
         values = [row["coverage_95"] for row in coverage if row["quantity"] == quantity]
         if values:
             parts.append(f"of {name} between {min(values):.2f} and {max(values):.2f}")
