@@ -15,6 +15,10 @@ machine.
 Usage (from the repository root)::
 
     .venv/bin/python bench/sampling_target.py --models pm_2d phase_space --json target.json
+    .venv/bin/python bench/sampling_target.py --variants fixed short --rhat-max 1.005 \\
+        --sampler-seeds 1 2 3 4 --json target_seeds.json
+
+The first variant run per model is the reference of the "moved" column.
 """
 
 from __future__ import annotations
@@ -94,6 +98,21 @@ def main() -> None:
     parser.add_argument("--rhat-max", type=float, default=1.01)
     parser.add_argument("--check-every", type=int, default=100)
     parser.add_argument("--short-tune", type=int, default=300)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=("fixed", "target", "short"),
+        default=["fixed", "target", "short"],
+        help="fixed draws (the reference), the target, the target after --short-tune",
+    )
+    parser.add_argument(
+        "--sampler-seeds",
+        type=int,
+        nargs="+",
+        default=None,
+        help="sampler seeds for the target variants (default: the config's); the fixed "
+        "reference runs once, with the config's seed",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     config = yaml.safe_load(args.config.read_text())
@@ -105,14 +124,23 @@ def main() -> None:
     for model_name in args.models:
         base = sampling_settings(config, model_name)
         base.pop("store_log_likelihood", None)
-        variants = {
-            "fixed": base,
-            "target": {**base, "target": target},
-            f"target, tune {args.short_tune}": {**base, "target": target, "tune": args.short_tune},
-        }
+        seeds = args.sampler_seeds or [base["seed"]]
+        variants = []
+        if "fixed" in args.variants:
+            variants.append(("fixed", base))
+        for seed in seeds:
+            if "target" in args.variants:
+                variants.append(("target", {**base, "target": target, "seed": seed}))
+            if "short" in args.variants:
+                short = {**base, "target": target, "tune": args.short_tune, "seed": seed}
+                variants.append((f"target, tune {args.short_tune}", short))
         reference = None
-        for variant, sampling in variants.items():
-            row = {"variant": variant, **fit_variant(catalog, config, model_name, sampling)}
+        for variant, sampling in variants:
+            row = {
+                "variant": variant,
+                "seed": sampling["seed"],
+                **fit_variant(catalog, config, model_name, sampling),
+            }
             reference = reference or row
             row["mean_shift_in_mcse"] = shifts(row, reference)
             rows.append(row)
