@@ -21,6 +21,13 @@ from astropy.table import Table
 from clustermix.data.masks import read_catalog_with_masks
 from clustermix.errors import ModeError
 from clustermix.fit.diagnostics import fit_diagnostics
+from clustermix.fit.far_stars import (
+    FAR_STAR_BOX_SD,
+    FAR_STAR_P_MAX,
+    check_far_stars,
+    far_star_mask,
+    reduce_data,
+)
 from clustermix.fit.fitted import FittedModel
 from clustermix.fit.membership import (
     membership_statistics,
@@ -32,6 +39,7 @@ from clustermix.fit.summary import json_safe, summarize
 from clustermix.io import PathLike, sha256_file, write_json_atomic, write_table_atomic
 from clustermix.models import SUMMARY_UNITS
 from clustermix.models.field_choice import AUTO, resolve_field_components
+from clustermix.models.mixture import n_stars_described
 from clustermix.models.modes import (
     candidate_centres,
     check_chains,
@@ -113,6 +121,7 @@ def fit_catalog(
     hint: Mapping[str, float] | None = None,
     progress_interval: float | None = PROGRESS_INTERVAL_S,
     label: str = "",
+    far_stars: bool = False,
 ) -> CatalogFit:
     """Choose K, find the cluster's mode, sample from it, and check every chain.
 
@@ -123,8 +132,16 @@ def fit_catalog(
     sampling is returned as ``mode_error`` (so that the caller can keep the trace).
     ``progress_interval``: seconds between progress lines while sampling (None or 0: none);
     ``label``: the cluster, named with the model in those lines.
+
+    ``far_stars`` (a model with ``far_star_eligible``, e.g. ``phase_space``; not yet a
+    workflow option): after the mode search, the stars the cluster cannot claim are
+    compressed into one term (:mod:`clustermix.fit.far_stars`) and only the others are
+    sampled star by star; the returned data and model are the reduced ones, the trace's
+    ``far_stars`` attribute says how many stars were compressed, with which bound, and the
+    largest membership probability a compressed star reached at the posterior draws
+    (a :class:`ValueError` if above the check's bound).
     """
-    field_choice, search = None, None
+    field_choice, search, far = None, None, None
     if catalog is None:
         options = dict(options)
         data = module.prepare_data(None, options, source)
@@ -142,6 +159,12 @@ def fit_catalog(
             sky_regions(catalog, data["source_id"], source),
         )
         initvals = search.chosen.start
+        if far_stars:
+            full_model = model
+            far = far_star_mask(model, initvals, module.far_star_eligible(data, options))
+            data = reduce_data(data, far)
+            model = module.build_model(data, options)
+            log.info("%d of %d stars compressed as far from the cluster", far.sum(), len(far))
     else:
         # data-driven starting values where the model provides them
         initial_values = getattr(module, "initial_values", None)
@@ -162,10 +185,20 @@ def fit_catalog(
         hint=dict(hint) if hint else None,
         priors=prior_rows(model),
     )
+    if far is not None:
+        stamp_trace(
+            idata,
+            far_stars={
+                "compressed": int(far.sum()),
+                "p_max": FAR_STAR_P_MAX,
+                "box_sd": FAR_STAR_BOX_SD,
+                "largest_p_at_draws": check_far_stars(full_model, idata.posterior, far),
+            },
+        )
     fit = CatalogFit(options, data, model, idata)
     if search is not None:
         try:
-            check_chains(module, idata.posterior, len(data["source_id"]), search.chosen, options)
+            check_chains(module, idata.posterior, n_stars_described(data), search.chosen, options)
         except ModeError as err:
             log.error("%s", err)
             fit.mode_error = err

@@ -10,6 +10,7 @@ accept both).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -477,6 +478,26 @@ def parallax_zero_point_offset(opts: dict[str, Any], model: str) -> Any:
     if sd == 0.0:
         return pt.constant(0.0)
     return pm.Normal(ZERO_POINT_VARIABLE, 0.0, sd)
+
+
+#: The data key holding the number of stars compressed into one term as too far from the
+#: cluster to matter (:mod:`clustermix.fit.far_stars`); absent: none.
+N_FAR_STARS = "n_far_stars"
+
+
+def n_stars_described(data: Mapping[str, Any]) -> int:
+    """The number of stars a model's ``data`` describes: those kept one by one and the far
+    ones compressed into one term (:data:`N_FAR_STARS`)."""
+    return len(data["source_id"]) + int(data.get(N_FAR_STARS, 0))
+
+
+def far_star_term(data: Mapping[str, Any], f_cluster: Any) -> None:
+    """The far stars' joint log likelihood, M log(1 - f) up to a constant (M =
+    ``data[N_FAR_STARS]``; :mod:`clustermix.fit.far_stars` says when that is exact to a
+    bound), as the Potential ``far_stars``; nothing without far stars. Call inside a model."""
+    n_far = int(data.get(N_FAR_STARS, 0))
+    if n_far:
+        pm.Potential("far_stars", n_far * pt.log1p(-f_cluster))
 
 
 def min_fraction(n_stars: int, min_members: float) -> float:

@@ -230,9 +230,11 @@ from clustermix.models.mixture import (
     cluster_fraction_per_star,
     cluster_fraction_prior,
     control_field_model,
+    far_star_term,
     histogram_peak,
     magnitudes,
     mixture_logp,
+    n_stars_described,
     normal_logpdf,
     parallax_zero_point_offset,
     require_control_field,
@@ -634,6 +636,18 @@ MODE_QUANTITIES: dict[str, str] = {
 }
 
 
+def far_star_eligible(data: dict[str, np.ndarray], options: dict[str, Any]) -> np.ndarray:
+    """Which stars' field term depends on no free parameter, so that a star far from the
+    cluster can join the one term of :func:`~clustermix.models.mixture.far_star_term`
+    (:mod:`clustermix.fit.far_stars`): with the field learned on the control field, the
+    stars without a radial velocity (the field's RV mean and width are free); none with a
+    joint field or the colour-magnitude term (their field parts have free parameters)."""
+    n = len(data["source_id"])
+    if "field_weights" not in data or with_defaults(options)["cmd_term"]:
+        return np.zeros(n, bool)
+    return ~np.asarray(data["has_rv"], bool)
+
+
 def field_observables(data: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(parallax, pmra, pmdec) (n, 3) and each star's covariance (n, 3, 3), for choosing K."""
     entries = astrometric_covariance(*(data[name] for name in (*ERRORS, *CORRELATIONS)))
@@ -671,7 +685,8 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             ),
             axis=-1,
         )
-        f_cluster = cluster_fraction_prior(len(data["ra"]), opts["cluster_min_members"])
+        f_cluster = cluster_fraction_prior(n_stars_described(data), opts["cluster_min_members"])
+        far_star_term(data, f_cluster)
         scales = error_scales(data, opts)
         sky_rv_cl, mu_cl, var_cl = _cluster_terms(data, opts, scales["rv"])
         sky_rv_field, mu_field, cov_field, log_w = _field_terms(data, opts, k, scales["rv"])

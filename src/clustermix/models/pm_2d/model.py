@@ -88,6 +88,8 @@ from clustermix.models.mixture import (
     component_locations_start,
     control_field_model,
     convolved_gmm_logpdf_2d,
+    far_star_term,
+    n_stars_described,
     select_stars,
     selected_source_ids,
     start_fraction,
@@ -388,7 +390,8 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         pmra_cl = pm.Normal("pmra_cl", centre[0], spread)
         pmdec_cl = pm.Normal("pmdec_cl", centre[1], spread)
         sigma_cl = pm.HalfNormal("sigma_cl", sigma=float(opts["sigma_cl_prior_sd"]))
-        f_cluster = cluster_fraction_prior(len(data["pmra"]), opts["cluster_min_members"])
+        f_cluster = cluster_fraction_prior(n_stars_described(data), opts["cluster_min_members"])
+        far_star_term(data, f_cluster)
         if "field_weights" in data:
             field = _fixed_field(data)
         else:
@@ -410,6 +413,14 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             "p_cluster", cluster_fraction_per_star(log_cluster, log_field), dims="star"
         )
     return model
+
+
+def far_star_eligible(data: dict[str, np.ndarray], options: dict[str, Any]) -> np.ndarray:
+    """Which stars' field term depends on no free parameter, so that a star far from the
+    cluster can join the one term of :func:`~clustermix.models.mixture.far_star_term`
+    (:mod:`clustermix.fit.far_stars`): every star with the field learned on the control
+    field, none with a joint field."""
+    return np.full(len(data["source_id"]), "field_weights" in data)
 
 
 def _fixed_field(data: dict[str, np.ndarray]) -> tuple[Any, ...]:
