@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 #: A star is far when its membership probability stays below this at every plausible point.
 FAR_STAR_P_MAX = 1e-6
 #: Plausible points: the mode and this many posterior sd either side along each parameter.
-FAR_STAR_BOX_SD = 8.0
+FAR_STAR_BOX_SD = 4.0
 #: After sampling, a far star whose p at a posterior draw exceeds this stops the fit.
 FAR_STAR_P_CHECK = 1e-4
 
