@@ -16,6 +16,11 @@ posterior sd. Ratios are within one run on one machine.
 Usage (from the repository root)::
 
     .venv/bin/python bench/large_field.py --stars 20000 200000 --json large.json
+    .venv/bin/python bench/large_field.py --stars 20000 --far-fractions   # no sampling
+
+With ``--far-fractions`` it only reports, after the K choice and the mode search, the
+fraction of the stars that would be compressed for several boxes around the mode and
+bounds on p (:func:`far_fractions`).
 """
 
 from __future__ import annotations
@@ -81,6 +86,39 @@ def one_fit(
     }
 
 
+#: The boxes (posterior sd around the mode) and bounds on p of ``--far-fractions``.
+PROBE_BOXES = (0.0, 2.0, 4.0, 8.0)
+PROBE_BOUNDS = (1e-8, 1e-6, 1e-4, 1e-3, 1e-2)
+
+
+def far_fractions(catalog: Any, config: dict[str, Any], model_name: str) -> dict[str, Any]:
+    """The fraction of the fitted stars that are far (eligible, and with p at most each of
+    :data:`PROBE_BOUNDS` at the mode and over each box of :data:`PROBE_BOXES` posterior sd
+    around it), after the workflow's K choice and mode search; no sampling."""
+    import numpy as np
+
+    from clustermix.fit.far_stars import membership_function, plausible_points
+    from clustermix.fit.run import prepare_cluster_fit
+    from clustermix.models.modes import candidate_centres, search_modes, sky_regions
+
+    module, options = model_setup(config, model_name)
+    options, data, _ = prepare_cluster_fit(module, options, catalog, "bench")
+    model = module.build_model(data, options)
+    regions = sky_regions(catalog, data["source_id"], "bench")
+    search = search_modes(
+        module, model, data, options, candidate_centres(catalog, None, "bench"), regions
+    )
+    function = membership_function(model)
+    eligible = module.far_star_eligible(data, options)
+    rows = {}
+    for box in PROBE_BOXES:
+        points = plausible_points(model, search.chosen.start, box)
+        largest = np.max([np.asarray(function(*values)) for values in points], axis=0)
+        largest = np.where(eligible, largest, 1.0)
+        rows[f"box {box:g} sd"] = {f"{b:g}": float(np.mean(largest <= b)) for b in PROBE_BOUNDS}
+    return {"stars": len(eligible), "eligible": float(np.mean(eligible)), "fractions": rows}
+
+
 def agreement(row: dict[str, Any], reference: dict[str, Any]) -> dict[str, dict[str, float]]:
     """Per quantity: the shift of the posterior mean in the reference's posterior sd and in
     the combined Monte Carlo standard errors, and the ratio of the posterior sds."""
@@ -105,6 +143,11 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
     parser.add_argument("--tune", type=int, default=None, help="default: the config's")
     parser.add_argument("--draws", type=int, default=None, help="default: the config's")
+    parser.add_argument(
+        "--far-fractions",
+        action="store_true",
+        help="only the fraction of far stars per box and bound (no sampling)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     config = yaml.safe_load(args.config.read_text())
@@ -118,6 +161,12 @@ def main() -> None:
         started = time.perf_counter()
         catalog = build_field(config, n_stars)
         field_s = time.perf_counter() - started
+        if args.far_fractions:
+            rows.append({"stars_simulated": n_stars, **far_fractions(catalog, config, args.model)})
+            print(json.dumps(rows[-1]), flush=True)
+            if args.json:
+                args.json.write_text(json.dumps(rows, indent=1) + "\n")
+            continue
         variants = [True, False] if n_stars <= args.full_up_to else [True]
         fits = {}
         for far in variants:
