@@ -108,8 +108,19 @@ def test_the_file_cluster_is_the_simulators_minimal_vizier_export() -> None:
     assert "Plx" in shipped.colnames and "parallax" not in shipped.colnames
     assert len(shipped.colnames) == len(MINIMAL_COLUMNS)
     for name in shipped.colnames:
-        # the CSV keeps VizieR's decimals; reading it back gives the same doubles
-        np.testing.assert_array_equal(shipped[name], expected[name], err_msg=name)
+        # the CSV keeps VizieR's decimals; a value whose next digit sits at a rounding
+        # boundary may round either way when another CPU's maths library computes it a few
+        # ulp apart (RA 133.18387172144 against ...145 was seen), so the rounded columns
+        # agree to one unit of their last decimal and the others exactly
+        decimals = CORRELATION_DECIMALS if name.endswith("cor") else VIZIER_DECIMALS.get(name)
+        tolerance = 0.0 if decimals is None else 1.5 * 10.0**-decimals
+        np.testing.assert_allclose(
+            np.asarray(shipped[name]),
+            np.asarray(expected[name]),
+            rtol=0,
+            atol=tolerance,
+            err_msg=name,
+        )
     assert json.loads(truth_path(cluster).read_text()) == json.loads(json.dumps(truth))
     shipped_members = Table.read(reference_path(cluster), format="ascii.csv")
     assert list(shipped_members["source_id"]) == list(reference_table(truth)["source_id"])
