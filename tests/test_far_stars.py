@@ -9,7 +9,13 @@ import pytest
 import yaml
 
 from clustermix.data.prepared import prepared_field
-from clustermix.fit.far_stars import FAR_STAR_P_MAX, far_star_mask, plausible_points, reduce_data
+from clustermix.fit.far_stars import (
+    FAR_STAR_P_MAX,
+    check_far_stars,
+    far_star_mask,
+    plausible_points,
+    reduce_data,
+)
 from clustermix.fit.run import prepare_cluster_fit
 from clustermix.models.mixture import N_FAR_STARS, n_stars_described
 from clustermix.models.modes import candidate_centres, search_modes, sky_regions
@@ -91,3 +97,17 @@ def test_compressed_pm_2d_differs_from_the_full_model_by_a_constant() -> None:
     assert np.ptp(differences) <= bound
     # without the far stars' term, M log(1 - f), the difference would follow f
     assert np.ptp(np.asarray(differences) + np.asarray(terms)) > 100 * bound
+    # after sampling, the compressed stars are checked at the draws: at the mode they pass,
+    # and a bound below their p stops the fit
+    import xarray as xr
+
+    at_mode = xr.Dataset(
+        {
+            rv.name: ([f"d{rv.name}{i}" for i in range(np.ndim(start[rv.name]))], start[rv.name])
+            for rv in model.free_RVs
+        }
+    ).expand_dims(chain=1, draw=1)
+    largest = check_far_stars(model, at_mode, far)
+    assert 0.0 <= largest <= FAR_STAR_P_MAX
+    with pytest.raises(ValueError, match="far from the cluster"):
+        check_far_stars(model, at_mode, far, p_check=-1.0)  # below any probability

@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 MEMBERSHIP_VAR = "p_cluster"
 
 
-def _per_draw(
-    model: pm.Model, posterior: az.InferenceData | xr.Dataset, var_name: str
+def per_draw(
+    model: pm.Model, posterior: az.InferenceData | xr.Dataset, var_name: str = MEMBERSHIP_VAR
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """``(chain, draw, value)`` of the Deterministic ``var_name`` for every posterior draw,
     computed with one compiled function (the posterior must hold every free variable)."""
@@ -68,7 +68,7 @@ def membership_statistics(
     total = np.zeros(0)
     total_sq = np.zeros(0)
     count = 0
-    for _, _, value in _per_draw(model, posterior, var_name):
+    for _, _, value in per_draw(model, posterior, var_name):
         if total.shape != value.shape:
             total, total_sq = np.zeros_like(value), np.zeros_like(value)
         total += value
@@ -97,7 +97,7 @@ def member_count_draws(
     """
     rng = np.random.default_rng(seed)
     counts: dict[tuple[int, int], int] = {}
-    for chain, draw, value in _per_draw(model, posterior, var_name):
+    for chain, draw, value in per_draw(model, posterior, var_name):
         counts[chain, draw] = int(np.count_nonzero(rng.random(value.shape) < value))
     n_chain = 1 + max(chain for chain, _ in counts)
     n_draw = 1 + max(draw for _, draw in counts)
