@@ -17,6 +17,7 @@ Usage (from the repository root)::
 
     .venv/bin/python bench/large_field.py --stars 20000 200000 --json large.json
     .venv/bin/python bench/large_field.py --stars 20000 --far-fractions   # no sampling
+    .venv/bin/python bench/large_field.py --stars 200000 --tune 300 --target 400 1.005
 
 With ``--far-fractions`` it only reports, after the K choice and the mode search, the
 fraction of the stars that would be compressed for several boxes around the mode and
@@ -144,6 +145,19 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=None, help="default: the config's")
     parser.add_argument("--draws", type=int, default=None, help="default: the config's")
     parser.add_argument(
+        "--target",
+        nargs=2,
+        type=float,
+        metavar=("ESS", "RHAT_MAX"),
+        default=None,
+        help="sample to this target (sampling.target, checked every 100 draws; --draws caps it)",
+    )
+    parser.add_argument(
+        "--no-far-stars",
+        action="store_true",
+        help="fit only the full model at every size (no compressed fit)",
+    )
+    parser.add_argument(
         "--far-fractions",
         action="store_true",
         help="only the fraction of far stars per box and bound (no sampling)",
@@ -156,6 +170,8 @@ def main() -> None:
     sampling = sampling_settings(config, args.model)
     sampling.pop("store_log_likelihood", None)
     sampling.update({k: v for k, v in (("tune", args.tune), ("draws", args.draws)) if v})
+    if args.target:
+        sampling["target"] = {"ess": args.target[0], "rhat_max": args.target[1]}
     rows = []
     for n_stars in args.stars:
         started = time.perf_counter()
@@ -168,6 +184,8 @@ def main() -> None:
                 args.json.write_text(json.dumps(rows, indent=1) + "\n")
             continue
         variants = [True, False] if n_stars <= args.full_up_to else [True]
+        if args.no_far_stars:
+            variants = [False]
         fits = {}
         for far in variants:
             row = {"stars_simulated": n_stars, "stars_fitted": len(catalog), "simulate_s": field_s}

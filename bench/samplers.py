@@ -328,16 +328,54 @@ def time_logp_grad(model: Any, initvals: Mapping[str, Any] | None) -> dict[str, 
     return {"compile_s": compile_s, "eval_s": float(np.median(batches))}
 
 
+def time_nutpie_gradient(model: Any) -> dict[str, float]:
+    """nutpie's compile of ``model`` (numba) and the time of one logp + gradient call of
+    the compiled function at the initial point (s; median over TIMING_BATCHES batches):
+    what nutpie's sampler pays per gradient, plus a Python call's overhead."""
+    import nutpie
+    from pymc.blocking import DictToArrayBijection
+
+    start = time.perf_counter()
+    compiled = nutpie.compile_pymc_model(model)
+    compile_s = time.perf_counter() - start
+    point = model.initial_point()
+    x = DictToArrayBijection.map({var.name: point[var.name] for var in model.value_vars}).data
+    function = compiled.logp_func
+    function(x)
+    batches = []
+    for _ in range(TIMING_BATCHES):
+        calls, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < TIMING_BATCH_S:
+            function(x)
+            calls += 1
+        batches.append(elapsed / calls)
+    return {"nutpie_compile_s": compile_s, "nutpie_eval_s": float(np.median(batches))}
+
+
 def scaling_row(config: Mapping[str, Any], model_name: str, size: int) -> dict[str, Any]:
     """Simulate ``size`` stars, build ``model_name`` on them and time logp + gradient."""
+    from clustermix.fit.run import prepare_cluster_fit
+
     module, options = model_setup(config, model_name)
     catalog = build_field(config, size)
-    data = module.prepare_data(catalog, dict(options), f"simulated field of {size} stars")
+    # as the workflow does: K chosen on the control field, then the data prepared
+    start = time.perf_counter()
+    options, data, _ = prepare_cluster_fit(
+        module, options, catalog, f"simulated field of {size} stars"
+    )
+    prepare_s = time.perf_counter() - start
     model = module.build_model(data, options)
     initial_values = getattr(module, "initial_values", None)
     initvals = initial_values(data, options) if initial_values is not None else None
     timing = time_logp_grad(model, initvals)
-    return {"simulated": size, "n_stars": len(data["source_id"]), **timing}
+    if "nutpie" in available_backends(["nutpie"]):
+        timing.update(time_nutpie_gradient(model))
+    return {
+        "simulated": size,
+        "n_stars": len(data["source_id"]),
+        "prepare_s": prepare_s,
+        **timing,
+    }
 
 
 def run_scaling(config: Mapping[str, Any], model_name: str, sizes: Sequence[int]) -> dict:
@@ -459,15 +497,19 @@ def scaling_table(scaling: Mapping[str, Any]) -> list[str]:
         f"Cost of one logp + gradient evaluation of {scaling['model']} (sampling wall time "
         "≈ gradient evaluations x this):",
         "",
-        "| simulated | stars | compile s | ms / eval | ratio to first | stars ratio |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| simulated | stars | prepare s | compile s | ms / eval | nutpie compile s "
+        "| nutpie ms / eval | ratio to first | stars ratio |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in scaling["rows"]:
         cells = [
             str(row["simulated"]),
             str(row["n_stars"]),
+            fmt(row.get("prepare_s", math.nan), ".1f"),
             fmt(row["compile_s"], ".1f"),
             fmt(1e3 * row["eval_s"], ".3f"),
+            fmt(row.get("nutpie_compile_s", math.nan), ".1f"),
+            fmt(1e3 * row.get("nutpie_eval_s", math.nan), ".3f"),
             fmt(row["ratio"], ".2f"),
             fmt(row["stars_ratio"], ".2f"),
         ]

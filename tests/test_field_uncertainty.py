@@ -24,6 +24,7 @@ from clustermix.fit.field_uncertainty import (
     field_uncertainty,
 )
 from clustermix.models.field_choice import control_field_mixture
+from clustermix.models.fixed_field import fixed_field_logpdf_2d
 
 ERROR = 0.2  # every toy star's measurement error
 CLUSTER_SD = 0.3
@@ -243,9 +244,29 @@ def test_pm_2d_fields_swap_and_identical_fields_reproduce_member_count_draws(sma
     )
     np.testing.assert_array_equal(recentred.counts, [expected, expected])
     fields = bootstrap_fields(module, options, catalog, data, 2, seed=4, source="sim")
-    assert set(fields[0]) == {"field_weights", "field_means", "field_sigmas", "field_rho"}
+    assert set(fields[0]) == {
+        "field_weights",
+        "field_means",
+        "field_sigmas",
+        "field_rho",
+        "field_logpdf",
+    }
     assert fields[0]["field_means"].shape == data["field_means"].shape
     assert not np.allclose(fields[0]["field_sigmas"], data["field_sigmas"])
+    # the field's density at each star, computed once, is swapped with the field it is of
+    star_cov = np.column_stack(
+        module.star_covariances(data["pmra_error"], data["pmdec_error"], data["pmra_pmdec_corr"])
+    )
+    np.testing.assert_allclose(
+        fields[0]["field_logpdf"],
+        fixed_field_logpdf_2d(
+            np.column_stack([data["pmra"], data["pmdec"]]),
+            star_cov,
+            *(fields[0][name] for name in ("field_weights", "field_means", "field_sigmas")),
+            fields[0]["field_rho"],
+        ),
+    )
+    assert not np.allclose(fields[0]["field_logpdf"], data["field_logpdf"])
     again = bootstrap_fields(module, options, catalog, data, 1, seed=4, source="sim")
     np.testing.assert_array_equal(again[0]["field_sigmas"], fields[0]["field_sigmas"])
     moved = field_uncertainty(

@@ -670,18 +670,28 @@ def fitted():
 
 
 def test_recovers_the_cluster_in_6d(fitted):
+    """Every cluster quantity, the centre and the Plummer radius within z_family posterior
+    sd of the truth. Checked one by one at 95%, some of the ~16 quantities miss in up to
+    half of all seeds (the test then hung on the seed and on the rounding of the log
+    density, which steers the chains); z_family is two-sided 0.01 / (number checked) per
+    quantity (Bonferroni), so a calibrated posterior fails in at most 1% of seeds."""
     data, truth, _, idata = fitted
     quantities = phase_space.summary_quantities(idata.posterior, data, OPTIONS)
     true = phase_space.true_values(truth, data)
     assert set(quantities) == set(true)
-    for name, draws in quantities.items():
-        low, high = np.percentile(draws.values, [2.5, 97.5])
-        assert low <= true[name] <= high, (name, true[name], low, high)
     ra, dec = phase_space.centre_draws(idata.posterior, data)
-    for draws, value in ((ra, truth["ra_cl"]), (dec, truth["dec_cl"])):
-        assert np.percentile(draws, 2.5) <= value <= np.percentile(draws, 97.5)
-    a = idata.posterior["plummer_radius_arcmin"].values
-    assert np.percentile(a, 2.5) <= TRUE["plummer_radius_arcmin"] <= np.percentile(a, 97.5)
+    checked = {name: (draws.values, true[name]) for name, draws in quantities.items()}
+    checked["ra_cl"] = (ra.values, truth["ra_cl"])
+    checked["dec_cl"] = (dec.values, truth["dec_cl"])
+    checked["plummer_radius_arcmin"] = (
+        idata.posterior["plummer_radius_arcmin"].values,
+        TRUE["plummer_radius_arcmin"],
+    )
+    z_family = stats.norm.isf(0.01 / len(checked) / 2)
+    assert 3.3 < z_family < 3.5
+    for name, (draws, value) in checked.items():
+        z = (np.mean(draws) - value) / np.std(draws)
+        assert abs(z) <= z_family, (name, value, np.mean(draws), np.std(draws))
     import arviz as az
 
     assert float(az.rhat(idata).to_array().max()) < 1.05

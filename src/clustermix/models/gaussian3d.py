@@ -70,6 +70,12 @@ def trivariate_normal_logpdf(d0, d1, d2, c00, c01, c02, c11, c12, c22):
     return op(*args)
 
 
+def trivariate_normal_logpdf_numpy(d0, d1, d2, c00, c01, c02, c11, c12, c22) -> np.ndarray:
+    """:func:`trivariate_normal_logpdf` for NumPy arrays, evaluated directly (no graph)."""
+    _, det, _, (u0, u1, u2) = _adjugate_parts(d0, d1, d2, c00, c01, c02, c11, c12, c22)
+    return -0.5 * (3.0 * LOG_2PI + np.log(det) + d0 * u0 + d1 * u1 + d2 * u2)
+
+
 def _adjugate_parts(d0, d1, d2, c00, c01, c02, c11, c12, c22):
     """Adjugate entries, determinant, its reciprocal and u = C^-1 d."""
     a00 = c11 * c22 - c12**2

@@ -63,6 +63,8 @@ Field
     for all magnitudes cannot follow; the cluster then absorbs faint field stars (on the
     default simulated field, f 2 sd high and stars given p = 0.5 members 38% of the time;
     with the fixed field 0.47). The fixed field's own uncertainty is not propagated.
+    Its astrometric density at each star is computed once, before sampling
+    (``field_logpdf``, :mod:`clustermix.models.fixed_field`).
     ``field_model: joint`` fits the mixture with the cluster, with the priors below.
 
 Colours (``cmd_term``, off by default): each star with a BP - RP colour c multiplies its
@@ -207,6 +209,7 @@ import pytensor.tensor as pt
 import xarray as xr
 
 from clustermix.errors import ConfigError, InputDataError
+from clustermix.models.fixed_field import fixed_field_logpdf_3d
 from clustermix.models.gaussian3d import (
     ENTRIES,
     astrometric_covariance,
@@ -336,6 +339,15 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
         )
         cov = field["field_covariances"]
         field["field_covariances"] = np.stack([cov[..., i, j] for i, j in ENTRIES], axis=-1)
+        field["field_logpdf"] = fixed_field_logpdf_3d(
+            np.column_stack([arrays[name] for name in ASTROMETRY]),
+            np.column_stack(
+                astrometric_covariance(*(arrays[name] for name in (*ERRORS, *CORRELATIONS)))
+            ),
+            field["field_weights"],
+            field["field_means"],
+            field["field_covariances"],
+        )
     return {
         **field,
         **(_colour_data(catalog, inside, opts, source, arrays) if opts["cmd_term"] else {}),
@@ -544,10 +556,7 @@ def component_log_terms(
     Parameters may carry leading length-1 axes (as a ``CustomDist`` passes them).
     """
     c = [cov_obs[..., j] for j in range(6)]
-    resid = value - mu_cl
-    log_cluster = log_cluster_extra + trivariate_normal_logpdf(
-        resid[..., 0], resid[..., 1], resid[..., 2], *(cov_cl[..., j] for j in range(6))
-    )
+    log_cluster = cluster_log_term(value, log_cluster_extra, mu_cl, cov_cl)
     d = value[..., None, :] - mu_field  # (n, K, 3)
     per_component = trivariate_normal_logpdf(
         d[..., 0],
@@ -557,6 +566,30 @@ def component_log_terms(
     )
     log_field = log_field_extra + mixture_logp(log_w, per_component)
     return log_cluster, log_field
+
+
+def cluster_log_term(value, log_cluster_extra, mu_cl, cov_cl):
+    """Per star, log(f L_cluster): ``log_cluster_extra`` (n,) plus ln N3(value | mu_cl,
+    cov_cl) (arguments as in :func:`component_log_terms`)."""
+    resid = value - mu_cl
+    return log_cluster_extra + trivariate_normal_logpdf(
+        resid[..., 0], resid[..., 1], resid[..., 2], *(cov_cl[..., j] for j in range(6))
+    )
+
+
+def _fixed_obs_logp(value, log_cluster_extra, log_field_extra, mu_cl, cov_cl, *rest):
+    """The ``obs`` term with the field learned on the control field: the field's
+    astrometric log density is the last argument, ``field_logpdf`` (n,), computed once
+    (:func:`clustermix.models.fixed_field.fixed_field_logpdf_3d`); the field's arrays
+    before it serve only the random draws."""
+    log_c = cluster_log_term(value, log_cluster_extra, mu_cl, cov_cl)
+    return pt.logaddexp(log_c, log_field_extra + rest[-1])
+
+
+def _fixed_obs_random(*params, rng=None, size=None):
+    """:func:`_obs_random` for the fixed field (its last parameter, ``field_logpdf``, is
+    not needed to draw)."""
+    return _obs_random(*params[:-1], rng=rng, size=size)
 
 
 def _obs_logp(
@@ -707,16 +740,32 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             cov_field,
             log_w,
         )
-        pm.CustomDist(
-            "obs",
-            *params,
-            logp=_obs_logp,
-            random=_obs_random,
-            signature="(),(),(a),(c),(c),(k,a),(k,c),(k)->(a)",
-            observed=astrometry,
-            dims=("star", "observable"),
-        )
-        log_c, log_f = component_log_terms(astrometry, *params)
+        signature = "(),(),(a),(c),(c),(k,a),(k,c),(k)"
+        if "field_weights" in data:
+            field_logpdf = pm.Data("field_logpdf", data["field_logpdf"], dims="star")
+            pm.CustomDist(
+                "obs",
+                *params,
+                field_logpdf,
+                logp=_fixed_obs_logp,
+                random=_fixed_obs_random,
+                signature=f"{signature},()->(a)",
+                observed=astrometry,
+                dims=("star", "observable"),
+            )
+            log_c = cluster_log_term(astrometry, *params[0:1], *params[2:4])
+            log_f = params[1] + field_logpdf
+        else:
+            pm.CustomDist(
+                "obs",
+                *params,
+                logp=_obs_logp,
+                random=_obs_random,
+                signature=f"{signature}->(a)",
+                observed=astrometry,
+                dims=("star", "observable"),
+            )
+            log_c, log_f = component_log_terms(astrometry, *params)
         pm.Deterministic("p_cluster", cluster_fraction_per_star(log_c, log_f), dims="star")
     return model
 
@@ -903,9 +952,19 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: 
                 pm.Beta("rv_binary_fraction", a, b),
                 pm.LogNormal("rv_binary_sd", np.log(median), width),
             )
-        log_rv = rv_log_density(rv, rv_i, scale_rv**2 * variance + sigma_v**2, *binaries)
-        log_terms = log_terms + weight * log_rv
+        at = np.flatnonzero(weight)
+        log_rv = rv_log_density(
+            rv[at], rv_i[at], _at_rv_stars(scale_rv, at) ** 2 * variance[at] + sigma_v**2, *binaries
+        )
+        log_terms = pt.inc_subtensor(log_terms[at], log_rv)
     return log_terms, mu_cl, var_cl
+
+
+def _at_rv_stars(scale: Any, at: np.ndarray) -> Any:
+    """Per-star factors ``scale`` (n,) at the stars ``at`` with a radial velocity; a scalar
+    as it is. The RV terms are evaluated at those stars only (2% of the default field):
+    evaluated at every star and weighted by 0, they cost a third of a gradient."""
+    return scale[at] if getattr(scale, "ndim", 0) else scale
 
 
 def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int, scale_rv: Any = 1.0):
@@ -921,9 +980,11 @@ def _field_terms(data: dict[str, np.ndarray], opts: dict[str, Any], k: int, scal
         rv_mean = pm.Normal("rv_field_mean", 0.0, rv_sd)
         rv_width = pm.HalfNormal("rv_field_sd", rv_sd)
         rv, variance, weight = _rv_arrays(data)
-        log_terms = log_terms + weight * normal_logpdf(
-            rv, rv_mean, scale_rv**2 * variance + rv_width**2
+        at = np.flatnonzero(weight)
+        log_rv = normal_logpdf(
+            rv[at], rv_mean, _at_rv_stars(scale_rv, at) ** 2 * variance[at] + rv_width**2
         )
+        log_terms = pt.inc_subtensor(log_terms[at], log_rv)
     if "field_weights" in data:
         weights = pm.Data("field_weights", data["field_weights"], dims=("star", "component"))
         mu_field = pm.Data("field_means", data["field_means"])

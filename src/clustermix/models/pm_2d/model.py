@@ -17,13 +17,15 @@ proper-motion density is learned before the fit from the control annulus's stars
 split into ``field_magnitude_bins`` (4) bins of G of equal counts and an error-deconvolved
 K-component mixture (:func:`clustermix.models.field_choice.control_field_mixture`) is
 fitted in each, so that each star i has the field (w_k, mu_k, Sigma_k) of its own G bin.
-Only the cluster (mean, dispersion, f) is sampled. Fitted jointly, a field of a few
-Gaussians shared by all magnitudes cannot follow a real field, whose faint stars are
-distant, kinematically cold and move nearly like a distant cluster; the cluster then takes
-part of that faint field (on the default simulated field f came out 5 sd high, and stars
-given p = 0.5 were members 39% of the time). The fixed field's own uncertainty (a few
-thousand control stars per bin) is not propagated. ``"joint"`` keeps the field's
-parameters free, with the priors below, for catalogues without a control field.
+Only the cluster (mean, dispersion, f) is sampled; the field's density at each star is
+computed once, before sampling (``field_logpdf``, :mod:`clustermix.models.fixed_field`).
+Fitted jointly, a field of a few Gaussians shared by all magnitudes cannot follow a real
+field, whose faint stars are distant, kinematically cold and move nearly like a distant
+cluster; the cluster then takes part of that faint field (on the default simulated
+field f came out 5 sd high, and stars given p = 0.5 were members 39% of the time). The
+fixed field's own uncertainty (a few thousand control stars per bin) is not propagated.
+``"joint"`` keeps the field's parameters free, with the priors below, for catalogues
+without a control field.
 
 Priors (defaults in :data:`DEFAULT_OPTIONS`, mas/yr):
 
@@ -77,6 +79,7 @@ import xarray as xr
 
 from clustermix.errors import InputDataError
 from clustermix.models import replication
+from clustermix.models.fixed_field import fixed_field_logpdf_2d
 from clustermix.models.mixture import (
     bivariate_normal_logpdf,
     check_field_options,
@@ -179,6 +182,14 @@ def prepare_data(catalog: Any, options: dict[str, Any], source: str) -> dict[str
     data = {"source_id": selected_source_ids(catalog, mask, source), **arrays}
     if opts["field_model"] == "control_field":
         data.update(_control_field(catalog, opts, mask, source))
+        data["field_logpdf"] = fixed_field_logpdf_2d(
+            np.column_stack([data["pmra"], data["pmdec"]]),
+            np.column_stack(star_covariances(*(data[name] for name in COLUMNS[2:]))),
+            data["field_weights"],
+            data["field_means"],
+            data["field_sigmas"],
+            data["field_rho"],
+        )
     return data
 
 
@@ -187,7 +198,8 @@ def _control_field(
 ) -> dict[str, np.ndarray]:
     """Each selected star's field, learned on the control field's stars of its G bin
     (:func:`~clustermix.models.mixture.control_field_model`): ``field_weights`` (n, K),
-    ``field_means`` and ``field_sigmas`` (n, K, 2) (mas/yr), ``field_rho`` (n, K)."""
+    ``field_means`` and ``field_sigmas`` (n, K, 2) (mas/yr), ``field_rho`` (n, K). Its log
+    density at each star, ``field_logpdf`` (n,), is added by :func:`prepare_data`."""
     field = control_field_model(
         catalog,
         mask,
@@ -240,6 +252,37 @@ def _obs_logp(value, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field,
         value, errors, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field, rho
     )
     return pt.logaddexp(log_cluster, log_field)
+
+
+def fixed_field_log_terms(value, pm_errors, mu_cl, sigma_cl, f_cluster, field_logpdf):
+    """:func:`component_log_terms` for the field learned on the control field, whose
+    per-star log density ``field_logpdf`` (n_star,) was computed once
+    (:func:`clustermix.models.fixed_field.fixed_field_logpdf_2d`)."""
+    var_a, var_d, cov_ad = star_covariances(*pm_errors)
+    log_cluster = pt.log(f_cluster) + bivariate_normal_logpdf(
+        value[..., 0] - mu_cl[..., 0],
+        value[..., 1] - mu_cl[..., 1],
+        var_a + sigma_cl**2,
+        var_d + sigma_cl**2,
+        cov_ad,
+    )
+    return log_cluster, pt.log1p(-f_cluster) + field_logpdf
+
+
+def _fixed_obs_logp(value, mu_cl, sigma_cl, f_cluster, w, mu, sigma, rho, *errors_and_field):
+    """The ``obs`` term with the fixed field; its arrays (w, mu, sigma, rho) serve only the
+    random draws, and the last argument is ``field_logpdf``."""
+    *errors, field_logpdf = errors_and_field
+    log_cluster, log_field = fixed_field_log_terms(
+        value, errors, mu_cl, sigma_cl, f_cluster, field_logpdf
+    )
+    return pt.logaddexp(log_cluster, log_field)
+
+
+def _fixed_obs_random(*params, rng=None, size=None):
+    """:func:`_obs_random` for the fixed field (its last parameter, ``field_logpdf``, is
+    not needed to draw)."""
+    return _obs_random(*params[:-1], rng=rng, size=size)
 
 
 def _obs_random(
@@ -392,23 +435,38 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         sigma_cl = pm.HalfNormal("sigma_cl", sigma=float(opts["sigma_cl_prior_sd"]))
         f_cluster = cluster_fraction_prior(n_stars_described(data), opts["cluster_min_members"])
         far_star_term(data, f_cluster)
-        if "field_weights" in data:
-            field = _fixed_field(data)
-        else:
-            field = _joint_field(opts, k, sigma_cl, centre, spread)
         mu_cl = pt.stack([pmra_cl, pmdec_cl])
-        params = (mu_cl, sigma_cl, f_cluster, *field)
-        pm.CustomDist(
-            "obs",
-            *params,
-            *errors,
-            logp=_obs_logp,
-            random=_obs_random,
-            signature="(a),(),(),(k),(k,a),(k,a),(k),(),(),()->(a)",
-            observed=value,
-            dims=("star", "axis"),
-        )
-        log_cluster, log_field = component_log_terms(value, errors, *params)
+        signature = "(a),(),(),(k),(k,a),(k,a),(k),(),(),()"
+        if "field_weights" in data:
+            params = (mu_cl, sigma_cl, f_cluster, *_fixed_field(data))
+            field_logpdf = pm.Data("field_logpdf", data["field_logpdf"], dims="star")
+            pm.CustomDist(
+                "obs",
+                *params,
+                *errors,
+                field_logpdf,
+                logp=_fixed_obs_logp,
+                random=_fixed_obs_random,
+                signature=f"{signature},()->(a)",
+                observed=value,
+                dims=("star", "axis"),
+            )
+            log_cluster, log_field = fixed_field_log_terms(
+                value, errors, mu_cl, sigma_cl, f_cluster, field_logpdf
+            )
+        else:
+            params = (mu_cl, sigma_cl, f_cluster, *_joint_field(opts, k, sigma_cl, centre, spread))
+            pm.CustomDist(
+                "obs",
+                *params,
+                *errors,
+                logp=_obs_logp,
+                random=_obs_random,
+                signature=f"{signature}->(a)",
+                observed=value,
+                dims=("star", "axis"),
+            )
+            log_cluster, log_field = component_log_terms(value, errors, *params)
         pm.Deterministic(
             "p_cluster", cluster_fraction_per_star(log_cluster, log_field), dims="star"
         )
