@@ -455,6 +455,8 @@ def test_get_model_by_name() -> None:
         "kinematics.py",  # modes converts proper-motion widths to km/s with its constant
         "systematics.py",  # the proper-motion floor of the reported values
         "compiled.py",  # the log density the mode search and NUTS share
+        "fixed_field.py",  # the fixed field's density at each star, computed once
+        "gaussian3d.py",  # fixed_field's 3D Gaussian (phase_space's), in the same module
     }
     assert set(reg.EXAMPLE_MODEL_NAMES) | {"pmra_1d"} <= set(MODEL_NAMES)
 
