@@ -15,7 +15,8 @@ Usage (from the repository root)::
     .venv/bin/python bench/workflow_time.py --json workflow_time.json --markdown workflow_time.md
     .venv/bin/python bench/workflow_time.py --tree /tmp/before --config sampling.tune=1000
 
-``--config KEY=VALUE`` is passed to Snakemake's ``--config`` (e.g. another sampler setting).
+``--config KEY=VALUE`` is passed to Snakemake's ``--config``; ``--configfile extra.yaml`` is
+merged over ``config/config.yaml`` (e.g. other sampler settings: ``bench/sampling_target.yaml``).
 """
 
 from __future__ import annotations
@@ -36,14 +37,19 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_workflow(tree: Path, work: Path, cores: int, config: list[str], warm: bool) -> float:
-    """Clone ``tree`` into ``work``, run the workflow there; its wall time (s)."""
+def run_workflow(
+    tree: Path, work: Path, cores: int, config: list[str], warm: bool, extra: Path | None
+) -> float:
+    """Clone ``tree`` into ``work``, run the workflow there (with the configuration file
+    ``extra`` over the default one, if given); its wall time (s)."""
     subprocess.run(["git", "clone", "--quiet", str(tree), str(work)], check=True)
     (work / ".venv").symlink_to(REPO / ".venv")
     env = dict(os.environ)
     if not warm:
         env["PYTENSOR_FLAGS"] = f"base_compiledir={work / '.pytensor'}"
     command = [str(REPO / ".venv" / "bin" / "snakemake"), "--cores", str(cores)]
+    if extra is not None:
+        command += ["--configfile", "config/config.yaml", str(extra.resolve())]
     if config:
         command += ["--config", *config]
     started = time.perf_counter()
@@ -129,6 +135,9 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=REPO)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--config", nargs="*", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--configfile", type=Path, default=None, help="YAML merged over config/config.yaml"
+    )
     parser.add_argument("--warm-compiledir", action="store_true")
     parser.add_argument("--keep", type=Path, default=None, help="run here and keep it")
     parser.add_argument("--json", type=Path, default=None)
@@ -136,11 +145,13 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clustermix-workflow-") as scratch:
         work = args.keep or Path(scratch) / "tree"
-        wall = run_workflow(args.tree, work, args.cores, args.config, args.warm_compiledir)
+        wall = run_workflow(
+            args.tree, work, args.cores, args.config, args.warm_compiledir, args.configfile
+        )
         result = {
             "tree": str(args.tree),
             "cores": args.cores,
-            "config": args.config,
+            "config": args.config + ([str(args.configfile)] if args.configfile else []),
             "wall_s": wall,
             "rules": rule_times(work),
             "fits": fit_costs(work),
