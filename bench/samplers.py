@@ -304,6 +304,19 @@ def winner(rows: Sequence[Mapping[str, Any]], model: str) -> dict[str, Any] | No
 # ------------------------------------------------------------------------------- scaling
 
 
+def time_per_call(function: Any, x: Any) -> float:
+    """Seconds per call of ``function(x)``: the median over TIMING_BATCHES batches of at
+    least TIMING_BATCH_S each."""
+    batches = []
+    for _ in range(TIMING_BATCHES):
+        calls, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < TIMING_BATCH_S:
+            function(x)
+            calls += 1
+        batches.append(elapsed / calls)
+    return float(np.median(batches))
+
+
 def time_logp_grad(model: Any, initvals: Mapping[str, Any] | None) -> dict[str, float]:
     """Compile logp + gradient once; its compile time and mean time per call (s), the
     median over TIMING_BATCHES batches of at least TIMING_BATCH_S each."""
@@ -318,14 +331,7 @@ def time_logp_grad(model: Any, initvals: Mapping[str, Any] | None) -> dict[str, 
     x = DictToArrayBijection.map({var.name: point[var.name] for var in model.continuous_value_vars})
     function(x)
     compile_s = time.perf_counter() - start
-    batches = []
-    for _ in range(TIMING_BATCHES):
-        calls, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < TIMING_BATCH_S:
-            function(x)
-            calls += 1
-        batches.append(elapsed / calls)
-    return {"compile_s": compile_s, "eval_s": float(np.median(batches))}
+    return {"compile_s": compile_s, "eval_s": time_per_call(function, x)}
 
 
 def time_nutpie_gradient(model: Any) -> dict[str, float]:
@@ -342,14 +348,7 @@ def time_nutpie_gradient(model: Any) -> dict[str, float]:
     x = DictToArrayBijection.map({var.name: point[var.name] for var in model.value_vars}).data
     function = compiled.logp_func
     function(x)
-    batches = []
-    for _ in range(TIMING_BATCHES):
-        calls, start = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - start) < TIMING_BATCH_S:
-            function(x)
-            calls += 1
-        batches.append(elapsed / calls)
-    return {"nutpie_compile_s": compile_s, "nutpie_eval_s": float(np.median(batches))}
+    return {"nutpie_compile_s": compile_s, "nutpie_eval_s": time_per_call(function, x)}
 
 
 def scaling_row(config: Mapping[str, Any], model_name: str, size: int) -> dict[str, Any]:

@@ -753,7 +753,7 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
                 observed=astrometry,
                 dims=("star", "observable"),
             )
-            log_c = cluster_log_term(astrometry, *params[0:1], *params[2:4])
+            log_c = cluster_log_term(astrometry, params[0], params[2], params[3])
             log_f = params[1] + field_logpdf
         else:
             pm.CustomDist(
@@ -963,7 +963,8 @@ def _cluster_terms(data: dict[str, np.ndarray], opts: dict[str, Any], scale_rv: 
 def _at_rv_stars(scale: Any, at: np.ndarray) -> Any:
     """Per-star factors ``scale`` (n,) at the stars ``at`` with a radial velocity; a scalar
     as it is. The RV terms are evaluated at those stars only (2% of the default field):
-    evaluated at every star and weighted by 0, they cost a third of a gradient."""
+    evaluated at every star and weighted by 0, they made a PyTensor gradient 1.16x dearer
+    (9.2 against 7.9 ms at 19,264 stars)."""
     return scale[at] if getattr(scale, "ndim", 0) else scale
 
 

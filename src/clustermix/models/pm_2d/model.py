@@ -237,9 +237,7 @@ def component_log_terms(
     """
     var_a, var_d, cov_ad = star_covariances(*pm_errors)
     dx, dy = value[..., 0], value[..., 1]
-    log_cluster = pt.log(f_cluster) + bivariate_normal_logpdf(
-        dx - mu_cl[..., 0], dy - mu_cl[..., 1], var_a + sigma_cl**2, var_d + sigma_cl**2, cov_ad
-    )
+    log_cluster = cluster_log_term(value, pm_errors, mu_cl, sigma_cl, f_cluster)
     log_field = pt.log1p(-f_cluster) + convolved_gmm_logpdf_2d(
         dx, dy, var_a, var_d, cov_ad, mu_field, sigma_field, rho_field, pt.log(w_field)
     )
@@ -254,18 +252,23 @@ def _obs_logp(value, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field,
     return pt.logaddexp(log_cluster, log_field)
 
 
-def fixed_field_log_terms(value, pm_errors, mu_cl, sigma_cl, f_cluster, field_logpdf):
-    """:func:`component_log_terms` for the field learned on the control field, whose
-    per-star log density ``field_logpdf`` (n_star,) was computed once
-    (:func:`clustermix.models.fixed_field.fixed_field_logpdf_2d`)."""
+def cluster_log_term(value, pm_errors, mu_cl, sigma_cl, f_cluster):
+    """Per star, log(f L_cluster) (arguments as in :func:`component_log_terms`)."""
     var_a, var_d, cov_ad = star_covariances(*pm_errors)
-    log_cluster = pt.log(f_cluster) + bivariate_normal_logpdf(
+    return pt.log(f_cluster) + bivariate_normal_logpdf(
         value[..., 0] - mu_cl[..., 0],
         value[..., 1] - mu_cl[..., 1],
         var_a + sigma_cl**2,
         var_d + sigma_cl**2,
         cov_ad,
     )
+
+
+def fixed_field_log_terms(value, pm_errors, mu_cl, sigma_cl, f_cluster, field_logpdf):
+    """:func:`component_log_terms` for the field learned on the control field, whose
+    per-star log density ``field_logpdf`` (n_star,) was computed once
+    (:func:`clustermix.models.fixed_field.fixed_field_logpdf_2d`)."""
+    log_cluster = cluster_log_term(value, pm_errors, mu_cl, sigma_cl, f_cluster)
     return log_cluster, pt.log1p(-f_cluster) + field_logpdf
 
 
