@@ -108,7 +108,7 @@ def fit_costs(work: Path) -> list[dict[str, Any]]:
 def markdown(result: dict[str, Any]) -> str:
     """The report as Markdown."""
     lines = [
-        f"Workflow wall time: {result['wall_s']:.0f} s ({result['tree']}, "
+        f"Workflow wall time: {result['wall_s']:.0f} s (commit {result['commit'][:7]}, "
         f"{result['cores']} cores, config {result['config'] or 'default'}).",
         "",
         "| rule | jobs | s (sum) |",
@@ -148,10 +148,13 @@ def main() -> None:
         wall = run_workflow(
             args.tree, work, args.cores, args.config, args.warm_compiledir, args.configfile
         )
+        commit = subprocess.run(
+            ["git", "-C", str(work), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
         result = {
-            "tree": str(args.tree),
+            "commit": commit,  # the tree's, not its path (no local path in a record)
             "cores": args.cores,
-            "config": args.config + ([str(args.configfile)] if args.configfile else []),
+            "config": args.config + ([args.configfile.name] if args.configfile else []),
             "wall_s": wall,
             "rules": rule_times(work),
             "fits": fit_costs(work),
