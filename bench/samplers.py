@@ -154,11 +154,15 @@ def fit_one(
     """Fit one model with one backend to the stored field; the result row (no memory)."""
     from astropy.table import Table
 
+    from clustermix.fit.run import prepare_cluster_fit
     from clustermix.fit.sampling import sample
     from clustermix.models.registry import sampling_settings
 
     module, options = model_setup(config, model_name)
-    data = module.prepare_data(Table.read(catalog_path), dict(options), str(catalog_path))
+    # as the workflow does: K chosen on the control field, then the data prepared
+    options, data, _ = prepare_cluster_fit(
+        module, options, Table.read(catalog_path), str(catalog_path.name)
+    )
     model = module.build_model(data, options)
     initial_values = getattr(module, "initial_values", None)
     initvals = initial_values(data, options) if initial_values is not None else None
