@@ -7,6 +7,7 @@ from scipy import stats
 from scipy.special import logsumexp
 
 from clustermix.models.fixed_field import (
+    fixed_field_logpdf_1d,
     fixed_field_logpdf_2d,
     fixed_field_logpdf_3d,
     weighted_log_sum,
@@ -76,6 +77,22 @@ def test_2d_field_density_matches_scipy_star_by_star() -> None:
     )
     expected = _scipy_mixture(values, star_cov, weights, means, covariances)
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_1d_field_density_matches_scipy_star_by_star() -> None:
+    rng = np.random.default_rng(3)
+    n, k = 40, 3
+    pmra, error = rng.normal(size=n), rng.uniform(0.1, 2.0, n)
+    means, sigmas = rng.normal(size=(n, k)), rng.uniform(0.5, 5.0, (n, k))
+    weights = rng.dirichlet(np.ones(k), size=n)
+    expected = logsumexp(
+        stats.norm.logpdf(pmra[:, None], means, np.hypot(sigmas, error[:, None])),
+        b=weights,
+        axis=1,
+    )
+    np.testing.assert_allclose(
+        fixed_field_logpdf_1d(pmra, error, weights, means, sigmas), expected, rtol=1e-12
+    )
 
 
 def test_weighted_log_sum_is_stable_far_in_the_tails() -> None:

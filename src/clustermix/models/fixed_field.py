@@ -29,6 +29,21 @@ def weighted_log_sum(weights: np.ndarray, log_components: np.ndarray) -> np.ndar
     return peak + np.log(np.sum(np.exp(terms - peak[..., None]), axis=-1))
 
 
+def fixed_field_logpdf_1d(
+    pmra: np.ndarray,
+    pmra_error: np.ndarray,
+    field_weights: np.ndarray,
+    field_means: np.ndarray,
+    field_sigmas: np.ndarray,
+) -> np.ndarray:
+    """Per star, ln sum_k w_ik N(x_i | m_ik, s_ik^2 + e_i^2) (ln per mas/yr): the observed
+    pmra x_i (n,) with error e_i (n,), under each star's weights, means and intrinsic sds
+    (n, K) (mas/yr)."""
+    var = field_sigmas**2 + (pmra_error**2)[:, None]
+    log_components = -0.5 * (LOG_2PI + np.log(var) + (pmra[:, None] - field_means) ** 2 / var)
+    return weighted_log_sum(field_weights, log_components)
+
+
 def fixed_field_logpdf_2d(
     value: np.ndarray,
     star_covariances: np.ndarray,

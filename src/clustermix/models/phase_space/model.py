@@ -740,32 +740,24 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
             cov_field,
             log_w,
         )
-        signature = "(),(),(a),(c),(c),(k,a),(k,c),(k)"
         if "field_weights" in data:
             field_logpdf = pm.Data("field_logpdf", data["field_logpdf"], dims="star")
-            pm.CustomDist(
-                "obs",
-                *params,
-                field_logpdf,
-                logp=_fixed_obs_logp,
-                random=_fixed_obs_random,
-                signature=f"{signature},()->(a)",
-                observed=astrometry,
-                dims=("star", "observable"),
-            )
+            extra, logp, random = (field_logpdf,), _fixed_obs_logp, _fixed_obs_random
             log_c = cluster_log_term(astrometry, params[0], params[2], params[3])
             log_f = params[1] + field_logpdf
         else:
-            pm.CustomDist(
-                "obs",
-                *params,
-                logp=_obs_logp,
-                random=_obs_random,
-                signature=f"{signature}->(a)",
-                observed=astrometry,
-                dims=("star", "observable"),
-            )
+            extra, logp, random = (), _obs_logp, _obs_random
             log_c, log_f = component_log_terms(astrometry, *params)
+        pm.CustomDist(
+            "obs",
+            *params,
+            *extra,
+            logp=logp,
+            random=random,
+            signature="(),(),(a),(c),(c),(k,a),(k,c),(k)" + ",()" * len(extra) + "->(a)",
+            observed=astrometry,
+            dims=("star", "observable"),
+        )
         pm.Deterministic("p_cluster", cluster_fraction_per_star(log_c, log_f), dims="star")
     return model
 

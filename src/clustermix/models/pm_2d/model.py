@@ -439,37 +439,28 @@ def build_model(data: dict[str, np.ndarray], options: dict[str, Any] | None = No
         f_cluster = cluster_fraction_prior(n_stars_described(data), opts["cluster_min_members"])
         far_star_term(data, f_cluster)
         mu_cl = pt.stack([pmra_cl, pmdec_cl])
-        signature = "(a),(),(),(k),(k,a),(k,a),(k),(),(),()"
         if "field_weights" in data:
             params = (mu_cl, sigma_cl, f_cluster, *_fixed_field(data))
             field_logpdf = pm.Data("field_logpdf", data["field_logpdf"], dims="star")
-            pm.CustomDist(
-                "obs",
-                *params,
-                *errors,
-                field_logpdf,
-                logp=_fixed_obs_logp,
-                random=_fixed_obs_random,
-                signature=f"{signature},()->(a)",
-                observed=value,
-                dims=("star", "axis"),
-            )
+            extra, logp, random = (field_logpdf,), _fixed_obs_logp, _fixed_obs_random
             log_cluster, log_field = fixed_field_log_terms(
                 value, errors, mu_cl, sigma_cl, f_cluster, field_logpdf
             )
         else:
             params = (mu_cl, sigma_cl, f_cluster, *_joint_field(opts, k, sigma_cl, centre, spread))
-            pm.CustomDist(
-                "obs",
-                *params,
-                *errors,
-                logp=_obs_logp,
-                random=_obs_random,
-                signature=f"{signature}->(a)",
-                observed=value,
-                dims=("star", "axis"),
-            )
+            extra, logp, random = (), _obs_logp, _obs_random
             log_cluster, log_field = component_log_terms(value, errors, *params)
+        pm.CustomDist(
+            "obs",
+            *params,
+            *errors,
+            *extra,
+            logp=logp,
+            random=random,
+            signature="(a),(),(),(k),(k,a),(k,a),(k),(),(),()" + ",()" * len(extra) + "->(a)",
+            observed=value,
+            dims=("star", "axis"),
+        )
         pm.Deterministic(
             "p_cluster", cluster_fraction_per_star(log_cluster, log_field), dims="star"
         )

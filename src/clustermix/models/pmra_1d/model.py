@@ -71,6 +71,7 @@ import xarray as xr
 
 from clustermix.errors import InputDataError
 from clustermix.models import replication
+from clustermix.models.fixed_field import fixed_field_logpdf_1d
 from clustermix.models.mixture import (
     check_field_options,
     checked_columns,
@@ -181,8 +182,9 @@ def _control_field(
     (:func:`~clustermix.models.mixture.control_field_model`): ``field_weights``,
     ``field_means`` and ``field_sigmas`` (n, K) (mas/yr, intrinsic), and
     ``field_logpdf`` (n,), the log density of the star's pmra under its field convolved
-    with its error, log sum_k w_ik N(x_i | m_ik, s_ik^2 + e_i^2) (:func:`fixed_field_logpdf`),
-    for the selected ``stars`` (their checked ``pmra`` and ``pmra_error``).
+    with its error, log sum_k w_ik N(x_i | m_ik, s_ik^2 + e_i^2)
+    (:func:`~clustermix.models.fixed_field.fixed_field_logpdf_1d`), for the selected
+    ``stars`` (their checked ``pmra`` and ``pmra_error``).
     """
     field = control_field_model(
         catalog, mask, COLUMNS, ("pmra_error",), field_observables, opts, source, NAME
@@ -192,28 +194,8 @@ def _control_field(
         "field_means": field["field_means"][..., 0],
         "field_sigmas": np.sqrt(field["field_covariances"][..., 0, 0]),
     }
-    fixed["field_logpdf"] = fixed_field_logpdf(stars["pmra"], stars["pmra_error"], **fixed)
+    fixed["field_logpdf"] = fixed_field_logpdf_1d(stars["pmra"], stars["pmra_error"], **fixed)
     return fixed
-
-
-def fixed_field_logpdf(
-    pmra: np.ndarray,
-    pmra_error: np.ndarray,
-    field_weights: np.ndarray,
-    field_means: np.ndarray,
-    field_sigmas: np.ndarray,
-) -> np.ndarray:
-    """Per star, log sum_k w_ik N(x_i | m_ik, s_ik^2 + e_i^2) (NumPy; mas/yr): the fixed
-    field's density of the observed pmra x_i (n,), with error e_i (n,), under the star's
-    weights, means and intrinsic sds (n, K)."""
-    var = field_sigmas**2 + (pmra_error**2)[:, None]
-    log_terms = (
-        np.log(np.clip(field_weights, 1e-300, None))
-        - 0.5 * np.log(2.0 * np.pi * var)
-        - 0.5 * (pmra[:, None] - field_means) ** 2 / var
-    )
-    peak = log_terms.max(axis=1)
-    return peak + np.log(np.exp(log_terms - peak[:, None]).sum(axis=1))
 
 
 def component_log_terms(x, err, mu_cl, sigma_cl, f_cluster, w_field, mu_field, sigma_field):
@@ -230,7 +212,8 @@ def component_log_terms(x, err, mu_cl, sigma_cl, f_cluster, w_field, mu_field, s
 
 def fixed_field_log_terms(x, err, mu_cl, sigma_cl, f_cluster, field_logpdf):
     """:func:`component_log_terms` for the fixed (control-field) field, whose per-star log
-    density ``field_logpdf`` (n_star,) was computed once (:func:`fixed_field_logpdf`)."""
+    density ``field_logpdf`` (n_star,) was computed once
+    (:func:`~clustermix.models.fixed_field.fixed_field_logpdf_1d`)."""
     log_cluster = pt.log(f_cluster) + normal_logpdf(x, mu_cl, sigma_cl**2 + err**2)
     return log_cluster, pt.log1p(-f_cluster) + field_logpdf
 
