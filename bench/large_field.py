@@ -150,7 +150,14 @@ def main() -> None:
         type=float,
         metavar=("ESS", "RHAT_MAX"),
         default=None,
-        help="sample to this target (sampling.target, checked every 100 draws; --draws caps it)",
+        help="sample to this target (sampling.target, checked every 100 draws; --draws caps "
+        "it); default: the config's sampling.target",
+    )
+    parser.add_argument(
+        "--judge",
+        choices=("cluster", "free"),
+        default="cluster",
+        help="what --target judges: the cluster quantities or every free parameter",
     )
     parser.add_argument(
         "--no-far-stars",
@@ -171,7 +178,11 @@ def main() -> None:
     sampling.pop("store_log_likelihood", None)
     sampling.update({k: v for k, v in (("tune", args.tune), ("draws", args.draws)) if v})
     if args.target:
-        sampling["target"] = {"ess": args.target[0], "rhat_max": args.target[1]}
+        sampling["target"] = {
+            "ess": args.target[0],
+            "rhat_max": args.target[1],
+            "judge": args.judge,
+        }
     rows = []
     for n_stars in args.stars:
         started = time.perf_counter()

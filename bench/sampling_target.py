@@ -99,6 +99,19 @@ def main() -> None:
     parser.add_argument("--check-every", type=int, default=100)
     parser.add_argument("--short-tune", type=int, default=300)
     parser.add_argument(
+        "--fixed-tune",
+        type=int,
+        default=1000,
+        help="warm-up of the fixed reference (1,000 draws after 1,000 steps: the defaults "
+        "before session 15)",
+    )
+    parser.add_argument(
+        "--judge",
+        choices=("cluster", "free"),
+        default="cluster",
+        help="what the target judges: the cluster quantities or every free parameter",
+    )
+    parser.add_argument(
         "--variants",
         nargs="+",
         choices=("fixed", "target", "short"),
@@ -119,7 +132,12 @@ def main() -> None:
     from clustermix.models.registry import sampling_settings
 
     catalog = build_field(config)
-    target = {"ess": args.ess, "rhat_max": args.rhat_max, "check_every": args.check_every}
+    target = {
+        "ess": args.ess,
+        "rhat_max": args.rhat_max,
+        "check_every": args.check_every,
+        "judge": args.judge,
+    }
     rows = []
     for model_name in args.models:
         base = sampling_settings(config, model_name)
@@ -127,7 +145,7 @@ def main() -> None:
         seeds = args.sampler_seeds or [base["seed"]]
         variants = []
         if "fixed" in args.variants:
-            variants.append(("fixed", base))
+            variants.append(("fixed", {**base, "target": None, "tune": args.fixed_tune}))
         for seed in seeds:
             if "target" in args.variants:
                 variants.append(("target", {**base, "target": target, "seed": seed}))

@@ -132,6 +132,36 @@ def test_a_cluster_may_take_its_catalogue_from_its_own_source(tmp_path: Path) ->
     check_config(config, workdir=tmp_path)
 
 
+def test_a_sampling_target_needs_nutpie_and_null_turns_it_off() -> None:
+    """The default target (the fits draw until the gate's thresholds are met) is filled in
+    by the schema; a backend that cannot stop at a target is refused before any fit, by
+    the key that chose it; ``target: null`` draws a fixed number with any backend, and an
+    entry under ``models`` without a target keeps ``sampling``'s."""
+    config = load("config.yaml")
+    del config["sampling"]["target"]
+    validate(config, SCHEMA)
+    assert config["sampling"]["target"] == {
+        "ess": 400,
+        "rhat_max": 1.01,
+        "check_every": 100,
+        "judge": "cluster",
+    }
+    config["models"]["pm_2d"]["backend"] = "pymc"
+    validate(config, SCHEMA)
+    assert "target" not in config["models"]["pm_2d"]
+    with pytest.raises(ConfigError, match=r"models\.pm_2d\.backend: 'pymc' cannot stop"):
+        check_config(config, workdir=REPO)
+    config["models"]["pm_2d"]["target"] = None
+    check_config(config, workdir=REPO)
+    config["sampling"]["backend"] = "numpyro"
+    with pytest.raises(ConfigError, match=r"sampling\.backend: 'numpyro' cannot stop"):
+        check_config(config, workdir=REPO)
+    config["sampling"]["target"] = None
+    check_config(config, workdir=REPO)
+    with pytest.raises(WorkflowError, match="judge"):
+        validate(mutated(("sampling", "target"), {"judge": "everything"}), SCHEMA)
+
+
 def test_schema_rejects_an_unknown_cluster_source() -> None:
     with pytest.raises(WorkflowError, match="source"):
         validate(mutated(("clusters", 0, "source"), "vizier"), SCHEMA)

@@ -519,8 +519,7 @@ def test_schema_defaults_match_the_library() -> None:
     sampling = schema["properties"]["sampling"]["properties"]
     defaults = {key: value["default"] for key, value in sampling.items() if "default" in value}
     assert defaults == reg.SAMPLING_DEFAULTS
-    # sampling.target has no default: without it the fits' settings (and hashes) are as before
-    assert set(sampling) == set(reg.SAMPLING_KEYS) == set(defaults) | {"target"}
+    assert set(sampling) == set(reg.SAMPLING_KEYS) == set(defaults)
     overrides = schema["properties"]["models"]["additionalProperties"]["properties"]
     assert set(overrides) == set(reg.SAMPLING_KEYS) | reg.CONTROL_KEYS
     # the schema leaves the model names to check_config, which takes them from the registry

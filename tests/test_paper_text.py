@@ -99,3 +99,39 @@ def test_model_switches_say_which_models_were_fitted() -> None:
     }
     assert macros["ComponentsFigure"] == "1"
     assert macros["CmdModelProse"] == "two-dimensional proper-motion"
+
+
+def test_the_sampling_sentence_says_how_long_the_chains_drew() -> None:
+    """With a target the paper states it (``\\SamplingToTarget`` 1, its thresholds, what it
+    judges; ``\\SamplingDraws`` is then the cap), without one the fixed draws (0); each
+    fit's kept draws per chain head its row of the diagnostics table."""
+    from clustermix.models.registry import SAMPLING_DEFAULTS
+    from clustermix.paper.macros import diagnostics_row, paper_meta_macros
+
+    cluster = {"name": "ngc6819", "label": "NGC 6819", "ra_deg": 295.327, "dec_deg": 40.19}
+    target = {"ess": 400, "rhat_max": 1.01, "check_every": 100, "judge": "cluster"}
+    macros = paper_meta_macros(cluster, {**SAMPLING_DEFAULTS, "target": target})
+    assert macros["SamplingToTarget"] == "1"
+    assert macros["SamplingTargetEss"] == "400" and macros["SamplingTargetRhatMax"] == "1.01"
+    assert macros["SamplingTargetCheckEvery"] == "100"
+    assert macros["SamplingTargetJudged"] == "cluster parameter"
+    assert macros["SamplingDraws"] == "1{,}000"
+    free = paper_meta_macros(cluster, {**SAMPLING_DEFAULTS, "target": {"judge": "free"}})
+    assert free["SamplingTargetJudged"] == "free parameter" and free["SamplingTargetEss"] == "400"
+    fixed = paper_meta_macros(cluster, {**SAMPLING_DEFAULTS, "target": None})
+    assert fixed["SamplingToTarget"] == "0" and "SamplingTargetEss" not in fixed
+    diagnostics = {
+        "draws": 300,
+        "cluster": {"r_hat_max": 1.004, "ess_bulk_min": 812.4, "ess_tail_min": 650.0},
+        "divergences": 0,
+        "e_bfmi_min": 0.91,
+        "wall_time_s": 52.0,
+        "gradient_evaluations": 10428,
+        "sampler": "nutpie",
+        "sampler_version": "0.16.8",
+    }
+    assert diagnostics_row("pm_2d", diagnostics)[:3] == ["pm\\_2d", "300", "1.004"]
+    # the table has one column per row entry
+    tex = (REPO / "src" / "tex" / "ms.tex").read_text()
+    spec = re.search(r"\\label\{tab:diagnostics\}.*?\\begin\{tabular\}\{(\w+)\}", tex, re.S)
+    assert spec is not None and len(spec.group(1)) == len(diagnostics_row("pm_2d", diagnostics))

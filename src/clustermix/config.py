@@ -12,7 +12,7 @@ from typing import Any
 
 from clustermix.errors import ConfigError
 from clustermix.models import CLUSTER_MODEL_NAMES, MODEL_NAMES
-from clustermix.models.registry import enabled_cluster_models
+from clustermix.models.registry import enabled_cluster_models, enabled_models, sampling_settings
 
 
 def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
@@ -30,6 +30,7 @@ def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
         )
 
     _check_cluster_models(config)
+    _check_sampling_targets(config)
 
     paper_cluster = config.get("paper", {}).get("cluster")
     if paper_cluster is not None and paper_cluster not in names:
@@ -74,6 +75,21 @@ def cluster_source(config: dict[str, Any], cluster: dict[str, Any] | str) -> str
     """
     entry = cluster_by_name(config, cluster) if isinstance(cluster, str) else cluster
     return entry.get("source") or config["data"]["source"]
+
+
+def _check_sampling_targets(config: dict[str, Any]) -> None:
+    """A fit that samples to a target (``sampling.target``) uses the nutpie backend, the
+    only one that can be stopped at a checkpoint (:mod:`clustermix.fit.stopping`)."""
+    for name in enabled_models(config):
+        settings = sampling_settings(config, name)
+        if settings.get("target") and settings["backend"] != "nutpie":
+            entry = (config.get("models") or {}).get(name) or {}
+            key = f"models.{name}.backend" if "backend" in entry else "sampling.backend"
+            raise ConfigError(
+                f"{key}: '{settings['backend']}' cannot stop at a sampling target "
+                f"(sampling.target, the default); model {name} needs backend 'nutpie', or "
+                f"target: null under sampling or models.{name} to draw a fixed number"
+            )
 
 
 def _check_cluster_models(config: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,6 +177,7 @@ def fit_catalog(
         jitter=search is None,
         progress_interval=progress_interval,
         label=f"{label}/{module.NAME}" if label else module.NAME,
+        target_quantities=statistical_quantities(module, data, options),
     )
     stamp_trace(
         idata,
@@ -203,6 +204,20 @@ def fit_catalog(
             log.error("%s", err)
             fit.mode_error = err
     return fit
+
+
+def statistical_quantities(
+    module: Any, data: Mapping[str, np.ndarray], options: Mapping[str, Any]
+) -> Callable[[Any], Mapping[str, Any]]:
+    """The model's cluster quantities (``summary_quantities``) as a function of a
+    posterior's draws, without the systematic floors: what a sampling target judges
+    (:mod:`clustermix.fit.stopping`)."""
+    statistical = without_systematics(dict(options))
+
+    def quantities(posterior: Any) -> Mapping[str, Any]:
+        return module.summary_quantities(posterior, dict(data), statistical)
+
+    return quantities
 
 
 def run_fit(

@@ -29,7 +29,7 @@ import numpy as np
 
 from clustermix.errors import ConfigError
 from clustermix.fit.progress import PROGRESS_INTERVAL_S, FitProgress
-from clustermix.fit.stopping import SamplingTarget
+from clustermix.fit.stopping import QuantityFunction, SamplingTarget
 from clustermix.io import PathLike, atomic_path
 from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
 from clustermix.provenance.origin import decoded_attrs, utc_now
@@ -66,6 +66,7 @@ def sample(
     progress_interval: float | None = PROGRESS_INTERVAL_S,
     label: str = "",
     target: Mapping[str, Any] | None = None,
+    target_quantities: QuantityFunction | None = None,
 ) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the trace.
 
@@ -86,10 +87,12 @@ def sample(
     elapsed and expected time; :mod:`clustermix.fit.progress`) logged while nutpie or PyMC
     samples, None or 0 for none; ``label`` names the fit in them (e.g. ``ngc6819/pm_2d``).
     ``progressbar`` is the samplers' own terminal progress bar, which a log file cannot show.
-    ``target`` (config ``sampling.target``: ``ess``, ``rhat_max``, ``check_every``; nutpie
-    only): stop every chain at the first checkpoint where the draws so far reach it, with
-    ``draws`` as the cap (:mod:`clustermix.fit.stopping`); the trace's ``draws`` attribute
-    is then the draws kept per chain and ``sampling_target`` records the rounds.
+    ``target`` (config ``sampling.target``: ``ess``, ``rhat_max``, ``check_every``,
+    ``judge``; nutpie only): stop every chain at the first checkpoint where the draws so far
+    reach it, with ``draws`` as the cap (:mod:`clustermix.fit.stopping`); the trace's
+    ``draws`` attribute is then the draws kept per chain and ``sampling_target`` records the
+    rounds. ``target_quantities``: the model's cluster quantities from a posterior's draws,
+    which ``judge: cluster`` (the default) judges.
 
     Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
     ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
@@ -107,7 +110,7 @@ def sample(
                 f"sampling.target: only the nutpie backend can stop at a target, not "
                 f"'{backend}'; remove sampling.target or use backend: nutpie"
             )
-        stopping = SamplingTarget.from_config(target)
+        stopping = SamplingTarget.from_config(target, quantities=target_quantities)
     if cores is None:
         cores = min(chains, os.cpu_count() or 1)
     cores = max(1, min(cores, chains))
@@ -130,8 +133,9 @@ def sample(
     )
     if stopping:
         log.info(
-            "sampling to a target: every free parameter's R-hat <= %g and bulk and tail ESS "
+            "sampling to a target: every %s's R-hat <= %g and bulk and tail ESS "
             ">= %g, judged every %d draws per chain, at most %d",
+            "cluster quantity" if stopping.judge == "cluster" else "free parameter",
             stopping.rhat_max,
             stopping.ess,
             stopping.check_every,
@@ -473,7 +477,7 @@ def _judge_checkpoints(
     """Judge, in order, the checkpoints every chain of ``idata`` has reached; the first
     one met, or None."""
     for draws in target.checkpoints(_draws_in_every_chain(idata), cap):
-        if target.judge(idata.posterior, names, draws):
+        if target.judge_checkpoint(idata.posterior, names, draws):
             return draws
     return None
 

@@ -180,11 +180,13 @@ def summary_macros(model: str, summary: Mapping) -> dict[str, str]:
 
 
 def diagnostics_row(model: str, diagnostics: Mapping) -> list[str]:
-    """One row of the diagnostics table: worst R-hat and ESS of the cluster parameters,
-    divergences, smallest E-BFMI, sampling wall time (s), gradient evaluations, sampler."""
+    """One row of the diagnostics table: kept draws per chain, worst R-hat and ESS of the
+    cluster parameters, divergences, smallest E-BFMI, sampling wall time (s), gradient
+    evaluations, sampler."""
     cluster = diagnostics["cluster"]
     return [
         escape_text(model),
+        format_count(diagnostics["draws"]) if "draws" in diagnostics else "--",
         f"{cluster['r_hat_max']:.3f}",
         format_count(round(cluster["ess_bulk_min"])),
         format_count(round(cluster["ess_tail_min"])),
@@ -288,7 +290,13 @@ def software_macros(versions: Mapping[str, str], code_version: str) -> dict[str,
 
 
 def paper_meta_macros(cluster: Mapping, sampling: Mapping) -> dict[str, str]:
-    """Macros for the paper cluster (name, centre, cone) and the sampler settings."""
+    r"""Macros for the paper cluster (name, centre, cone) and the sampler settings.
+
+    ``\SamplingToTarget`` is 1 when the fits draw to a target (``sampling.target``, whose
+    ``ess``, ``rhat_max``, ``check_every`` and what it judges are ``\SamplingTarget...``;
+    ``\SamplingDraws`` is then the cap, and each fit's kept draws are in the diagnostics
+    table), else 0 (every chain draws ``\SamplingDraws``)."""
+    target = sampling.get("target") or None
     return {
         "ClusterLabel": escape_text(cluster.get("label") or cluster["name"]),
         "ClusterName": escape_text(cluster["name"]),
@@ -301,4 +309,20 @@ def paper_meta_macros(cluster: Mapping, sampling: Mapping) -> dict[str, str]:
         "SamplingTargetAccept": f"{sampling['target_accept']:g}",
         "SamplingSeed": str(sampling["seed"]),
         "SamplingTotalDraws": format_count(sampling["chains"] * sampling["draws"]),
+        **target_macros(target),
+    }
+
+
+def target_macros(target: Mapping | None) -> dict[str, str]:
+    r"""``\SamplingToTarget`` (1 or 0) and the target's settings, with the defaults of
+    :class:`clustermix.fit.stopping.SamplingTarget` for the keys ``target`` leaves out."""
+    if not target:
+        return {"SamplingToTarget": "0"}
+    judge = str(target.get("judge", "cluster"))
+    return {
+        "SamplingToTarget": "1",
+        "SamplingTargetEss": format_count(round(float(target.get("ess", 400)))),
+        "SamplingTargetRhatMax": f"{float(target.get('rhat_max', 1.01)):g}",
+        "SamplingTargetCheckEvery": format_count(int(target.get("check_every", 100))),
+        "SamplingTargetJudged": "cluster parameter" if judge == "cluster" else "free parameter",
     }
