@@ -67,11 +67,12 @@ from clustermix.checks.calibration import F_TRUTH_POPULATION  # noqa: E402
 from clustermix.data.hard_fields import hard_field  # noqa: E402
 from clustermix.data.prepared import prepared_field  # noqa: E402
 from clustermix.errors import ModeError  # noqa: E402
+from clustermix.fit.diagnostics import fit_diagnostics  # noqa: E402
 from clustermix.fit.field_uncertainty import field_arrays, field_uncertainty_of_fit  # noqa: E402
 from clustermix.fit.membership import member_count_draws, membership_statistics  # noqa: E402
 from clustermix.fit.run import fit_catalog  # noqa: E402
 from clustermix.models import CLUSTER_MODEL_NAMES  # noqa: E402
-from clustermix.models.registry import get_model, model_options  # noqa: E402
+from clustermix.models.registry import get_model, model_options, sampling_settings  # noqa: E402
 
 CONFIG_PATH = REPO / "config" / "config.yaml"
 SAMPLING = {"backend": "pymc", "chains": 2, "draws": 500, "tune": 500, "target_accept": 0.9}
@@ -281,10 +282,17 @@ def fit_one(
             "field_bootstrap_seconds": time.perf_counter() - started,
         }
         mean = result.membership
+    gate = fit_diagnostics(fit.idata, quantities)
     return {
         "model": model_name,
         "status": "ok",
         "seconds": seconds,
+        "draws_kept": int(fit.idata.posterior.sizes["draw"]),
+        "gate": {
+            "r_hat_max": gate["cluster"]["r_hat_max"],
+            "ess_bulk_min": gate["cluster"]["ess_bulk_min"],
+            "divergences": gate["divergences"],
+        },
         "n_field_components": fit.options.get("n_field_components"),
         "quantities": records,
         "f_pull": (f["mean"] - f["truth"]) / f["sd"],
@@ -621,6 +629,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=list(CLUSTER_MODEL_NAMES))
     parser.add_argument("--quick", action="store_true", help="short chains: a smoke test")
     parser.add_argument(
+        "--production-sampling",
+        action="store_true",
+        help="each model's sampler settings of config/config.yaml (nutpie, the sampling "
+        "target), the seed per field, instead of PyMC's 2 x 500",
+    )
+    parser.add_argument(
         "--field-bootstrap",
         type=int,
         default=FIELD_BOOTSTRAP,
@@ -681,13 +695,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     logging.basicConfig(level=logging.WARNING)
     sampling = QUICK_SAMPLING if args.quick else SAMPLING
+    # per model: the same settings for all, or the workflow's own
+    per_model = (
+        production_sampling()
+        if args.production_sampling
+        else dict.fromkeys(CLUSTER_MODEL_NAMES, sampling)
+    )
     settings = {
         "hard": {"binary_fraction": HARD_BINARY_FRACTION, "error_underestimate": HARD_ERRORS},
         "p_bin_width": float(P_BINS[1] - P_BINS[0]),
         "seeds": args.seeds,
         "first_seed": args.first_seed,
         "scale": args.scale,
-        "sampling": sampling,
+        "sampling": per_model if args.production_sampling else sampling,
         "models": args.models,
         "field_bootstrap": args.field_bootstrap,
         "recentre": args.recentre,
@@ -706,7 +726,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     model,
                     catalog,
                     truth,
-                    sampling,
+                    per_model[model],
                     seed,
                     args.field_bootstrap,
                     {"auto": "auto", "always": True, "never": False}[args.recentre],
@@ -729,6 +749,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.json.write_text(json.dumps({"settings": settings, "fits": fits}))
     write_reports(fits, settings, args.markdown, args.summary, kept, args.fits_record)
     return 0
+
+
+def production_sampling() -> dict[str, dict[str, Any]]:
+    """Per cluster model, the sampler settings the workflow uses with
+    ``config/config.yaml`` (the seed is the field's, set per fit)."""
+    config = yaml.safe_load(CONFIG_PATH.read_text())
+    settings = {}
+    for model in CLUSTER_MODEL_NAMES:
+        settings[model] = sampling_settings(config, model)
+        settings[model].pop("store_log_likelihood", None)
+    return settings
 
 
 def parse_options(items: Sequence[str]) -> dict[str, dict[str, Any]]:

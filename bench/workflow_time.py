@@ -4,7 +4,9 @@ Clones a tree (``--tree``, default this repository; a commit or worktree of an e
 state measures "before") into a fresh directory, links this repository's ``.venv`` and
 runs ``snakemake --cores N`` there on the default configuration (set-up excluded: the
 environment and TeX Live are already installed), with an empty PyTensor compile directory
-of its own unless ``--warm-compiledir`` is given. Reported: the workflow's wall time; the
+of its own unless ``--warm-compiledir`` (the user's) or ``--compiledir`` (one kept between
+runs: PyTensor caches the numba-compiled functions there, so a second run shows what a
+rebuild on the same machine costs) is given. Reported: the workflow's wall time; the
 time per rule (Snakemake's ``benchmarks/`` files, summed over the rule's jobs); and for
 every fit its time, sampling time, nutpie's compile, gradient evaluations, draws per
 chain and the smallest bulk ESS per second of sampling over its free parameters (from the
@@ -14,6 +16,7 @@ Usage (from the repository root)::
 
     .venv/bin/python bench/workflow_time.py --json workflow_time.json --markdown workflow_time.md
     .venv/bin/python bench/workflow_time.py --tree /tmp/before --config sampling.tune=1000
+    .venv/bin/python bench/workflow_time.py --compiledir /tmp/cache   # twice: cold, warm
 
 ``--config KEY=VALUE`` is passed to Snakemake's ``--config``; ``--configfile extra.yaml`` is
 merged over ``config/config.yaml`` (e.g. other sampler settings: ``bench/sampling_target.yaml``).
@@ -38,15 +41,21 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_workflow(
-    tree: Path, work: Path, cores: int, config: list[str], warm: bool, extra: Path | None
+    tree: Path,
+    work: Path,
+    cores: int,
+    config: list[str],
+    compiledir: Path | None,
+    extra: Path | None,
 ) -> float:
     """Clone ``tree`` into ``work``, run the workflow there (with the configuration file
-    ``extra`` over the default one, if given); its wall time (s)."""
+    ``extra`` over the default one, if given) with PyTensor's compile directory
+    ``compiledir`` (None: the user's own); its wall time (s)."""
     subprocess.run(["git", "clone", "--quiet", str(tree), str(work)], check=True)
     (work / ".venv").symlink_to(REPO / ".venv")
     env = dict(os.environ)
-    if not warm:
-        env["PYTENSOR_FLAGS"] = f"base_compiledir={work / '.pytensor'}"
+    if compiledir is not None:
+        env["PYTENSOR_FLAGS"] = f"base_compiledir={compiledir.resolve()}"
     command = [str(REPO / ".venv" / "bin" / "snakemake"), "--cores", str(cores)]
     if extra is not None:
         command += ["--configfile", "config/config.yaml", str(extra.resolve())]
@@ -138,16 +147,23 @@ def main() -> None:
     parser.add_argument(
         "--configfile", type=Path, default=None, help="YAML merged over config/config.yaml"
     )
-    parser.add_argument("--warm-compiledir", action="store_true")
+    parser.add_argument(
+        "--warm-compiledir", action="store_true", help="the user's own PyTensor compile directory"
+    )
+    parser.add_argument(
+        "--compiledir",
+        type=Path,
+        default=None,
+        help="this PyTensor compile directory, kept (run twice: cold, then with its caches)",
+    )
     parser.add_argument("--keep", type=Path, default=None, help="run here and keep it")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--markdown", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="clustermix-workflow-") as scratch:
         work = args.keep or Path(scratch) / "tree"
-        wall = run_workflow(
-            args.tree, work, args.cores, args.config, args.warm_compiledir, args.configfile
-        )
+        compiledir = args.compiledir or (None if args.warm_compiledir else work / ".pytensor")
+        wall = run_workflow(args.tree, work, args.cores, args.config, compiledir, args.configfile)
         commit = subprocess.run(
             ["git", "-C", str(work), "rev-parse", "HEAD"], capture_output=True, text=True
         ).stdout.strip()
