@@ -37,12 +37,14 @@ def toy_quantities(posterior: xr.Dataset) -> dict[str, xr.DataArray]:
     return toy.summary_quantities(posterior, {}, toy.DEFAULT_OPTIONS)
 
 
-def run(model: pm.Model, target: dict[str, Any] | None = TARGET) -> az.InferenceData:
+def run(
+    model: pm.Model, target: dict[str, Any] | None = TARGET, cores: int = 2
+) -> az.InferenceData:
     return sample(
         model,
         backend="nutpie",
         seed=SEED,
-        cores=2,
+        cores=cores,
         progress_interval=None,
         target=target,
         target_quantities=toy_quantities,
@@ -57,8 +59,18 @@ def test_sampling_stops_at_the_first_checkpoint_that_meets_the_target(
     default ``judge``) meets the target, and no earlier checkpoint did; looking at the
     sampler every poll or only after it ended gives the same trace (same seed, same
     draws)."""
+    import nutpie
+
+    started_with = []
+    original = nutpie.sample
+
+    def recording_sample(*args: Any, **kwargs: Any) -> Any:
+        started_with.append(kwargs["cores"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(nutpie, "sample", recording_sample)
     monkeypatch.setattr(sampling, "TARGET_LOOK_S", 0.0)
-    often = run(toy_model)
+    often = run(toy_model, cores=1)
     monkeypatch.setattr(sampling, "TARGET_LOOK_S", 1e9)  # judged only once the chains end
     at_the_end = run(toy_model)
     kept = often.posterior.sizes["draw"]
@@ -69,6 +81,13 @@ def test_sampling_stops_at_the_first_checkpoint_that_meets_the_target(
     assert often.warmup_posterior.sizes["draw"] == SETTINGS["tune"]
     attrs = trace_attrs(often)
     assert attrs["draws"] == kept
+    # every chain ran at once, whatever the cores given: none drew far past the checkpoint
+    # while another waited for a core; the steps of the draws cut off count in the cost
+    assert started_with[0] == SETTINGS["chains"]
+    kept_steps = int(
+        often.sample_stats["n_steps"].sum() + often.warmup_sample_stats["n_steps"].sum()
+    )
+    assert attrs["gradient_evaluations"] >= kept_steps
     record = attrs["sampling_target"]
     assert record["stopped"] == f"target met after {kept} draws per chain"
     assert [r["draws"] for r in record["rounds"]] == list(

@@ -92,14 +92,18 @@ def sample(
     reach it, with ``draws`` as the cap (:mod:`clustermix.fit.stopping`); the trace's
     ``draws`` attribute is then the draws kept per chain and ``sampling_target`` records the
     rounds. ``target_quantities``: the model's cluster quantities from a posterior's draws,
-    which ``judge: cluster`` (the default) judges.
+    which ``judge: cluster`` (the default) judges. With a target, every chain runs at once
+    (one thread each, however few ``cores``: the operating system shares them), so that
+    no chain draws past a checkpoint while another has not started; a chain's draws do not
+    depend on that.
 
     Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
     ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
     spent sampling, compilation excluded for nutpie, whose ``compile_time_s`` is
     separate), ``gradient_evaluations`` (leapfrog steps of all chains, warm-up included),
-    ``gradient_evaluations_warmup`` (-1 when the sampler does not report warm-up) and
-    ``created`` (UTC).
+    ``gradient_evaluations_warmup`` (-1 when the sampler does not report warm-up; with a
+    target, ``gradient_evaluations`` also counts the draws made past the checkpoint that
+    met it, which the trace does not keep) and ``created`` (UTC).
     """
     if backend not in BACKENDS:
         raise ConfigError(f"sampling.backend: unknown backend '{backend}'; use one of {BACKENDS}")
@@ -120,7 +124,7 @@ def sample(
         "chains": int(chains),
         "target_accept": float(target_accept),
         "seed": int(seed),
-        "cores": int(cores),
+        "cores": int(chains if stopping else cores),
         "progressbar": progressbar,
         "initvals": dict(initvals) if initvals else None,
         "jitter": bool(jitter),
@@ -155,6 +159,7 @@ def sample(
         created=utc_now(),
     )
     attrs.update(gradient_evaluations(idata))
+    attrs["gradient_evaluations"] += int(idata.attrs.pop(DISCARDED_STEPS_ATTR, 0))
     if stopping:
         attrs["sampling_target"] = stopping.record(int(draws))
         log.info("sampling stopped: %s", attrs["sampling_target"]["stopped"])
@@ -482,8 +487,17 @@ def _judge_checkpoints(
     return None
 
 
+#: Attribute (removed by :func:`sample`) holding the leapfrog steps of the draws that
+#: :func:`_first_draws` cut off: they were computed, so they count in the fit's cost.
+DISCARDED_STEPS_ATTR = "_discarded_gradient_evaluations"
+
+
 def _first_draws(idata: az.InferenceData, draws: int) -> az.InferenceData:
-    """``idata`` with the first ``draws`` posterior draws of every chain (warm-up kept)."""
+    """``idata`` with the first ``draws`` posterior draws of every chain (warm-up kept);
+    the leapfrog steps of the draws cut off go into :data:`DISCARDED_STEPS_ATTR`."""
+    if "sample_stats" in idata.groups():
+        cut = idata.sample_stats["n_steps"].isel(draw=slice(draws, None))
+        idata.attrs[DISCARDED_STEPS_ATTR] = int(np.nansum(cut.values))
     for group in ("posterior", "sample_stats"):
         if group in idata.groups():
             setattr(idata, group, getattr(idata, group).isel(draw=slice(0, draws)))
