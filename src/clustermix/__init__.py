@@ -2,7 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from clustermix.compile_flags import use_fast_compile_flags
+from clustermix.compile_flags import use_compile_settings
 from clustermix.quiet import silence_unactionable_warnings
 
 try:
@@ -11,8 +11,9 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0+unknown"
 
 # Before any module imports PyMC: warnings nobody can act on stay out of every log, and
-# PyTensor compiles the models' C code with flags that build it faster.
+# PyTensor compiles the models' C code with flags that build it faster, and their numba code
+# without fast math (the same trace whether that code was compiled or cached).
 silence_unactionable_warnings()
-use_fast_compile_flags()
+use_compile_settings()
 
 __all__ = ["__version__"]
