@@ -118,7 +118,8 @@ def markdown(result: dict[str, Any]) -> str:
     """The report as Markdown."""
     lines = [
         f"Workflow wall time: {result['wall_s']:.0f} s (commit {result['commit'][:7]}, "
-        f"{result['cores']} cores, config {result['config'] or 'default'}).",
+        f"{result['cores']} cores, config {result['config'] or 'default'}, "
+        f"{result.get('compile_cache', 'cold')} compile cache).",
         "",
         "| rule | jobs | s (sum) |",
         "| --- | ---: | ---: |",
@@ -163,6 +164,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="clustermix-workflow-") as scratch:
         work = args.keep or Path(scratch) / "tree"
         compiledir = args.compiledir or (None if args.warm_compiledir else work / ".pytensor")
+        cache = "warm" if compiledir is None or any(compiledir.glob("*")) else "cold"
         wall = run_workflow(args.tree, work, args.cores, args.config, compiledir, args.configfile)
         commit = subprocess.run(
             ["git", "-C", str(work), "rev-parse", "HEAD"], capture_output=True, text=True
@@ -171,6 +173,7 @@ def main() -> None:
             "commit": commit,  # the tree's, not its path (no local path in a record)
             "cores": args.cores,
             "config": args.config + ([args.configfile.name] if args.configfile else []),
+            "compile_cache": cache,  # PyTensor's compile directory before the run
             "wall_s": wall,
             "rules": rule_times(work),
             "fits": fit_costs(work),
