@@ -40,7 +40,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from samplers import build_field, model_setup, quantity_statistics, summary_options  # noqa: E402
+from samplers import (  # noqa: E402
+    add_judge_option,
+    build_field,
+    model_setup,
+    quantity_statistics,
+    summary_options,
+)
 
 
 def one_fit(
@@ -153,12 +159,7 @@ def main() -> None:
         help="sample to this target (sampling.target, checked every 100 draws; --draws caps "
         "it); default: the config's sampling.target",
     )
-    parser.add_argument(
-        "--judge",
-        choices=("cluster", "free"),
-        default="cluster",
-        help="what --target judges: the cluster quantities or every free parameter",
-    )
+    add_judge_option(parser, "--target")
     parser.add_argument(
         "--no-far-stars",
         action="store_true",

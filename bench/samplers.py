@@ -139,6 +139,17 @@ def quantity_statistics(quantities: Mapping[str, Any]) -> dict[str, dict[str, fl
     }
 
 
+def add_judge_option(parser: Any, what: str) -> None:
+    """The ``--judge`` option of the benchmarks that sample to a target: what ``what``
+    judges (``sampling.target.judge``)."""
+    parser.add_argument(
+        "--judge",
+        choices=("cluster", "free"),
+        default="cluster",
+        help=f"what {what} judges: the cluster quantities or every free parameter",
+    )
+
+
 def peak_memory_mb() -> dict[str, float]:
     """Peak resident memory (MB) of this process and of its largest finished child (PyMC's
     forked chain workers, which share most pages with it, or a C compiler that PyTensor

@@ -37,7 +37,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from samplers import build_field, model_setup, quantity_statistics, summary_options  # noqa: E402
+from samplers import (  # noqa: E402
+    add_judge_option,
+    build_field,
+    model_setup,
+    quantity_statistics,
+    summary_options,
+)
 
 
 def fit_variant(
@@ -105,12 +111,7 @@ def main() -> None:
         help="warm-up of the fixed reference (1,000 draws after 1,000 steps: the defaults "
         "before session 15)",
     )
-    parser.add_argument(
-        "--judge",
-        choices=("cluster", "free"),
-        default="cluster",
-        help="what the target judges: the cluster quantities or every free parameter",
-    )
+    add_judge_option(parser, "the target")
     parser.add_argument(
         "--variants",
         nargs="+",

@@ -212,10 +212,10 @@ def statistical_quantities(
     """The model's cluster quantities (``summary_quantities``) as a function of a
     posterior's draws, without the systematic floors: what a sampling target judges
     (:mod:`clustermix.fit.stopping`)."""
-    statistical = without_systematics(dict(options))
+    statistical, arrays = without_systematics(dict(options)), dict(data)
 
     def quantities(posterior: Any) -> Mapping[str, Any]:
-        return module.summary_quantities(posterior, dict(data), statistical)
+        return module.summary_quantities(posterior, arrays, statistical)
 
     return quantities
 
