@@ -86,6 +86,12 @@ def one_fit(
         "compile_s": float(attrs.get("compile_time_s", math.nan)),
         "fit_s": total,
         "gradient_evaluations": int(attrs.get("gradient_evaluations", -1)),
+        "gradient_evaluations_warmup": int(attrs.get("gradient_evaluations_warmup", -1)),
+        "draws_kept": int(attrs["draws"]),
+        "tune": int(attrs["tune"]),
+        "seed": int(attrs["seed"]),
+        "whitening": attrs.get("whitening"),
+        "sampling_target": attrs.get("sampling_target"),
         "ess_bulk_min": min(row["ess_bulk"] for row in stats.values()),
         "r_hat_max": max(row["r_hat"] for row in stats.values()),
         "chains_ok": fit.mode_error is None,
@@ -151,6 +157,9 @@ def main() -> None:
     parser.add_argument("--tune", type=int, default=None, help="default: the config's")
     parser.add_argument("--draws", type=int, default=None, help="default: the config's")
     parser.add_argument(
+        "--seed", type=int, default=None, help="sampler seed; default: the config's"
+    )
+    parser.add_argument(
         "--target",
         nargs=2,
         type=float,
@@ -177,7 +186,8 @@ def main() -> None:
 
     sampling = sampling_settings(config, args.model)
     sampling.pop("store_log_likelihood", None)
-    sampling.update({k: v for k, v in (("tune", args.tune), ("draws", args.draws)) if v})
+    chosen = (("tune", args.tune), ("draws", args.draws), ("seed", args.seed))
+    sampling.update({key: value for key, value in chosen if value is not None})
     if args.target:
         sampling["target"] = {
             "ess": args.target[0],

@@ -6,7 +6,8 @@ simulated field of ``config/config.yaml`` (its first cluster, cuts and masks), w
 config's sampler settings, in three variants: the fixed ``draws`` after ``tune`` warm-up
 steps; the same with ``sampling.target`` (:mod:`clustermix.fit.stopping`; ``draws`` is
 the cap); and the target after a shorter warm-up (``--short-tune``). Reported per fit:
-draws kept per chain, gradient evaluations (warm-up and after), sampling and compile time,
+draws kept per chain, gradient evaluations (warm-up, kept draws, and all, the draws made
+past the stopping checkpoint included), the whitening, sampling and compile time,
 the cluster quantities' smallest bulk and tail ESS and largest R-hat (what the
 convergence gate checks), and how far each quantity's posterior mean moved from the fixed
 run's in Monte Carlo standard errors of the difference. Ratios are within one run on one
@@ -18,7 +19,12 @@ Usage (from the repository root)::
     .venv/bin/python bench/sampling_target.py --variants fixed short --rhat-max 1.005 \\
         --sampler-seeds 1 2 3 4 --json target_seeds.json
 
-The first variant run per model is the reference of the "moved" column.
+The first variant run per model is the reference of the "moved" column, unless
+``--reference`` reads it from an earlier run's JSON::
+
+    .venv/bin/python bench/sampling_target.py --variants target --sampler-seeds 1 2 \\
+        --models pmra_1d parallax_1d pm_2d phase_space \\
+        --reference bench/sampling_target_defaults.json --json whitened.json
 """
 
 from __future__ import annotations
@@ -74,6 +80,11 @@ def fit_variant(
         "tune": int(attrs["tune"]),
         "gradient_evaluations": int(attrs["gradient_evaluations"]),
         "gradient_evaluations_warmup": int(attrs.get("gradient_evaluations_warmup", -1)),
+        # warm-up and kept draws: without the draws the chains made past the checkpoint
+        # before the sampler was stopped (cheap models race ahead between two looks)
+        "gradient_evaluations_kept": int(attrs.get("gradient_evaluations_warmup", 0))
+        + int(fit.idata.sample_stats["n_steps"].sum()),
+        "whitening": attrs.get("whitening"),
         "sampling_s": float(attrs["wall_time_s"]),
         "compile_s": float(attrs.get("compile_time_s", math.nan)),
         "fit_s": total,
@@ -127,8 +138,21 @@ def main() -> None:
         help="sampler seeds for the target variants (default: the config's); the fixed "
         "reference runs once, with the config's seed",
     )
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="an earlier run's JSON whose first fixed-draws row per model is the reference "
+        "of the 'moved' column (the same field and model; e.g. "
+        "bench/sampling_target_defaults.json), instead of running it again",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    earlier = {}
+    if args.reference:
+        for row in json.loads(args.reference.read_text()):
+            if row["variant"] == "fixed":
+                earlier.setdefault(row["model"], row)
     config = yaml.safe_load(args.config.read_text())
     from clustermix.models.registry import sampling_settings
 
@@ -153,7 +177,7 @@ def main() -> None:
             if "short" in args.variants:
                 short = {**base, "target": target, "tune": args.short_tune, "seed": seed}
                 variants.append((f"target, tune {args.short_tune}", short))
-        reference = None
+        reference = earlier.get(model_name)
         for variant, sampling in variants:
             row = {
                 "variant": variant,

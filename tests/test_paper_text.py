@@ -120,6 +120,11 @@ def test_the_sampling_sentence_says_how_long_the_chains_drew() -> None:
     assert free["SamplingTargetJudged"] == "free parameter" and free["SamplingTargetEss"] == "400"
     fixed = paper_meta_macros(cluster, {**SAMPLING_DEFAULTS, "target": None})
     assert fixed["SamplingToTarget"] == "0" and "SamplingTargetEss" not in fixed
+    # the whitening sentence only where nutpie whitens (the pymc backend ignores the key)
+    assert macros["SamplingWhitened"] == "1"
+    for changed in ({"whiten": False}, {"backend": "pymc"}):
+        meta = paper_meta_macros(cluster, {**SAMPLING_DEFAULTS, **changed})
+        assert meta["SamplingWhitened"] == "0"
     diagnostics = {
         "draws": 300,
         "cluster": {"r_hat_max": 1.004, "ess_bulk_min": 812.4, "ess_tail_min": 650.0},

@@ -36,6 +36,7 @@ from clustermix.fit.membership import (
 from clustermix.fit.progress import PROGRESS_INTERVAL_S
 from clustermix.fit.sampling import sample, save_trace, stamp_trace
 from clustermix.fit.summary import json_safe, summarize
+from clustermix.fit.whitening import whitening_at
 from clustermix.io import PathLike, sha256_file, write_json_atomic, write_table_atomic
 from clustermix.models import SUMMARY_UNITS
 from clustermix.models.field_choice import AUTO, resolve_field_components
@@ -139,7 +140,8 @@ def fit_catalog(
     sampled star by star; the returned data and model are the reduced ones, the trace's
     ``far_stars`` attribute says how many stars were compressed, with which bound, and the
     largest membership probability a compressed star reached at the posterior draws
-    (a :class:`ValueError` if above the check's bound).
+    (a :class:`ValueError` if above the check's bound); with ``sampling["whiten"]`` the
+    whitening comes from the full model's curvature.
     """
     field_choice, search, far = None, None, None
     if catalog is None:
@@ -164,6 +166,10 @@ def fit_catalog(
             far = far_star_mask(model, initvals, module.far_star_eligible(data, options))
             data = reduce_data(data, far)
             model = module.build_model(data, options)
+            if sampling.get("whiten") and sampling.get("backend") == "nutpie":
+                # the full model's gradient is compiled (the mode search's), and its
+                # curvature differs from the reduced model's by the compressed stars' p
+                sampling = {**sampling, "whiten": whitening_at(full_model, initvals)}
             log.info("%d of %d stars compressed as far from the cluster", far.sum(), len(far))
     else:
         # data-driven starting values where the model provides them

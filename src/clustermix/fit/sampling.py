@@ -30,6 +30,15 @@ import numpy as np
 from clustermix.errors import ConfigError
 from clustermix.fit.progress import PROGRESS_INTERVAL_S, FitProgress
 from clustermix.fit.stopping import QuantityFunction, SamplingTarget
+from clustermix.fit.whitening import (
+    CURVATURE_STEP,
+    VARIANCE_BOUNDS,
+    WHITENED_NAME,
+    Whitening,
+    curvature_matrix,
+    whitened_model,
+    whitening_at,
+)
 from clustermix.io import PathLike, atomic_path
 from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
 from clustermix.provenance.origin import decoded_attrs, utc_now
@@ -67,6 +76,7 @@ def sample(
     label: str = "",
     target: Mapping[str, Any] | None = None,
     target_quantities: QuantityFunction | None = None,
+    whiten: bool | Whitening = False,
 ) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the trace.
 
@@ -95,7 +105,12 @@ def sample(
     which ``judge: cluster`` (the default) judges. With a target, every chain runs at once
     (one thread each, however few ``cores``: the operating system shares them), so that
     no chain draws past a checkpoint while another has not started; a chain's draws do not
-    depend on that.
+    depend on that. ``whiten`` (nutpie, started at ``initvals`` without jitter): sample in
+    coordinates whitened by the posterior's curvature at ``initvals``
+    (:mod:`clustermix.fit.whitening`; the same posterior, the same variables in the trace,
+    whose ``whitening`` attribute records it), or a :class:`Whitening` computed beforehand
+    (e.g. on the full model of a fit with far stars compressed); the other backends
+    ignore it.
 
     Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
     ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
@@ -128,12 +143,17 @@ def sample(
         "progressbar": progressbar,
         "initvals": dict(initvals) if initvals else None,
         "jitter": bool(jitter),
+        "whiten": whiten if isinstance(whiten, Whitening) else bool(whiten),
         **({"target": stopping} if stopping else {}),
     }
     log.info(
         "sampling with %s: %s",
         backend,
-        {key: value for key, value in settings.items() if key not in ("initvals", "target")},
+        {
+            key: bool(value) if key == "whiten" else value
+            for key, value in settings.items()
+            if key not in ("initvals", "target")
+        },
     )
     if stopping:
         log.info(
@@ -273,13 +293,6 @@ def _sample_pymc(
     return idata, {"sampler": "pymc", "sampler_version": pm.__version__, "wall_time_s": wall}
 
 
-#: Relative step of the finite differences of the gradient that estimate the curvature.
-CURVATURE_STEP = 1e-4
-#: Bounds on the starting variances (unconstrained space): the adaptation takes over from
-#: there, so a wild curvature estimate only costs warm-up, never correctness.
-START_VARIANCE_BOUNDS = (1e-10, 1e6)
-
-
 def start_variances(
     gradient: Callable[[np.ndarray], np.ndarray], point: np.ndarray, step: float = CURVATURE_STEP
 ) -> np.ndarray:
@@ -289,19 +302,14 @@ def start_variances(
 
     Where the log density is not curved downwards (a saddle or a flat direction) the
     variance is 1, PyMC's own default; every value is clipped to
-    :data:`START_VARIANCE_BOUNDS`.
+    :data:`~clustermix.fit.whitening.VARIANCE_BOUNDS` (the adaptation takes over from
+    there, so a wild curvature estimate only costs warm-up, never correctness).
     """
-    point = np.asarray(point, dtype=float)
-    variances = np.ones_like(point)
-    for index in range(point.size):
-        shift = step * max(1.0, abs(point[index]))
-        up, down = point.copy(), point.copy()
-        up[index] += shift
-        down[index] -= shift
-        curvature = (gradient(up)[index] - gradient(down)[index]) / (2 * shift)
-        if np.isfinite(curvature) and curvature < 0:
-            variances[index] = -1.0 / curvature
-    return np.clip(variances, *START_VARIANCE_BOUNDS)
+    curvature = np.diag(curvature_matrix(gradient, point, step))
+    variances = np.ones_like(curvature)
+    downward = np.isfinite(curvature) & (curvature < 0)
+    variances[downward] = -1.0 / curvature[downward]
+    return np.clip(variances, *VARIANCE_BOUNDS)
 
 
 def _nuts_scaled_at_start(
@@ -359,12 +367,21 @@ def _sample_nutpie(
     )
 
     names = free_var_names(model)
+    whitening = None
+    sampled_model, initial_points = model, settings["initvals"]
+    if settings["whiten"] and settings["initvals"] and not settings["jitter"]:
+        # every chain starts at the mode: z = 0
+        whitening = settings["whiten"]
+        if not isinstance(whitening, Whitening):
+            whitening = whitening_at(model, settings["initvals"])
+        sampled_model = whitened_model(model, whitening)
+        initial_points = {WHITENED_NAME: np.zeros(whitening.centre.size)}
     log.info("compiling %s for nutpie", progress.label)
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(
-        model,
+        sampled_model,
         var_names=names,
-        initial_points=settings["initvals"],
+        initial_points=initial_points,
         jitter_rvs=None if settings["jitter"] else set(),
     )
     compile_time = time.perf_counter() - start
@@ -407,6 +424,7 @@ def _sample_nutpie(
         "sampler_version": nutpie.__version__,
         "wall_time_s": wall,
         "compile_time_s": compile_time,
+        **({"whitening": whitening.record()} if whitening else {}),
     }
     return idata, attrs
 

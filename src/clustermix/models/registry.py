@@ -35,10 +35,13 @@ SAMPLING_DEFAULTS: dict[str, Any] = {
     "backend": "nutpie",
     "chains": 4,
     "draws": 1000,
-    # nutpie's own default warm-up; 300 steps kept the ESS and R-hat of 1,000 on the
-    # default field (bench/README.md, "Sampling to a target over several seeds")
-    "tune": 400,
+    # whitened at the mode, 200 warm-up steps adapt as well as nutpie's default 400 do
+    # without whitening; 120 do not (bench/README.md, "Whitened at the mode")
+    "tune": 200,
     "target_accept": 0.9,
+    # nutpie, started at the mode: sample in coordinates whitened by the posterior's
+    # curvature there (clustermix.fit.whitening; bench/README.md, "Whitened at the mode")
+    "whiten": True,
     "seed": 12345,
     "store_log_likelihood": False,
     # draw until the cluster quantities meet the convergence gate's thresholds

@@ -295,8 +295,10 @@ def paper_meta_macros(cluster: Mapping, sampling: Mapping) -> dict[str, str]:
     ``\SamplingToTarget`` is 1 when the fits draw to a target (``sampling.target``, whose
     ``ess``, ``rhat_max``, ``check_every`` and what it judges are ``\SamplingTarget...``;
     ``\SamplingDraws`` is then the cap, and each fit's kept draws are in the diagnostics
-    table), else 0 (every chain draws ``\SamplingDraws``)."""
+    table), else 0 (every chain draws ``\SamplingDraws``). ``\SamplingWhitened`` is 1 when
+    nutpie samples in coordinates whitened at the mode (``sampling.whiten``), else 0."""
     target = sampling.get("target") or None
+    whitened = bool(sampling.get("whiten")) and sampling["backend"] == "nutpie"
     return {
         "ClusterLabel": escape_text(cluster.get("label") or cluster["name"]),
         "ClusterName": escape_text(cluster["name"]),
@@ -309,6 +311,7 @@ def paper_meta_macros(cluster: Mapping, sampling: Mapping) -> dict[str, str]:
         "SamplingTargetAccept": f"{sampling['target_accept']:g}",
         "SamplingSeed": str(sampling["seed"]),
         "SamplingTotalDraws": format_count(sampling["chains"] * sampling["draws"]),
+        "SamplingWhitened": "1" if whitened else "0",
         **target_macros(target),
     }
 

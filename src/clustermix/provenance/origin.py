@@ -53,6 +53,8 @@ JSON_ATTRS: frozenset[str] = frozenset(
         "hint",
         "priors",
         "sampling_target",
+        "whitening",
+        "far_stars",
     }
 )
 
