@@ -369,20 +369,24 @@ def _sample_nutpie(
     names = free_var_names(model)
     whitening = None
     sampled_model, initial_points = model, settings["initvals"]
+    jitter_rvs = None if settings["jitter"] else set()
     if settings["whiten"] and settings["initvals"] and not settings["jitter"]:
-        # every chain starts at the mode: z = 0
         whitening = settings["whiten"]
         if not isinstance(whitening, Whitening):
             whitening = whitening_at(model, settings["initvals"])
         sampled_model = whitened_model(model, whitening)
+        # each chain starts within one posterior sd of the mode along every eigen-direction
+        # of the curvature (uniform in [-1, 1] in z, seeded): close enough to stay in the
+        # cluster's mode, spread enough that R-hat can see chains that have not mixed
         initial_points = {WHITENED_NAME: np.zeros(whitening.centre.size)}
+        jitter_rvs = {sampled_model[WHITENED_NAME]}
     log.info("compiling %s for nutpie", progress.label)
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(
         sampled_model,
         var_names=names,
         initial_points=initial_points,
-        jitter_rvs=None if settings["jitter"] else set(),
+        jitter_rvs=jitter_rvs,
     )
     compile_time = time.perf_counter() - start
     log.info("compiled in %.1f s", compile_time)
