@@ -108,7 +108,8 @@ def sample(
     depend on that. ``whiten`` (nutpie, started at ``initvals`` without jitter): sample in
     coordinates whitened by the posterior's curvature at ``initvals``
     (:mod:`clustermix.fit.whitening`; the same posterior, the same variables in the trace,
-    whose ``whitening`` attribute records it), or a :class:`Whitening` computed beforehand
+    whose ``whitening`` attribute records it; each chain starts within one posterior sd of
+    ``initvals``), or a :class:`Whitening` computed beforehand
     (e.g. on the full model of a fit with far stars compressed); the other backends
     ignore it.
 

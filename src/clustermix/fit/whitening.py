@@ -3,22 +3,24 @@
 A fit started at a mode found beforehand (:mod:`clustermix.models.modes`) knows the
 posterior's local shape before its first draw: the Hessian of the log posterior there, in
 the sampler's unconstrained parameters. With a large field the posterior is close to the
-Gaussian of that curvature, whose widths span four orders of magnitude (0.001 mas/yr for a
-cluster's mean proper motion, order 1 for a field's log weight) and whose parameters are
-correlated (the cluster's fraction with its dispersion, a mean with the field's). nutpie's
-warm-up learns a diagonal mass matrix from scratch, which on ``phase_space`` costs twice the
-leapfrog steps per iteration of the draws after it, and a diagonal metric leaves the
-correlations to the step size.
+Gaussian of that curvature, whose widths span three orders of magnitude (an sd of about
+0.001–0.004 for a cluster's mean proper motion, order 1 for a field's log weight) and whose
+parameters are correlated (the cluster's fraction with its dispersion, a mean with the
+field's). nutpie's warm-up learns a diagonal mass matrix from unit scales: on
+``phase_space`` its first 50 iterations take some 50 leapfrog steps each, and a diagonal
+metric leaves the correlations to the step size.
 
 :func:`whitening_at` computes the Hessian H at the mode x₀ from central differences of the
 gradient (two gradients per parameter) and a square root S of the covariance (−H)⁻¹;
 :func:`whitened_model` builds a PyMC model in z with x = x₀ + S z, whose log density is the
 original's plus a constant (the map is linear), so its draws are the same posterior's. The
 original free variables are Deterministics of z, named as before, so the trace holds them
-exactly as an unwhitened fit's does. Where the curvature is not negative (a saddle, a flat
-direction) the eigen-direction keeps unit variance, as without whitening; the sampler's own
-adaptation works on top either way, so a poor curvature estimate only costs warm-up, never
-correctness.
+exactly as an unwhitened fit's does. :func:`clustermix.fit.sampling.sample` starts each
+chain within one posterior sd of the mode along every eigen-direction (uniform in [-1, 1]
+in z, seeded), so that R-hat can see chains that have not mixed. Where the curvature is
+not negative (a saddle, a flat direction) the eigen-direction keeps unit variance, as
+without whitening; the sampler's own adaptation works on top either way, so a poor
+curvature estimate only costs warm-up, never correctness.
 """
 
 from __future__ import annotations
