@@ -63,7 +63,8 @@ class Whitening:
 
     def record(self) -> dict[str, Any]:
         """What a trace's attributes say of the whitening: the parameters, the range of the
-        posterior sd along the curvature's eigen-directions, and the flat directions."""
+        posterior sd along the curvature's eigen-directions, the flat directions, and the
+        seconds it took."""
         sd = np.linalg.svd(self.root, compute_uv=False)
         return {
             "parameters": int(self.centre.size),
