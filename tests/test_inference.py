@@ -305,12 +305,16 @@ def test_trace_round_trip_keeps_attributes(toy_fit: dict[str, Any], tmp_path: Pa
         options={"stars": "all", "nested": {"k": 3}},
         package_versions=package_versions(),
         enabled=True,
+        far_stars={"compressed": 12, "p_max": 1e-6},
+        whitening={"parameters": 5, "sd_min": 0.01},
     )
     path = tmp_path / "traces" / "toy.nc"
     save_trace(idata, path)
     loaded = load_trace(path)
     assert trace_attrs(loaded) == {**trace_attrs(idata), "enabled": 1}
     assert trace_attrs(loaded)["options"]["nested"] == {"k": 3}
+    assert trace_attrs(loaded)["far_stars"]["compressed"] == 12  # decoded, not JSON text
+    assert trace_attrs(loaded)["whitening"]["parameters"] == 5
     for name, values in posterior_arrays(idata).items():
         np.testing.assert_array_equal(loaded.posterior[name].values, values)
     assert set(loaded.groups()) == set(idata.groups())
