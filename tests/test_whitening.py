@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pymc as pm
 import pytest
+from pymc.blocking import DictToArrayBijection, RaveledVars
 from scipy import optimize
 
 from clustermix.fit.sampling import sample, trace_attrs
@@ -38,13 +39,8 @@ def toy_fit() -> tuple[pm.Model, dict[str, float]]:
         logp, gradient = function(x)
         return -float(logp), -np.asarray(gradient, dtype=float)
 
-    result = optimize.minimize(cost, start, jac=True, method="L-BFGS-B")
-    point = model.initial_point()
-    offset, mode = 0, {}
-    for value in model.value_vars:
-        size = int(np.size(point[value.name]))
-        point[value.name] = result.x[offset : offset + size].reshape(np.shape(point[value.name]))
-        offset += size
+    result = optimize.minimize(cost, start.data, jac=True, method="L-BFGS-B")
+    point = DictToArrayBijection.rmap(RaveledVars(result.x, start.point_map_info))
     constrained = model.compile_fn(
         model.replace_rvs_by_values(model.free_RVs), inputs=model.value_vars
     )(point)
@@ -56,8 +52,9 @@ def test_curvature_and_root_of_a_gaussian() -> None:
     """On a correlated Gaussian log density the finite-difference Hessian is the negative
     precision to rounding, and S Sᵀ is the covariance; a direction that is not curved
     downwards keeps unit variance and is counted."""
-    covariance = np.array([[1e-6, 0.9e-3 * 1e-3 * 1.0], [0.9e-6, 1.0]])
-    covariance = 0.5 * (covariance + covariance.T)
+    # sd 0.001 and 1 (a cluster's mean motion and a field weight), correlation 0.9
+    sd, correlation = np.array([1e-3, 1.0]), 0.9
+    covariance = np.outer(sd, sd) * np.array([[1.0, correlation], [correlation, 1.0]])
     precision = np.linalg.inv(covariance)
     hessian = curvature_matrix(lambda x: -precision @ x, np.array([0.3, -2.0]))
     np.testing.assert_allclose(hessian, -precision, rtol=1e-6)
@@ -91,19 +88,12 @@ def test_whitened_model_is_the_same_posterior(toy_fit: tuple[pm.Model, dict]) ->
     for _ in range(5):
         z = rng.uniform(-3, 3, whitening.centre.size)
         x = whitening.centre + whitening.root @ z
-        point, offset = {}, 0
-        for value in model.value_vars:
-            size = int(np.size(model.initial_point()[value.name]))
-            point[value.name] = x[offset : offset + size]
-            point[value.name] = point[value.name].reshape(
-                np.shape(model.initial_point()[value.name])
-            )
-            offset += size
+        point = DictToArrayBijection.rmap(RaveledVars(x, whitening.layout))
         differences.append(logp_z({WHITENED_NAME: z}) - logp_x(point))
         np.testing.assert_allclose(values_of({WHITENED_NAME: z}), constrained(point), rtol=1e-12)
     np.testing.assert_allclose(differences, differences[0], atol=1e-8)
     # x is the unconstrained mode at z = 0
-    np.testing.assert_allclose(whitening.centre, raveled_start(model, mode))
+    np.testing.assert_allclose(whitening.centre, raveled_start(model, mode).data)
 
 
 def test_whitened_nutpie_samples_the_same_posterior_with_fewer_steps(

@@ -66,16 +66,13 @@ def plausible_points(
     ``box_sd`` sd either side of it along each unconstrained parameter; each point as the
     list of value-variable arrays (``model.continuous_value_vars`` order)."""
     from pymc.blocking import DictToArrayBijection, RaveledVars
-    from pymc.initial_point import make_initial_point_fn
 
     from clustermix.fit.sampling import start_variances
+    from clustermix.fit.whitening import raveled_start
     from clustermix.models.compiled import logp_dlogp
 
     names = [var.name for var in model.continuous_value_vars]
-    point = make_initial_point_fn(
-        model=model, overrides=dict(start), jitter_rvs=set(), return_transformed=True
-    )(0)
-    centre = DictToArrayBijection.map({name: point[name] for name in names})
+    centre = raveled_start(model, start)
     function = logp_dlogp(model)
     sd = np.sqrt(start_variances(lambda x: np.asarray(function(x)[1]), centre.data))
     raveled = [centre.data]

@@ -36,6 +36,7 @@ from clustermix.fit.whitening import (
     WHITENED_NAME,
     Whitening,
     curvature_matrix,
+    raveled_start,
     whitened_model,
     whitening_at,
 )
@@ -327,11 +328,10 @@ def _nuts_scaled_at_start(
     """
     import pymc as pm
     from pymc.blocking import DictToArrayBijection
-    from pymc.initial_point import make_initial_point_fn
     from pymc.step_methods.hmc.quadpotential import QuadPotentialDiagAdapt
 
-    point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set())(seed)
-    raveled = DictToArrayBijection.map({var.name: point[var.name] for var in model.value_vars})
+    raveled = raveled_start(model, initvals)
+    point = DictToArrayBijection.rmap(raveled)
     logp_dlogp = compiled_logp_dlogp(model)  # the mode search's, if it ran on this model
 
     def gradient(values: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
 
 if TYPE_CHECKING:
     import pymc as pm
+    from pymc.blocking import RaveledVars
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +55,14 @@ class Whitening:
 
     ``centre``: the raveled unconstrained mode; ``root``: a square root of the covariance
     there, ``root @ root.T = (−H)⁻¹``; ``flat_directions``: eigen-directions of the
-    curvature left at unit variance (not curved downwards)."""
+    curvature left at unit variance (not curved downwards); ``layout``: each value
+    variable's name, shape, size and dtype in the raveled vector (PyMC's
+    ``RaveledVars.point_map_info``)."""
 
     centre: np.ndarray
     root: np.ndarray
     flat_directions: int
+    layout: tuple[tuple[str, tuple[int, ...], int, Any], ...]
     seconds: float = 0.0
 
     def record(self) -> dict[str, Any]:
@@ -107,13 +111,18 @@ def covariance_root(hessian: np.ndarray) -> tuple[np.ndarray, int]:
     return vectors * np.sqrt(variances), int((~curved).sum())
 
 
-def raveled_start(model: pm.Model, initvals: Mapping[str, Any]) -> np.ndarray:
+def raveled_start(model: pm.Model, initvals: Mapping[str, Any]) -> RaveledVars:
     """``initvals`` (free variables by name, constrained, as the mode search gives them) as
-    the raveled unconstrained point of ``model.value_vars``, in their order."""
+    the raveled unconstrained point of ``model.continuous_value_vars``, in their order: the
+    input of the model's compiled gradient (:func:`clustermix.models.compiled.logp_dlogp`).
+    ``.data`` is the vector, ``.point_map_info`` its layout."""
+    from pymc.blocking import DictToArrayBijection
     from pymc.initial_point import make_initial_point_fn
 
     point = make_initial_point_fn(model=model, overrides=dict(initvals), jitter_rvs=set())(0)
-    return np.concatenate([np.ravel(point[var.name]) for var in model.value_vars]).astype(float)
+    return DictToArrayBijection.map(
+        {var.name: point[var.name] for var in model.continuous_value_vars}
+    )
 
 
 def whitening_at(model: pm.Model, initvals: Mapping[str, Any]) -> Whitening:
@@ -121,13 +130,15 @@ def whitening_at(model: pm.Model, initvals: Mapping[str, Any]) -> Whitening:
     ``seconds`` include compiling the gradient unless the mode search compiled it."""
     started = time.perf_counter()
     logp_dlogp = compiled_logp_dlogp(model)  # the mode search's, if it ran on this model
-    centre = raveled_start(model, initvals)
+    start = raveled_start(model, initvals)
+    centre = np.asarray(start.data, dtype=float)
 
     def gradient(values: np.ndarray) -> np.ndarray:
         return np.asarray(logp_dlogp(values)[1], dtype=float)
 
     root, flat = covariance_root(curvature_matrix(gradient, centre))
-    whitening = Whitening(centre, root, flat, time.perf_counter() - started)
+    layout = tuple(tuple(entry) for entry in start.point_map_info)
+    whitening = Whitening(centre, root, flat, layout, time.perf_counter() - started)
     log.info("NUTS in coordinates whitened at the mode: %s", whitening.record())
     return whitening
 
@@ -145,13 +156,11 @@ def whitened_model(model: pm.Model, whitening: Whitening) -> pm.Model:
     with pm.Model(coords=model.coords) as whitened:
         z = pm.Flat(WHITENED_NAME, shape=(whitening.centre.size,))
         x = pt.as_tensor(whitening.centre) + pt.dot(pt.as_tensor(whitening.root), z)
+        values = {value.name: value for value in model.continuous_value_vars}
         replacements = {}
         offset = 0
-        point = model.initial_point()
-        for value in model.value_vars:
-            shape = tuple(int(n) for n in np.shape(point[value.name]))
-            size = int(np.prod(shape, dtype=int))
-            replacements[value] = x[offset : offset + size].reshape(shape).astype(value.dtype)
+        for name, shape, size, dtype in whitening.layout:
+            replacements[values[name]] = x[offset : offset + size].reshape(shape).astype(dtype)
             offset += size
         pm.Potential("log_posterior", graph_replace(log_posterior, replacements, strict=False))
         for rv, graph in zip(model.free_RVs, constrained, strict=True):
