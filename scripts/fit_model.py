@@ -13,7 +13,9 @@ with logged(snakemake) as log:
         catalog_path=getattr(snakemake.input, "catalog", None),
         masks_path=getattr(snakemake.input, "masks", None),
         membership_path=getattr(snakemake.output, "membership", None),
-        cores=snakemake.threads,
+        # every chain in parallel (at most one per CPU): the rule's one thread is for
+        # Snakemake's scheduling (workflow/rules/common.smk, fit_cpus)
+        cores=None,
         label=snakemake.params.label,
         hint=getattr(snakemake.params, "hint", None),
         # from the config, not a rule parameter: how often a fit says how far it is must

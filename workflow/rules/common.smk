@@ -1,5 +1,7 @@
 # Shared by every stage: config validation, wildcard constraints and the input
 # functions that turn the config into file lists. No science here.
+from packaging.version import Version
+from snakemake import __version__ as snakemake_version
 from snakemake.utils import validate
 
 from clustermix.config import (
@@ -114,9 +116,25 @@ def fit_hint(wildcards):
     return cluster_config(wildcards).get("hint")
 
 
-def fit_threads(wildcards):
-    """One core per chain."""
+def fit_cpus(wildcards):
+    """One core per chain: what a cluster scheduler gives a fit (the SLURM executor's
+    --cpus-per-task). Locally a fit declares one thread instead (the rule's `threads`):
+    most of its time goes to one core (numba's compile, the mode search, the whitening),
+    its chains sample in threads that the operating system shares among the cores, and on
+    a laptop another fit, or the rules after one, run beside it (bench/README.md,
+    "Fits side by side")."""
     return fit_sampling(wildcards)["chains"]
+
+
+def fit_priority(wildcards):
+    """The longest fit first: the model's wall-time estimate in minutes (its spec's
+    runtime_min), so that on a few cores phase_space starts before the quick fits, which
+    then run beside it, rather than after them."""
+    return model_spec(_model_name(wildcards)).resources.runtime_min
+
+
+# A function as a rule's priority needs Snakemake 9.17; before, every fit has priority 0.
+FIT_PRIORITY = fit_priority if Version(snakemake_version) >= Version("9.17") else 0
 
 
 def fit_resource(key):

@@ -18,8 +18,10 @@ rule fit_model:
         "benchmarks/{cluster}/fit_model/{model}.tsv"
     conda:
         "../../environment.yml"
-    threads: fit_threads
+    threads: 1
+    priority: FIT_PRIORITY
     resources:
+        cpus_per_task=fit_cpus,
         mem_mb=fit_resource("mem_mb"),
         runtime=fit_resource("runtime"),
     params:
