@@ -132,10 +132,6 @@ def run_snakemake(
 
 #: The tiny configuration of the end-to-end tests (targets must come before it).
 TEST_CONFIG = ("--configfile", "config/test.yaml")
-#: On the 2-core test machine a fit spends most of its time compiling and searching for the
-#: mode on one core; with one thread per fit (chains then run one after the other) two
-#: fits run side by side. The products are the same: each chain has its own seed.
-FIT_ONE_THREAD = ("--set-threads", "fit_model=1", "fit_example=1")
 
 
 @pytest.fixture(scope="session")
@@ -146,7 +142,7 @@ def built_paper(tmp_path_factory: pytest.TempPathFactory) -> Path:
     manifest, the report, the arXiv tarball); tests that edit files restore them.
     """
     workdir = copy_workflow(tmp_path_factory.mktemp("paper"))
-    run_snakemake(workdir, *FIT_ONE_THREAD, *TEST_CONFIG, timeout_s=1500)
+    run_snakemake(workdir, *TEST_CONFIG, timeout_s=1500)
     return workdir
 
 

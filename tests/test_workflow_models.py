@@ -83,8 +83,12 @@ def test_dry_run_follows_the_models_config(workdir: Path) -> None:
     assert "phase_space" not in text
     # its figures go too, and the paper is told which models it has (rule num_models)
     assert "fig_galactocentric" not in counts and counts["num_models"] == 1
-    threads = dict(re.findall(r"model=(\w+)\n\s+threads: (\d+)", text))
-    assert threads == {"pmra_1d": "2", "parallax_1d": "2", "pm_2d": "3"}
+    # a fit asks a cluster scheduler for one core per chain (SLURM's --cpus-per-task) and
+    # Snakemake for one thread
+    cpus = dict(re.findall(r"model=(\w+)\n\s+resources: [^\n]*cpus_per_task=(\d+)", text))
+    assert cpus == {"pmra_1d": "2", "parallax_1d": "2", "pm_2d": "3"}
+    fit_jobs = [job for job in text.split("\n\n") if re.search(r"^rule fit_model:$", job, re.M)]
+    assert fit_jobs and not any("threads:" in job for job in fit_jobs)
 
 
 def test_a_cluster_is_fitted_with_its_own_models(workdir: Path) -> None:

@@ -1,7 +1,5 @@
 # Shared by every stage: config validation, wildcard constraints and the input
 # functions that turn the config into file lists. No science here.
-from packaging.version import Version
-from snakemake import __version__ as snakemake_version
 from snakemake.utils import validate
 
 from clustermix.config import (
@@ -124,17 +122,6 @@ def fit_cpus(wildcards):
     a laptop another fit, or the rules after one, run beside it (bench/README.md,
     "Fits side by side")."""
     return fit_sampling(wildcards)["chains"]
-
-
-def fit_priority(wildcards):
-    """The longest fit first: the model's wall-time estimate in minutes (its spec's
-    runtime_min), so that on a few cores phase_space starts before the quick fits, which
-    then run beside it, rather than after them."""
-    return model_spec(_model_name(wildcards)).resources.runtime_min
-
-
-# A function as a rule's priority needs Snakemake 9.17; before, every fit has priority 0.
-FIT_PRIORITY = fit_priority if Version(snakemake_version) >= Version("9.17") else 0
 
 
 def fit_resource(key):

@@ -19,7 +19,6 @@ rule fit_model:
     conda:
         "../../environment.yml"
     threads: 1
-    priority: FIT_PRIORITY
     resources:
         cpus_per_task=fit_cpus,
         mem_mb=fit_resource("mem_mb"),
