@@ -45,7 +45,6 @@ from samplers import (  # noqa: E402
     build_field,
     model_setup,
     quantity_statistics,
-    summary_options,
 )
 
 
@@ -53,7 +52,7 @@ def one_fit(
     catalog: Any, config: dict[str, Any], model_name: str, sampling: dict[str, Any], far: bool
 ) -> dict[str, Any]:
     """One workflow-like fit, compressed or not: its stars, costs and cluster quantities."""
-    from clustermix.fit.run import fit_catalog
+    from clustermix.fit.run import fit_catalog, statistical_quantities
     from clustermix.fit.sampling import trace_attrs
     from clustermix.models.mixture import N_FAR_STARS
 
@@ -71,9 +70,7 @@ def one_fit(
     )
     total = time.perf_counter() - started
     attrs = trace_attrs(fit.idata)
-    quantities = module.summary_quantities(
-        fit.idata.posterior, fit.data, summary_options(fit.options)
-    )
+    quantities = statistical_quantities(module, fit.data, fit.options)(fit.idata.posterior)
     stats = quantity_statistics(quantities)
     return {
         "model": model_name,

@@ -48,7 +48,6 @@ from samplers import (  # noqa: E402
     build_field,
     model_setup,
     quantity_statistics,
-    summary_options,
 )
 
 
@@ -56,7 +55,7 @@ def fit_variant(
     catalog: Any, config: dict[str, Any], model_name: str, sampling: dict[str, Any]
 ) -> dict[str, Any]:
     """One workflow-like fit with ``sampling``; its cost and cluster quantities."""
-    from clustermix.fit.run import fit_catalog
+    from clustermix.fit.run import fit_catalog, statistical_quantities
     from clustermix.fit.sampling import trace_attrs
 
     module, options = model_setup(config, model_name)
@@ -66,9 +65,7 @@ def fit_variant(
     )
     total = time.perf_counter() - started
     attrs = trace_attrs(fit.idata)
-    quantities = module.summary_quantities(
-        fit.idata.posterior, fit.data, summary_options(fit.options)
-    )
+    quantities = statistical_quantities(module, fit.data, fit.options)(fit.idata.posterior)
     stats = quantity_statistics(quantities)
     import arviz as az
     import xarray as xr
