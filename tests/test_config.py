@@ -68,6 +68,7 @@ def mutated(path: tuple, value) -> dict:
         (("clusters", 0, "reference_members"), [{"path": "a.csv", "member_threshold": 2}], "2"),
         (("sampling", "target"), {"ess": 400, "r_hat": 1.01}, "r_hat"),
         (("sampling", "target"), {"rhat_max": 0.99}, "0.99"),
+        (("sampling", "compiler"), "llvm", "llvm"),
     ],
 )
 def test_schema_rejects_bad_values(path: tuple, value, words: str) -> None:
@@ -160,6 +161,31 @@ def test_a_sampling_target_needs_nutpie_and_null_turns_it_off() -> None:
     check_config(config, workdir=REPO)
     with pytest.raises(WorkflowError, match="judge"):
         validate(mutated(("sampling", "target"), {"judge": "everything"}), SCHEMA)
+
+
+def test_jax_is_the_default_compiler_and_its_absence_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """nutpie compiles with JAX unless the config says numba; where JAX is not installed a
+    fit that would need it is refused before any fit, by the key that chose it, and one
+    that does not (numba, or another backend) is not."""
+    import clustermix.config as config_module
+
+    config = load("config.yaml")
+    del config["sampling"]["compiler"]
+    validate(config, SCHEMA)
+    assert config["sampling"]["compiler"] == "jax"
+    check_config(config, workdir=REPO)
+    monkeypatch.setattr(config_module, "find_spec", lambda name: None)
+    with pytest.raises(ConfigError, match=r"sampling\.compiler: 'jax' needs JAX"):
+        check_config(config, workdir=REPO)
+    config["models"]["pm_2d"]["compiler"] = "jax"
+    config["sampling"]["compiler"] = "numba"
+    with pytest.raises(ConfigError, match=r"models\.pm_2d\.compiler: 'jax' needs JAX"):
+        check_config(config, workdir=REPO)
+    config["models"]["pm_2d"]["backend"] = "pymc"
+    config["models"]["pm_2d"]["target"] = None
+    check_config(config, workdir=REPO)
 
 
 def test_schema_rejects_an_unknown_cluster_source() -> None:

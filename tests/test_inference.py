@@ -104,11 +104,16 @@ def test_pymc_same_seed_same_trace(
     assert not np.array_equal(first["mu_cl"], other.posterior["mu_cl"].values)
 
 
+@pytest.mark.parametrize("compiler", ["jax", "numba"])
 def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(
-    toy_fit: dict[str, Any], caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+    toy_fit: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    recwarn: pytest.WarningsRecorder,
+    compiler: str,
 ) -> None:
-    """Same seed, same draws, with progress lines (the first run) or without; looking at
-    the running sampler warns about nothing."""
+    """With either compiler: same seed, same draws, with progress lines (the first run) or
+    without; looking at the running sampler warns about nothing; the trace names the
+    compiler."""
     pytest.importorskip("nutpie")
     caplog.set_level(logging.INFO, logger="clustermix.fit.sampling")
     model = toy_fit["model"]
@@ -121,6 +126,7 @@ def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(
             store_log_likelihood=True,
             progress_interval=interval,
             label="toy",
+            compiler=compiler,
             **SETTINGS,
         )
         for interval in (0.005, None)
@@ -135,6 +141,7 @@ def test_nutpie_backend_is_deterministic_and_agrees_with_pymc(
     assert idata.log_likelihood["obs"].dtype == np.float32
     attrs = trace_attrs(idata)
     assert attrs["sampler"] == "nutpie" and attrs["compile_time_s"] > 0
+    assert attrs["compiler"] == compiler
     assert attrs["gradient_evaluations"] > attrs["gradient_evaluations_warmup"] > 0
     first, second = posterior_arrays(runs[0]), posterior_arrays(runs[1])
     for name in first:
@@ -168,10 +175,12 @@ def test_start_variances_are_the_inverse_curvatures() -> None:
 
 
 def test_the_mode_search_and_the_sampler_share_one_compiled_log_density() -> None:
-    """Compiled once per model (the graph rewrites of phase_space take about 10 s)."""
+    """Compiled once per model and compile mode (the graph rewrites of phase_space take
+    about 10 s); JAX's function is the same log density; a fit that nutpie samples with JAX
+    searches its mode with JAX, every other with C."""
     import pymc as pm
 
-    from clustermix.models.compiled import logp_dlogp
+    from clustermix.models.compiled import JAX_MODE, compile_mode_for, logp_dlogp
     from clustermix.models.modes import PosteriorOptimiser
 
     with pm.Model() as model:
@@ -184,6 +193,19 @@ def test_the_mode_search_and_the_sampler_share_one_compiled_log_density() -> Non
     logp, gradient = function(np.array([0.5, -1.0]))
     np.testing.assert_allclose(logp, -np.log(2 * np.pi) - 0.625)
     np.testing.assert_allclose(gradient, [-0.5, 1.0])
+    with_jax = logp_dlogp(model, JAX_MODE)
+    assert with_jax is not function
+    assert PosteriorOptimiser(model, JAX_MODE)._logp_dlogp is with_jax
+    jax_logp, jax_gradient = with_jax(np.array([0.5, -1.0]))
+    np.testing.assert_allclose(jax_logp, logp, rtol=1e-12)
+    np.testing.assert_allclose(jax_gradient, gradient, rtol=1e-12)
+    assert compile_mode_for({"backend": "nutpie", "compiler": "jax"}) == JAX_MODE
+    for sampling in (
+        {"backend": "nutpie", "compiler": "numba"},
+        {"backend": "pymc", "compiler": "jax"},
+        {"backend": "numpyro", "compiler": "jax"},
+    ):
+        assert compile_mode_for(sampling) is None
 
 
 def test_a_fit_started_at_a_mode_adapts_from_its_curvature() -> None:

@@ -136,6 +136,9 @@ def test_the_sampling_sentence_says_how_long_the_chains_drew() -> None:
         "sampler_version": "0.16.8",
     }
     assert diagnostics_row("pm_2d", diagnostics)[:3] == ["pm\\_2d", "300", "1.004"]
+    assert diagnostics_row("pm_2d", diagnostics)[-1] == "nutpie 0.16.8"
+    jax_row = diagnostics_row("pm_2d", {**diagnostics, "compiler": "jax"})
+    assert jax_row[-1] == "nutpie 0.16.8 (jax)"
     # the table has one column per row entry
     tex = (REPO / "src" / "tex" / "ms.tex").read_text()
     spec = re.search(r"\\label\{tab:diagnostics\}.*?\\begin\{tabular\}\{(\w+)\}", tex, re.S)

@@ -7,6 +7,7 @@ names the offending config key.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ def check_config(config: dict[str, Any], workdir: str | Path = ".") -> None:
 
     _check_cluster_models(config)
     _check_sampling_targets(config)
+    _check_compilers(config)
 
     paper_cluster = config.get("paper", {}).get("cluster")
     if paper_cluster is not None and paper_cluster not in names:
@@ -89,6 +91,22 @@ def _check_sampling_targets(config: dict[str, Any]) -> None:
                 f"{key}: '{settings['backend']}' cannot stop at a sampling target "
                 f"(sampling.target, the default); model {name} needs backend 'nutpie', or "
                 f"target: null under sampling or models.{name} to draw a fixed number"
+            )
+
+
+def _check_compilers(config: dict[str, Any]) -> None:
+    """A fit that nutpie samples with JAX (``sampling.compiler: jax``, the default) finds
+    JAX installed (a pinned dependency; a hand-made environment may lack it)."""
+    if find_spec("jax") is not None:
+        return
+    for name in enabled_models(config):
+        settings = sampling_settings(config, name)
+        if settings["backend"] == "nutpie" and settings["compiler"] == "jax":
+            entry = (config.get("models") or {}).get(name) or {}
+            key = f"models.{name}.compiler" if "compiler" in entry else "sampling.compiler"
+            raise ConfigError(
+                f"{key}: 'jax' needs JAX, which is not installed (model {name}); install "
+                f"requirements.lock, or use compiler: numba"
             )
 
 

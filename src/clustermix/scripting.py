@@ -38,6 +38,9 @@ def logged(snakemake: Any) -> Iterator[logging.Logger]:
     for handler in list(pymc_logger.handlers):
         if type(handler) is logging.StreamHandler:
             pymc_logger.removeHandler(handler)
+    # JAX logs at INFO each accelerator it looks for and does not find (on a CPU-only
+    # machine: "Unable to initialize backend 'tpu'"); its warnings still show.
+    logging.getLogger("jax._src.xla_bridge").setLevel(logging.WARNING)
     rule = getattr(snakemake, "rule", "?")
     logger = logging.getLogger(f"clustermix.{rule}")
     try:

@@ -34,6 +34,7 @@ COPIED_ATTRS: tuple[str, ...] = (
     "tune",
     "wall_time_s",
     "compile_time_s",
+    "compiler",
     "gradient_evaluations",
     "gradient_evaluations_warmup",
 )

@@ -60,11 +60,15 @@ def membership_function(model: pm.Model, var_name: str = MEMBERSHIP_VAR) -> Any:
 
 
 def plausible_points(
-    model: pm.Model, start: Mapping[str, Any], box_sd: float = FAR_STAR_BOX_SD
+    model: pm.Model,
+    start: Mapping[str, Any],
+    box_sd: float = FAR_STAR_BOX_SD,
+    compile_mode: str | None = None,
 ) -> list[list[np.ndarray]]:
     """The mode ``start`` (constrained values by free-variable name) and the points
-    ``box_sd`` sd either side of it along each unconstrained parameter; each point as the
-    list of value-variable arrays (``model.continuous_value_vars`` order)."""
+    ``box_sd`` sd either side of it along each unconstrained parameter (the sd from the
+    curvature of the log posterior compiled with ``compile_mode``, the mode search's); each
+    point as the list of value-variable arrays (``model.continuous_value_vars`` order)."""
     from pymc.blocking import DictToArrayBijection, RaveledVars
 
     from clustermix.fit.sampling import start_variances
@@ -73,7 +77,7 @@ def plausible_points(
 
     names = [var.name for var in model.continuous_value_vars]
     centre = raveled_start(model, start)
-    function = logp_dlogp(model)
+    function = logp_dlogp(model, compile_mode)
     sd = np.sqrt(start_variances(lambda x: np.asarray(function(x)[1]), centre.data))
     raveled = [centre.data]
     for index in range(centre.data.size):
@@ -94,13 +98,15 @@ def far_star_mask(
     eligible: np.ndarray,
     p_max: float = FAR_STAR_P_MAX,
     box_sd: float = FAR_STAR_BOX_SD,
+    compile_mode: str | None = None,
 ) -> np.ndarray:
     """Which stars are far: ``eligible`` (their field term depends on no free parameter) and
     with membership probability at most ``p_max`` at every plausible point
-    (:func:`plausible_points` of ``start``, the cluster's mode)."""
+    (:func:`plausible_points` of ``start``, the cluster's mode; ``compile_mode``: the mode
+    search's)."""
     function = membership_function(model)
     largest = np.zeros(len(eligible))
-    for values in plausible_points(model, start, box_sd):
+    for values in plausible_points(model, start, box_sd, compile_mode):
         p = np.asarray(function(*values), float)
         np.maximum(largest, np.where(np.isfinite(p), p, 1.0), out=largest)
     return np.asarray(eligible, bool) & (largest <= p_max)

@@ -39,6 +39,7 @@ from clustermix.fit.summary import json_safe, summarize
 from clustermix.fit.whitening import whitening_at
 from clustermix.io import PathLike, sha256_file, write_json_atomic, write_table_atomic
 from clustermix.models import SUMMARY_UNITS
+from clustermix.models.compiled import compile_mode_for
 from clustermix.models.field_choice import AUTO, resolve_field_components
 from clustermix.models.mixture import n_stars_described
 from clustermix.models.modes import (
@@ -152,6 +153,7 @@ def fit_catalog(
     log.info("model %s: %d stars, options %s", module.NAME, len(data["source_id"]), options)
     model = module.build_model(data, options)
     if hasattr(module, "MODE_QUANTITIES") and catalog is not None:
+        compile_mode = compile_mode_for(sampling)
         search = search_modes(
             module,
             model,
@@ -159,17 +161,26 @@ def fit_catalog(
             options,
             candidate_centres(catalog, hint, source),
             sky_regions(catalog, data["source_id"], source),
+            compile_mode,
         )
         initvals = search.chosen.start
         if far_stars:
             full_model = model
-            far = far_star_mask(model, initvals, module.far_star_eligible(data, options))
+            far = far_star_mask(
+                model,
+                initvals,
+                module.far_star_eligible(data, options),
+                compile_mode=compile_mode,
+            )
             data = reduce_data(data, far)
             model = module.build_model(data, options)
             if sampling.get("whiten") and sampling.get("backend") == "nutpie":
                 # the full model's gradient is compiled (the mode search's), and its
                 # curvature differs from the reduced model's by the compressed stars' p
-                sampling = {**sampling, "whiten": whitening_at(full_model, initvals)}
+                sampling = {
+                    **sampling,
+                    "whiten": whitening_at(full_model, initvals, compile_mode),
+                }
             log.info("%d of %d stars compressed as far from the cluster", far.sum(), len(far))
     else:
         # data-driven starting values where the model provides them

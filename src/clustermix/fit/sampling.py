@@ -41,6 +41,7 @@ from clustermix.fit.whitening import (
     whitening_at,
 )
 from clustermix.io import PathLike, atomic_path
+from clustermix.models.compiled import compile_mode_for
 from clustermix.models.compiled import logp_dlogp as compiled_logp_dlogp
 from clustermix.provenance.origin import decoded_attrs, utc_now
 
@@ -51,6 +52,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BACKENDS: tuple[str, ...] = ("pymc", "nutpie", "numpyro")
+#: What compiles a model's log density and gradient for nutpie (its ``backend``): JAX
+#: compiles ``phase_space`` in seconds, numba in one to two minutes on a cold cache, for
+#: about the same cost per gradient (bench/README.md, "Compiled with JAX").
+COMPILERS: tuple[str, ...] = ("jax", "numba")
 NETCDF_ENGINE = "h5netcdf"
 
 
@@ -78,11 +83,14 @@ def sample(
     target: Mapping[str, Any] | None = None,
     target_quantities: QuantityFunction | None = None,
     whiten: bool | Whitening = False,
+    compiler: str = "jax",
 ) -> az.InferenceData:
     """Sample ``model`` with NUTS and return the trace.
 
-    ``backend``: ``"pymc"`` (PyMC's NUTS), ``"nutpie"`` (nutpie, numba-compiled) or
-    ``"numpyro"`` (needs JAX and NumPyro installed; a :class:`ConfigError` otherwise).
+    ``backend``: ``"pymc"`` (PyMC's NUTS), ``"nutpie"`` (nutpie, its model and PyTensor's
+    gradient of it compiled by ``compiler``, ``"jax"`` or ``"numba"``; the other backends
+    ignore it) or ``"numpyro"`` (needs JAX and NumPyro installed; a
+    :class:`ConfigError` otherwise).
     ``draws``/``tune``: iterations per chain after/for adaptation; ``cores``: chains run in
     parallel (default: one per chain, capped at the machine's CPUs); ``seed``: the only
     source of randomness. ``store_log_likelihood`` adds the ``log_likelihood`` group
@@ -124,6 +132,10 @@ def sample(
     """
     if backend not in BACKENDS:
         raise ConfigError(f"sampling.backend: unknown backend '{backend}'; use one of {BACKENDS}")
+    if compiler not in COMPILERS:
+        raise ConfigError(
+            f"sampling.compiler: unknown compiler '{compiler}'; use one of {COMPILERS}"
+        )
     stopping = None
     if target:
         if backend != "nutpie":
@@ -146,6 +158,7 @@ def sample(
         "initvals": dict(initvals) if initvals else None,
         "jitter": bool(jitter),
         "whiten": whiten if isinstance(whiten, Whitening) else bool(whiten),
+        **({"compiler": compiler} if backend == "nutpie" else {}),
         **({"target": stopping} if stopping else {}),
     }
     log.info(
@@ -374,17 +387,23 @@ def _sample_nutpie(
     if settings["whiten"] and settings["initvals"] and not settings["jitter"]:
         whitening = settings["whiten"]
         if not isinstance(whitening, Whitening):
-            whitening = whitening_at(model, settings["initvals"])
+            # compiled as the mode search compiled it (clustermix.models.compiled)
+            whitening = whitening_at(
+                model, settings["initvals"], compile_mode_for({"backend": "nutpie", **settings})
+            )
         sampled_model = whitened_model(model, whitening)
         # each chain starts within one posterior sd of the mode along every eigen-direction
         # of the curvature (uniform in [-1, 1] in z, seeded): close enough to stay in the
         # cluster's mode, spread enough that R-hat can see chains that have not mixed
         initial_points = {WHITENED_NAME: np.zeros(whitening.centre.size)}
         jitter_rvs = {sampled_model[WHITENED_NAME]}
-    log.info("compiling %s for nutpie", progress.label)
+    compiler = settings["compiler"]
+    log.info("compiling %s for nutpie with %s", progress.label, compiler)
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(
         sampled_model,
+        backend=compiler,
+        gradient_backend="pytensor",  # PyTensor's gradient graph, whichever compiles it
         var_names=names,
         initial_points=initial_points,
         jitter_rvs=jitter_rvs,
@@ -429,6 +448,7 @@ def _sample_nutpie(
         "sampler_version": nutpie.__version__,
         "wall_time_s": wall,
         "compile_time_s": compile_time,
+        "compiler": compiler,
         **({"whitening": whitening.record()} if whitening else {}),
     }
     return idata, attrs

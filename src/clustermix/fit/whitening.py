@@ -125,11 +125,15 @@ def raveled_start(model: pm.Model, initvals: Mapping[str, Any]) -> RaveledVars:
     )
 
 
-def whitening_at(model: pm.Model, initvals: Mapping[str, Any]) -> Whitening:
-    """The whitening at ``initvals`` (a mode of ``model``), from the Hessian there; its
-    ``seconds`` include compiling the gradient unless the mode search compiled it."""
+def whitening_at(
+    model: pm.Model, initvals: Mapping[str, Any], compile_mode: str | None = None
+) -> Whitening:
+    """The whitening at ``initvals`` (a mode of ``model``), from the Hessian there of the
+    log posterior compiled with PyTensor's ``compile_mode`` (None: C); its ``seconds``
+    include compiling the gradient unless the mode search compiled it."""
     started = time.perf_counter()
-    logp_dlogp = compiled_logp_dlogp(model)  # the mode search's, if it ran on this model
+    # the mode search's, if it ran on this model with this compile mode
+    logp_dlogp = compiled_logp_dlogp(model, compile_mode)
     start = raveled_start(model, initvals)
     centre = np.asarray(start.data, dtype=float)
 

@@ -399,10 +399,11 @@ class PosteriorOptimiser:
     model's ``initial_values`` gives them) and returns (values by free-variable name at the
     optimum, constrained; the log posterior there, Jacobian included). The log posterior
     and its gradient are the very function PyMC's NUTS then samples with
-    (:func:`clustermix.models.compiled.logp_dlogp`, compiled once per model).
+    (:func:`clustermix.models.compiled.logp_dlogp`, compiled once per model and
+    ``compile_mode``: None, PyTensor's C; ``"JAX"`` for a fit that nutpie samples with JAX).
     """
 
-    def __init__(self, model: pm.Model) -> None:
+    def __init__(self, model: pm.Model, compile_mode: str | None = None) -> None:
         from pymc.blocking import DictToArrayBijection
         from pymc.initial_point import make_initial_point_fn
 
@@ -413,7 +414,7 @@ class PosteriorOptimiser:
         self._map_info = DictToArrayBijection.map(
             {name: template[name] for name in self._names}
         ).point_map_info
-        self._logp_dlogp = logp_dlogp(model)
+        self._logp_dlogp = logp_dlogp(model, compile_mode)
         free = {rv.name for rv in model.free_RVs}
         outs = [var for var in model.unobserved_value_vars if var.name in free]
         self._free = [var.name for var in outs]
@@ -565,16 +566,18 @@ def search_modes(
     options: Mapping[str, Any],
     candidates: Sequence[Candidate],
     regions: SkyRegions | None = None,
+    compile_mode: str | None = None,
 ) -> ModeSearch:
     """Optimise the posterior from every candidate (and from the model's own data-driven
     start), merge equal optima, judge each, and pick the cluster's mode (see the module
     docstring). ``regions`` (:func:`sky_regions`): where the fitted stars lie, for the
-    concentration of a model with ``cluster_min_concentration``. Raises :class:`ModeError`
-    naming every mode when none qualifies."""
+    concentration of a model with ``cluster_min_concentration``; ``compile_mode``: how the
+    log posterior is compiled (:func:`clustermix.models.compiled.compile_mode_for`). Raises
+    :class:`ModeError` naming every mode when none qualifies."""
     import time
 
     started = time.perf_counter()
-    optimiser = PosteriorOptimiser(model)
+    optimiser = PosteriorOptimiser(model, compile_mode)
     # judged only where the model has the option (those without sky positions)
     concentration = (
         None

@@ -42,6 +42,9 @@ SAMPLING_DEFAULTS: dict[str, Any] = {
     # nutpie, started at the mode: sample in coordinates whitened by the posterior's
     # curvature there (clustermix.fit.whitening; bench/README.md, "Whitened at the mode")
     "whiten": True,
+    # nutpie: what compiles the log density and its gradient; JAX takes seconds where numba
+    # takes minutes on a cold cache (bench/README.md, "Compiled with JAX")
+    "compiler": "jax",
     "seed": 12345,
     "store_log_likelihood": False,
     # draw until the cluster quantities meet the convergence gate's thresholds

@@ -182,8 +182,11 @@ def summary_macros(model: str, summary: Mapping) -> dict[str, str]:
 def diagnostics_row(model: str, diagnostics: Mapping) -> list[str]:
     """One row of the diagnostics table: kept draws per chain, worst R-hat and ESS of the
     cluster parameters, divergences, smallest E-BFMI, sampling wall time (s), gradient
-    evaluations, sampler."""
+    evaluations, sampler (and, for nutpie, what compiled the model: "nutpie 0.16.8 (jax)")."""
     cluster = diagnostics["cluster"]
+    sampler = f"{diagnostics.get('sampler', '?')} {diagnostics.get('sampler_version', '')}"
+    if diagnostics.get("compiler"):
+        sampler += f" ({diagnostics['compiler']})"
     return [
         escape_text(model),
         format_count(diagnostics["draws"]) if "draws" in diagnostics else "--",
@@ -194,7 +197,7 @@ def diagnostics_row(model: str, diagnostics: Mapping) -> list[str]:
         f"{diagnostics['e_bfmi_min']:.2f}",
         f"{diagnostics.get('wall_time_s', float('nan')):.0f}",
         format_count(diagnostics.get("gradient_evaluations", 0)),
-        escape_text(f"{diagnostics.get('sampler', '?')} {diagnostics.get('sampler_version', '')}"),
+        escape_text(sampler),
     ]
 
 
