@@ -117,7 +117,7 @@ def fit_hint(wildcards):
 def fit_cpus(wildcards):
     """One core per chain: what a cluster scheduler gives a fit (the SLURM executor's
     --cpus-per-task). Locally a fit declares one thread instead (the rule's `threads`):
-    most of its time goes to one core (numba's compile, the mode search, the whitening),
+    much of its time goes to one core (choosing K, the mode search, the whitening),
     its chains sample in threads that the operating system shares among the cores, and on
     a laptop another fit, or the rules after one, run beside it (bench/README.md,
     "Fits side by side")."""

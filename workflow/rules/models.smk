@@ -19,6 +19,8 @@ rule fit_model:
     conda:
         "../../environment.yml"
     threads: 1
+    # the fits first: they are the longest jobs, and most of the others wait for them
+    priority: 1
     resources:
         cpus_per_task=fit_cpus,
         mem_mb=fit_resource("mem_mb"),

@@ -21,6 +21,7 @@ from astropy.table import Table
 
 from clustermix.errors import InputDataError
 from clustermix.io import PathLike, write_table_atomic
+from clustermix.models.compiled import per_draw_compile_mode
 
 if TYPE_CHECKING:
     import arviz as az
@@ -36,14 +37,21 @@ def per_draw(
     model: pm.Model, posterior: az.InferenceData | xr.Dataset, var_name: str = MEMBERSHIP_VAR
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """``(chain, draw, value)`` of the Deterministic ``var_name`` for every posterior draw,
-    computed with one compiled function (the posterior must hold every free variable)."""
+    computed with one compiled function (the posterior must hold every free variable),
+    compiled with JAX where it is installed
+    (:func:`~clustermix.models.compiled.per_draw_compile_mode`)."""
     dataset = getattr(posterior, "posterior", posterior)
     names = [rv.name for rv in model.free_RVs]
     missing = sorted(set(names) - set(dataset.data_vars))
     if missing:
         raise ValueError(f"the posterior lacks the model's free variables {missing}")
+    mode = per_draw_compile_mode()
     function = model.compile_fn(
-        inputs=model.free_RVs, outs=model[var_name], on_unused_input="ignore", point_fn=False
+        inputs=model.free_RVs,
+        outs=model[var_name],
+        on_unused_input="ignore",
+        point_fn=False,
+        **({} if mode is None else {"mode": mode}),
     )
     draws = [np.asarray(dataset[name].transpose("chain", "draw", ...).values) for name in names]
     n_chain, n_draw = draws[0].shape[:2]

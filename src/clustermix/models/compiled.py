@@ -17,6 +17,7 @@ default (C), whose function PyMC's NUTS then reuses.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -44,6 +45,15 @@ def logp_dlogp(model: pm.Model, mode: str | None = None) -> Any:
         function.set_extra_values({})
         functions[mode] = function
     return function
+
+
+def per_draw_compile_mode() -> str | None:
+    """The compile mode of a function evaluated at every posterior draw (a star's
+    membership probability): :data:`JAX_MODE` where JAX is installed, else None (C). For
+    ``phase_space`` on the default field, JAX compiles it in 5 s against 32 s for a cold C
+    build, and evaluates a draw in 1.1 ms against 2.3 (bench/README.md, "Compiled with
+    JAX")."""
+    return JAX_MODE if find_spec("jax") is not None else None
 
 
 def compile_mode_for(sampling: Mapping[str, Any]) -> str | None:
