@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 
 from clustermix.errors import InputDataError
+from clustermix.fit import membership
 from clustermix.fit.membership import (
     combine_memberships,
     member_count_draws,
@@ -37,8 +38,17 @@ def toy_posterior() -> tuple[dict[str, np.ndarray], object, xr.Dataset]:
     return data, model, posterior
 
 
-def test_membership_is_the_mean_over_draws_of_the_sigmoid(toy_posterior) -> None:
+@pytest.mark.parametrize("compiler", ["jax", "c"])
+def test_membership_is_the_mean_over_draws_of_the_sigmoid(
+    toy_posterior, compiler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compiled with JAX (where it is installed) or with C: the same probabilities."""
     data, model, posterior = toy_posterior
+    if compiler == "c":
+        monkeypatch.setattr(membership, "per_draw_compile_mode", lambda: None)
+    else:
+        pytest.importorskip("jax")
+        assert membership.per_draw_compile_mode() == "JAX"
     per_draw = toy.numpy_p_cluster(posterior, data)  # (chain, draw, star), SciPy only
     mean, spread = membership_statistics(model, posterior)
     np.testing.assert_allclose(mean, per_draw.mean(axis=(0, 1)), rtol=1e-10, atol=1e-12)

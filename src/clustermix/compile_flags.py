@@ -9,13 +9,13 @@ machine (``bench/compile_flags.py``, numbers in ``bench/README.md``): the cold b
 about a fifth less time. ``-O1 -g0`` builds faster still (a third less) but its code was
 up to 20% slower per gradient, which PyMC's sampler would pay back.
 
-Numba without fast math. nutpie samples the numba code PyTensor generates, and PyTensor
-caches that code between runs. With fast math (PyTensor's default, ``numba__fastmath``)
-the code numba compiles afresh and the code it loads from the cache gave different
-floating-point results for ``phase_space``'s gradient, so a rebuild drew another trace from
-the same inputs and seed (its chains parted after 4 warm-up draws). clustermix asks for
-``numba__fastmath=False``: the same inputs then give the same trace whether the code was
-compiled or cached, for a gradient 0–25% dearer (``bench/README.md``).
+Numba without fast math. With ``sampling.compiler: numba`` nutpie samples the numba code
+PyTensor generates, and PyTensor caches that code between runs. With fast math (PyTensor's
+default, ``numba__fastmath``) the code numba compiles afresh and the code it loads from the
+cache gave different floating-point results for ``phase_space``'s gradient, so a rebuild
+drew another trace from the same inputs and seed (its chains parted after 4 warm-up draws).
+clustermix asks for ``numba__fastmath=False``: the same inputs then give the same trace
+whether the code was compiled or cached, for a gradient 0–25% dearer (``bench/README.md``).
 
 A choice of the user's wins: a setting is not changed when it is set in ``PYTENSOR_FLAGS``
 or in a PyTensor configuration file (``PYTENSORRC``, ``~/.pytensorrc``,

@@ -19,7 +19,8 @@ import warnings
 #: median of 3 alternating sessions) linking Debian's OpenBLAS 0.3.21 changed one logp +
 #: gradient of pm_2d from 2.34 to 2.37 ms and of phase_space from 9.37 to 9.77 ms (noise),
 #: and a PyMC pm_2d fit of 2 x 400 iterations from 42.6 to 42.5 s; nutpie samples with
-#: numba and never calls PyTensor's C code. Where a BLAS is found the warning never comes.
+#: JAX or numba and never calls PyTensor's C code. Where a BLAS is found the warning never
+#: comes.
 PYTENSOR_NO_BLAS = r"PyTensor could not link to a BLAS installation"
 
 #: (message regex, category, module regex) of every silenced warning.

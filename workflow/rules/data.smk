@@ -1,5 +1,7 @@
 # Data stage: a Gaia DR3 field (simulated, archive query or the user's file)
 # -> checked (before anything downstream runs) -> cleaned catalogue with the parallax zero point -> sky masks.
+# These rules and the fits have priority 1: they are the workflow's longest chain, and most
+# other jobs wait for them (bench/README.md, "Compiled with JAX").
 
 
 rule simulate_field:
@@ -8,6 +10,7 @@ rule simulate_field:
         truth="resources/{cluster}/truth.json",
     log:
         "logs/{cluster}/simulate_field.log",
+    priority: 1
     conda:
         "../../environment.yml"
     resources:
@@ -28,6 +31,7 @@ rule query_gaia:
         provenance="resources/{cluster}/gaia_dr3.provenance.json",
     log:
         "logs/{cluster}/query_gaia.log",
+    priority: 1
     conda:
         "../../environment.yml"
     resources:
@@ -50,6 +54,7 @@ rule check_catalog:
         report="results/{cluster}/input_check.json",
     log:
         "logs/{cluster}/check_catalog.log",
+    priority: 1
     conda:
         "../../environment.yml"
     resources:
@@ -68,6 +73,7 @@ rule clean_catalog:
         summary="results/{cluster}/catalog_summary.json",
     log:
         "logs/{cluster}/clean_catalog.log",
+    priority: 1
     conda:
         "../../environment.yml"
     resources:
@@ -86,6 +92,7 @@ rule sky_masks:
         masks="results/{cluster}/masks.fits",
     log:
         "logs/{cluster}/sky_masks.log",
+    priority: 1
     conda:
         "../../environment.yml"
     resources:

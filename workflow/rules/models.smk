@@ -16,11 +16,11 @@ rule fit_model:
         "logs/{cluster}/fit_model/{model}.log",
     benchmark:
         "benchmarks/{cluster}/fit_model/{model}.tsv"
+    # the fits first, with the data rules before them (data.smk)
+    priority: 1
     conda:
         "../../environment.yml"
     threads: 1
-    # the fits first: they are the longest jobs, and most of the others wait for them
-    priority: 1
     resources:
         cpus_per_task=fit_cpus,
         mem_mb=fit_resource("mem_mb"),
