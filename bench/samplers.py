@@ -167,8 +167,9 @@ def fit_one(
     """Fit one model with one backend to the stored field; the result row (no memory).
 
     ``wall_time_s`` is the sampling (PyMC's includes its graph compilation); ``fit_time_s``
-    everything from the built model to the trace: for nutpie its numba compile too, for
-    ``production`` also the choice of K, the mode search and the whitening."""
+    everything from the built model to the trace: for nutpie its compile too (with the
+    config's ``sampling.compiler``), for ``production`` also the choice of K, the mode
+    search and the whitening."""
     from astropy.table import Table
 
     from clustermix.fit.run import fit_catalog, prepare_cluster_fit, statistical_quantities
@@ -209,6 +210,7 @@ def fit_one(
             seed=args.seed,
             cores=args.cores,
             initvals=initvals,
+            compiler=settings["compiler"],
         )
     fit_time = time.perf_counter() - started
     stats = quantity_statistics(statistical_quantities(module, data, options)(idata.posterior))
@@ -465,7 +467,8 @@ def agrees_cell(row: Mapping[str, Any]) -> str:
 
 FITS_NOTES = (
     "wall s: sampling (warm-up included); PyMC's includes its graph compilation, nutpie's "
-    "numba compilation is in compile s. fit s: from the built model to the trace (for "
+    "compilation (sampling.compiler: JAX by default) is in compile s. fit s: from the "
+    "built model to the trace (for "
     f"{PRODUCTION}, the workflow's fit, from the catalogue: K chosen, mode search, compile, "
     "whitening, sampling to the target). grad evals: leapfrog steps of all chains, warm-up "
     "included. min ESS_bulk/s and max R-hat: over the model's cluster quantities (ESS over "

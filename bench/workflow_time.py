@@ -5,12 +5,13 @@ state measures "before") into a fresh directory, links this repository's ``.venv
 runs ``snakemake --cores N`` there on the default configuration (set-up excluded: the
 environment and TeX Live are already installed), with an empty PyTensor compile directory
 of its own unless ``--warm-compiledir`` (the user's) or ``--compiledir`` (one kept between
-runs: PyTensor caches the numba-compiled functions there, so a second run shows what a
-rebuild on the same machine costs) is given. Reported: the workflow's wall time; the
-time per rule (Snakemake's ``benchmarks/`` files, summed over the rule's jobs); and for
-every fit its time, sampling time, nutpie's compile, gradient evaluations, draws per
-chain and the smallest bulk ESS per second of sampling over its free parameters (from the
-trace). Times are within one run on one machine.
+runs: PyTensor caches its C modules there, and numba's functions with
+``sampling.compiler: numba``, so a second run shows what a rebuild on the same machine
+costs) is given. Reported: the workflow's wall time; the time per rule (Snakemake's
+``benchmarks/`` files, summed over the rule's jobs); and for every fit its time, sampling
+time, nutpie's compile, gradient evaluations, draws per chain and the smallest bulk ESS
+per second of sampling over its free parameters (from the trace). Times are within one
+run on one machine.
 
 Usage (from the repository root)::
 

@@ -80,12 +80,49 @@ def deconvolved_mixture(
     }
 
 
+def inverse_and_log_det(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses and log determinants of a stack of symmetric positive-definite matrices
+    (..., d, d). For d <= 3 from cofactors, elementwise over the stack: NumPy's inv and
+    slogdet call LAPACK once per matrix, about 1 µs each, which for the deconvolved
+    mixture's millions of 3 x 3 matrices was half the control field's fit. Larger d:
+    NumPy's."""
+    d = matrices.shape[-1]
+    if d > 3:
+        return np.linalg.inv(matrices), np.linalg.slogdet(matrices)[1]
+    m = matrices
+    if d == 1:
+        det = m[..., 0, 0]
+        adjugate = np.ones_like(m)
+    elif d == 2:
+        det = m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
+        adjugate = np.stack(
+            [
+                np.stack([m[..., 1, 1], -m[..., 0, 1]], axis=-1),
+                np.stack([-m[..., 1, 0], m[..., 0, 0]], axis=-1),
+            ],
+            axis=-2,
+        )
+    else:
+        cofactors = np.empty_like(m)
+        for i in range(3):
+            for j in range(3):
+                rows = [r for r in range(3) if r != i]
+                cols = [c for c in range(3) if c != j]
+                minor = (
+                    m[..., rows[0], cols[0]] * m[..., rows[1], cols[1]]
+                    - m[..., rows[0], cols[1]] * m[..., rows[1], cols[0]]
+                )
+                cofactors[..., i, j] = minor if (i + j) % 2 == 0 else -minor
+        det = np.sum(m[..., 0, :] * cofactors[..., 0, :], axis=-1)
+        adjugate = np.swapaxes(cofactors, -1, -2)
+    return adjugate / det[..., None, None], np.log(det)
+
+
 def _expect(x, s, weights, means, intrinsic):
     """E step: total log-likelihood, responsibilities (n, K), and each star's posterior
     mean b (n, K, d) and covariance B (n, K, d, d) of its true value under each component."""
     total = intrinsic[None] + s[:, None]  # (n, K, d, d)
-    inverse = np.linalg.inv(total)
-    log_det = np.linalg.slogdet(total)[1]
+    inverse, log_det = inverse_and_log_det(total)
     diff = x[:, None, :] - means[None]
     # batched matrix products: 1.7x faster than the equivalent einsums for 900 stars, K = 4,
     # d = 3 (the control field's magnitude bins), the same numbers to 1e-15
