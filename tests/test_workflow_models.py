@@ -84,8 +84,10 @@ def test_dry_run_follows_the_models_config(workdir: Path) -> None:
     # its figures go too, and the paper is told which models it has (rule num_models)
     assert "fig_galactocentric" not in counts and counts["num_models"] == 1
     # a fit asks a cluster scheduler for one core per chain (SLURM's --cpus-per-task) and
-    # Snakemake for one thread
-    cpus = dict(re.findall(r"model=(\w+)\n\s+resources: [^\n]*cpus_per_task=(\d+)", text))
+    # Snakemake for one thread, and goes before the other jobs (priority 1)
+    cpus = dict(
+        re.findall(r"model=(\w+)\n\s+priority: 1\n\s+resources: [^\n]*cpus_per_task=(\d+)", text)
+    )
     assert cpus == {"pmra_1d": "2", "parallax_1d": "2", "pm_2d": "3"}
     fit_jobs = [job for job in text.split("\n\n") if re.search(r"^rule fit_model:$", job, re.M)]
     assert fit_jobs and not any("threads:" in job for job in fit_jobs)

@@ -124,11 +124,11 @@ def sample(
 
     Attributes set on the returned ``idata.attrs``: ``sampler``, ``sampler_version``,
     ``seed``, ``chains``, ``draws``, ``tune``, ``target_accept``, ``wall_time_s`` (seconds
-    spent sampling, compilation excluded for nutpie, whose ``compile_time_s`` is
-    separate), ``gradient_evaluations`` (leapfrog steps of all chains, warm-up included),
-    ``gradient_evaluations_warmup`` (-1 when the sampler does not report warm-up; with a
-    target, ``gradient_evaluations`` also counts the draws made past the checkpoint that
-    met it, which the trace does not keep) and ``created`` (UTC).
+    spent sampling, compilation excluded for nutpie, whose ``compile_time_s`` and
+    ``compiler`` are separate), ``gradient_evaluations`` (leapfrog steps of all chains,
+    warm-up included), ``gradient_evaluations_warmup`` (-1 when the sampler does not report
+    warm-up; with a target, ``gradient_evaluations`` also counts the draws made past the
+    checkpoint that met it, which the trace does not keep) and ``created`` (UTC).
     """
     if backend not in BACKENDS:
         raise ConfigError(f"sampling.backend: unknown backend '{backend}'; use one of {BACKENDS}")
