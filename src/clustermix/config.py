@@ -79,18 +79,24 @@ def cluster_source(config: dict[str, Any], cluster: dict[str, Any] | str) -> str
     return entry.get("source") or config["data"]["source"]
 
 
+def _sampling_key(config: dict[str, Any], name: str, setting: str) -> str:
+    """The key that chose model ``name``'s sampling ``setting``: ``models.<name>.<setting>``
+    if that entry sets it, else ``sampling.<setting>``."""
+    entry = (config.get("models") or {}).get(name) or {}
+    return f"models.{name}.{setting}" if setting in entry else f"sampling.{setting}"
+
+
 def _check_sampling_targets(config: dict[str, Any]) -> None:
     """A fit that samples to a target (``sampling.target``) uses the nutpie backend, the
     only one that can be stopped at a checkpoint (:mod:`clustermix.fit.stopping`)."""
     for name in enabled_models(config):
         settings = sampling_settings(config, name)
         if settings.get("target") and settings["backend"] != "nutpie":
-            entry = (config.get("models") or {}).get(name) or {}
-            key = f"models.{name}.backend" if "backend" in entry else "sampling.backend"
             raise ConfigError(
-                f"{key}: '{settings['backend']}' cannot stop at a sampling target "
-                f"(sampling.target, the default); model {name} needs backend 'nutpie', or "
-                f"target: null under sampling or models.{name} to draw a fixed number"
+                f"{_sampling_key(config, name, 'backend')}: '{settings['backend']}' cannot "
+                f"stop at a sampling target (sampling.target, the default); model {name} "
+                f"needs backend 'nutpie', or target: null under sampling or models.{name} to "
+                "draw a fixed number"
             )
 
 
@@ -102,11 +108,9 @@ def _check_compilers(config: dict[str, Any]) -> None:
     for name in enabled_models(config):
         settings = sampling_settings(config, name)
         if settings["backend"] == "nutpie" and settings["compiler"] == "jax":
-            entry = (config.get("models") or {}).get(name) or {}
-            key = f"models.{name}.compiler" if "compiler" in entry else "sampling.compiler"
             raise ConfigError(
-                f"{key}: 'jax' needs JAX, which is not installed (model {name}); install "
-                f"requirements.lock, or use compiler: numba"
+                f"{_sampling_key(config, name, 'compiler')}: 'jax' needs JAX, which is not "
+                f"installed (model {name}); install requirements.lock, or use compiler: numba"
             )
 
 

@@ -384,20 +384,19 @@ def _sample_nutpie(
     whitening = None
     sampled_model, initial_points = model, settings["initvals"]
     jitter_rvs = None if settings["jitter"] else set()
+    compiler = settings["compiler"]
     if settings["whiten"] and settings["initvals"] and not settings["jitter"]:
         whitening = settings["whiten"]
         if not isinstance(whitening, Whitening):
             # compiled as the mode search compiled it (clustermix.models.compiled)
-            whitening = whitening_at(
-                model, settings["initvals"], compile_mode_for({"backend": "nutpie", **settings})
-            )
+            mode = compile_mode_for({"backend": "nutpie", "compiler": compiler})
+            whitening = whitening_at(model, settings["initvals"], mode)
         sampled_model = whitened_model(model, whitening)
         # each chain starts within one posterior sd of the mode along every eigen-direction
         # of the curvature (uniform in [-1, 1] in z, seeded): close enough to stay in the
         # cluster's mode, spread enough that R-hat can see chains that have not mixed
         initial_points = {WHITENED_NAME: np.zeros(whitening.centre.size)}
         jitter_rvs = {sampled_model[WHITENED_NAME]}
-    compiler = settings["compiler"]
     log.info("compiling %s for nutpie with %s", progress.label, compiler)
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(
